@@ -1,0 +1,132 @@
+# linux-vss: one non-recursive Makefile. Objects go to build/, mirroring the tree.
+#
+#   make            build everything          make check    every test
+#   make deps       install Debian packages   make demo     the main job
+#   make install    DESTDIR= PREFIX= LIBDIR=  make clean
+
+VERSION      := 0.1.0
+PREFIX       ?= /usr/local
+SBINDIR      ?= $(PREFIX)/sbin
+BINDIR       ?= $(PREFIX)/bin
+LIBDIR       ?= $(PREFIX)/lib
+INCLUDEDIR   ?= $(PREFIX)/include
+DATADIR      ?= $(PREFIX)/share
+MANDIR       ?= $(DATADIR)/man
+SYSCONFDIR   ?= /etc
+PROVIDERDIR  ?= $(LIBDIR)/vss/providers
+DBUSDIR      ?= $(DATADIR)/dbus-1
+UNITDIR      ?= $(PREFIX)/lib/systemd/system
+
+CC           ?= cc
+B            := build
+PKGS         := dbus-1 devmapper blkid
+# Werror in CI and checks; WERROR=0 to relax while hacking.
+WERROR       ?= 1
+
+PKG_CFLAGS   := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
+DBUS_LIBS    := $(shell pkg-config --libs dbus-1 2>/dev/null)
+DM_LIBS      := $(shell pkg-config --libs devmapper blkid 2>/dev/null)
+
+CFLAGS       ?= -O2 -g
+CFLAGS       += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wno-unused-parameter \
+                -Wmissing-prototypes -Wstrict-prototypes -fno-strict-aliasing \
+                $(if $(filter 1,$(WERROR)),-Werror) \
+                -Iinclude -I. $(PKG_CFLAGS) -MMD -MP \
+                -DVSS_VERSION='"$(VERSION)"' \
+                -DVSS_PROVIDER_DIR='"$(PROVIDERDIR)"' \
+                -DVSS_CONFIG_FILE='"$(SYSCONFDIR)/vss/vssd.conf"'
+PIC          := -fPIC -fvisibility=hidden
+
+obj = $(patsubst %.c,$(B)/%.o,$(1))
+pic = $(patsubst %.c,$(B)/pic/%.o,$(1))
+
+# --- sources, by layer (each folder includes only those below it) -----------
+COMMON_SRC   := $(wildcard common/*.c)
+UTIL_SRC     := $(wildcard daemon/util/*.c)
+CORE_SRC     := $(wildcard daemon/core/*.c)
+DBUS_SRC     := $(wildcard daemon/dbus/*.c)
+DAEMON_SRC   := $(wildcard daemon/*.c)
+LIB_SRC      := $(wildcard lib/*.c)
+CLI_SRC      := $(wildcard cli/*.c)
+
+VSSD         := $(B)/vssd
+VSSCTL       := $(B)/vssctl
+LIBVSS_SO    := $(B)/libvss.so.1
+FAKE_PROV    := $(B)/tests/providers/fake.so
+BAD_PROVS    := $(B)/tests/providers/wrong-abi.so $(B)/tests/providers/no-symbol.so
+
+all: $(VSSD) $(VSSCTL) $(LIBVSS_SO) $(FAKE_PROV) $(BAD_PROVS)
+
+$(B)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(B)/pic/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(PIC) -c $< -o $@
+
+# --- vssd ---------------------------------------------------------------------
+$(VSSD): $(call obj,$(DAEMON_SRC) $(DBUS_SRC) $(CORE_SRC) $(UTIL_SRC) $(COMMON_SRC))
+	$(CC) $(LDFLAGS) -o $@ $^ $(DBUS_LIBS) -ldl -lpthread
+
+# --- libvss -------------------------------------------------------------------
+$(LIBVSS_SO): $(call pic,$(LIB_SRC) $(COMMON_SRC)) lib/libvss.sym
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,libvss.so.1 -Wl,--version-script=lib/libvss.sym \
+		-o $@ $(filter %.o,$^) $(DBUS_LIBS)
+	ln -sf libvss.so.1 $(B)/libvss.so
+
+# --- vssctl (links libvss dynamically, as any client would) --------------------
+$(VSSCTL): $(call obj,$(CLI_SRC)) $(LIBVSS_SO)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) -L$(B) -lvss -Wl,-rpath,'$$ORIGIN'
+
+# --- provider plugins -----------------------------------------------------------
+$(B)/tests/providers/%.so: $(call pic,tests/providers/%.c)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -shared -o $@ $^ -lpthread
+
+# --- unit tests: each links only the code under test ----------------------------
+UNIT_TESTS   := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(wildcard tests/unit/check_*.c))
+check_error_OBJS := common/error.c
+
+$(B)/tests/unit/check_%: $(B)/tests/unit/check_%.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(call obj,$(check_$*_OBJS)) $(CHECK_LIBS) $(DBUS_LIBS) -ldl -lpthread
+
+$(B)/tests/unit/check_%.o: tests/unit/check_%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -c $< -o $@
+
+# Unit tests depend on their objects being built.
+.SECONDEXPANSION:
+$(UNIT_TESTS): $$(call obj,$$(check_$$(patsubst check_%,%,$$(@F))_OBJS))
+
+# --- targets for people -------------------------------------------------------
+.PHONY: all deps check check-unit check-bus demo install clean
+
+deps:
+	@tools/install-deps
+
+check: deps
+	@$(MAKE) --no-print-directory all $(UNIT_TESTS)
+	@tests/run-all $(UNIT_TESTS)
+
+check-unit: all $(UNIT_TESTS)
+	@tests/run-unit $(UNIT_TESTS)
+
+check-bus: all
+	@tests/bus/run
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@tools/demo
+
+install: all
+	tools/install-files "$(DESTDIR)" "$(SBINDIR)" "$(BINDIR)" "$(LIBDIR)" "$(INCLUDEDIR)" \
+		"$(MANDIR)" "$(SYSCONFDIR)" "$(PROVIDERDIR)" "$(DBUSDIR)" "$(UNITDIR)" "$(VERSION)" \
+		"$(PREFIX)"
+
+clean:
+	rm -rf $(B)
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

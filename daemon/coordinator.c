@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * coordinator.c: the root object /org/linuxvss/Vss1, interface
+ * org.linuxvss.Vss1: the daemon's version, limits and timeouts.
+ */
+#include <errno.h>
+
+#include <vss/provider.h>
+#include <vss/vss.h>
+
+#include "daemon/manager.h"
+#include "daemon/util/log.h"
+
+static int get_version(DBusMessageIter *iter, void *userdata)
+{
+        return bus_append_string(iter, VSS_VERSION) ? 0 : -ENOMEM;
+}
+
+static int get_abi_version(DBusMessageIter *iter, void *userdata)
+{
+        return bus_append_uint32(iter, VSS_PROVIDER_ABI_VERSION) ? 0 : -ENOMEM;
+}
+
+static int get_max_volumes(DBusMessageIter *iter, void *userdata)
+{
+        return bus_append_uint32(iter, VSS_MAX_VOLUMES_PER_SET) ? 0 : -ENOMEM;
+}
+
+static int get_provider_dir(DBusMessageIter *iter, void *userdata)
+{
+        Manager *m = userdata;
+        return bus_append_string(iter, m->settings.provider_dir) ? 0 : -ENOMEM;
+}
+
+static int get_freeze_timeout(DBusMessageIter *iter, void *userdata)
+{
+        Manager *m = userdata;
+        return bus_append_uint32(iter, m->settings.freeze_timeout_ms) ? 0 : -ENOMEM;
+}
+
+static int get_hold_timeout(DBusMessageIter *iter, void *userdata)
+{
+        Manager *m = userdata;
+        return bus_append_uint32(iter, m->settings.hold_timeout_ms) ? 0 : -ENOMEM;
+}
+
+/* A timeout property: in [MIN, MAX] milliseconds or InvalidArgs naming the range. */
+static int set_timeout(BusCall *call, DBusMessageIter *iter, const char *name, unsigned min,
+                       unsigned max, unsigned *target)
+{
+        dbus_uint32_t v;
+
+        dbus_message_iter_get_basic(iter, &v);
+        if (v < min || v > max)
+                return bus_call_error(call, -EINVAL, "%s must be between %u and %u ms, not %u",
+                                      name, min, max, (unsigned)v);
+        log_info("%s set to %u ms by %s", name, (unsigned)v, bus_call_get_sender(call));
+        *target = v;
+        return 0;
+}
+
+static int set_freeze_timeout(BusCall *call, DBusMessageIter *iter, void *userdata)
+{
+        Manager *m = userdata;
+        return set_timeout(call, iter, "FreezeTimeoutMs", VSS_FREEZE_TIMEOUT_MS_MIN,
+                           VSS_FREEZE_TIMEOUT_MS_MAX, &m->settings.freeze_timeout_ms);
+}
+
+static int set_hold_timeout(BusCall *call, DBusMessageIter *iter, void *userdata)
+{
+        Manager *m = userdata;
+        return set_timeout(call, iter, "HoldTimeoutMs", VSS_HOLD_TIMEOUT_MS_MIN,
+                           VSS_HOLD_TIMEOUT_MS_MAX, &m->settings.hold_timeout_ms);
+}
+
+static const BusInterface coordinator_interface = {
+        .name = VSS_IFACE_COORDINATOR,
+        .methods = (const BusMethod[]){ { NULL } },
+        .properties = (const BusProperty[]){
+                { "Version", "s", get_version, NULL, BUS_PROPERTY_CONST },
+                { "ProviderAbiVersion", "u", get_abi_version, NULL, BUS_PROPERTY_CONST },
+                { "MaxVolumesPerSet", "u", get_max_volumes, NULL, BUS_PROPERTY_CONST },
+                { "FreezeTimeoutMs", "u", get_freeze_timeout, set_freeze_timeout,
+                  BUS_PROPERTY_EMITS_CHANGE },
+                { "HoldTimeoutMs", "u", get_hold_timeout, set_hold_timeout,
+                  BUS_PROPERTY_EMITS_CHANGE },
+                { "ProviderDirectory", "s", get_provider_dir, NULL, BUS_PROPERTY_CONST },
+                { NULL } },
+        .signals = (const BusSignal[]){ { NULL } },
+};
+
+int coordinator_publish(Manager *m)
+{
+        int r = bus_object_new(m->bus, &m->root, VSS_ROOT_PATH);
+
+        if (r >= 0)
+                r = bus_object_add_interface(m->root, &coordinator_interface, m);
+        if (r >= 0)
+                r = bus_object_publish(m->root);
+        return r;
+}

@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * bus.h: vssd's D-Bus layer on libdbus-1.
+ *
+ * Each interface is declared once, as const tables of methods, properties and
+ * signals with argument names and signatures. The same tables drive dispatch
+ * (the call's signature is checked before a handler runs), Properties
+ * Get/GetAll/Set, PropertiesChanged, ObjectManager and the Introspect XML, so
+ * what the daemon says it implements is exactly what it does.
+ *
+ * The connection is driven by the daemon's epoll loop (watches, timeouts and
+ * the dispatch status), never blocks, and all object paths are served by one
+ * fallback handler that looks objects up in the registry.
+ */
+#ifndef VSS_DBUS_BUS_H
+#define VSS_DBUS_BUS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <dbus/dbus.h>
+
+#include "daemon/util/loop.h"
+
+typedef struct Bus Bus;
+typedef struct BusObject BusObject;
+typedef struct BusCall BusCall;
+
+typedef struct BusArg {
+        const char *name;
+        const char *signature; /* one complete type */
+} BusArg;
+
+#define BUS_ARGS(...) ((const BusArg[]){ __VA_ARGS__, { NULL, NULL } })
+#define BUS_NO_ARGS ((const BusArg[]){ { NULL, NULL } })
+
+/*
+ * A method handler. Reply with bus_call_reply*() or keep the request with
+ * bus_call_defer() and answer later; return a negative code to fail (with
+ * bus_call_error() first for a message naming the problem). Returning >= 0
+ * without replying sends an empty reply.
+ */
+typedef int (*bus_method_fn)(BusCall *call, void *userdata);
+
+/* Append the property's value (of its declared signature) to ITER. */
+typedef int (*bus_property_get_fn)(DBusMessageIter *iter, void *userdata);
+/* Read the new value from ITER (already checked against the signature). */
+typedef int (*bus_property_set_fn)(BusCall *call, DBusMessageIter *iter, void *userdata);
+
+enum bus_property_flags {
+        BUS_PROPERTY_EMITS_CHANGE = 1u << 0, /* PropertiesChanged carries the new value */
+        BUS_PROPERTY_CONST = 1u << 1,        /* never changes while the object exists */
+};
+
+typedef struct BusMethod {
+        const char *name;
+        const BusArg *in;
+        const BusArg *out;
+        bus_method_fn fn;
+} BusMethod;
+
+typedef struct BusProperty {
+        const char *name;
+        const char *signature;
+        bus_property_get_fn get;
+        bus_property_set_fn set; /* NULL: read-only */
+        unsigned flags;
+} BusProperty;
+
+typedef struct BusSignal {
+        const char *name;
+        const BusArg *args;
+} BusSignal;
+
+typedef struct BusInterface {
+        const char *name;
+        const BusMethod *methods;       /* terminated by { NULL } */
+        const BusProperty *properties;  /* terminated by { NULL } */
+        const BusSignal *signals;       /* terminated by { NULL } */
+} BusInterface;
+
+/* --- connection ------------------------------------------------------------ */
+
+/*
+ * Connect to ADDRESS (NULL: the system bus), register on it and attach to
+ * LOOP. The object manager is served at MANAGER_PATH. Exit-on-disconnect is
+ * off: a lost bus ends the loop through the disconnect callback instead.
+ */
+int bus_new(Bus **ret, Loop *loop, const char *address, const char *manager_path);
+Bus *bus_free(Bus *bus);
+
+/* Request NAME (do not queue); -EEXIST when another process owns it. */
+int bus_request_name(Bus *bus, const char *name);
+DBusConnection *bus_get_connection(Bus *bus);
+const char *bus_get_unique_name(Bus *bus);
+
+/* Called when a unique name leaves the bus (NameOwnerChanged to ""). */
+typedef void (*bus_name_lost_fn)(const char *unique_name, void *userdata);
+void bus_set_name_lost_handler(Bus *bus, bus_name_lost_fn fn, void *userdata);
+
+/* --- objects ----------------------------------------------------------------- */
+
+int bus_object_new(Bus *bus, BusObject **ret, const char *path);
+int bus_object_add_interface(BusObject *object, const BusInterface *iface, void *userdata);
+/* Make the object visible: announced with InterfacesAdded. */
+int bus_object_publish(BusObject *object);
+/* Remove the object (InterfacesRemoved if it was published); NULL-safe. */
+BusObject *bus_object_free(BusObject *object);
+const char *bus_object_get_path(const BusObject *object);
+
+/* PropertiesChanged for the NULL-terminated list NAMES of IFACE on OBJECT. */
+int bus_object_emit_properties_changed(BusObject *object, const BusInterface *iface,
+                                       const char *const *names);
+/* Emit signal NAME of IFACE; DESTINATION NULL broadcasts, else unicast. */
+int bus_object_emit_signal(BusObject *object, const BusInterface *iface, const char *name,
+                           const char *destination, int first_arg_type, ...);
+
+/* Escape S into one object path element ([A-Za-z0-9_], '_xx' for others). */
+int bus_path_escape(const char *s, char *buf, size_t size);
+
+/* --- calls ------------------------------------------------------------------ */
+
+DBusMessage *bus_call_get_message(BusCall *call);
+const char *bus_call_get_sender(BusCall *call);
+Bus *bus_call_get_bus(BusCall *call);
+
+/* Record the error message for a failing return code; returns CODE. */
+int bus_call_error(BusCall *call, int code, const char *format, ...)
+        __attribute__((format(printf, 3, 4)));
+/* Reply with basic-typed arguments (dbus_message_append_args style). */
+int bus_call_reply(BusCall *call, int first_arg_type, ...);
+/* Reply with a message built by the handler (from bus_call_new_reply()). */
+DBusMessage *bus_call_new_reply(BusCall *call);
+int bus_call_send_reply(BusCall *call, DBusMessage *reply);
+/* Keep the request to answer later with bus_send / bus_send_error; returns a ref. */
+DBusMessage *bus_call_defer(BusCall *call);
+
+/* Send MSG; for deferred replies and signals. */
+int bus_send(Bus *bus, DBusMessage *msg);
+/* Answer REQUEST with the error for CODE and MESSAGE (NULL: the code's text). */
+int bus_send_error(Bus *bus, DBusMessage *request, int code, const char *message);
+
+/* --- helpers for appending values --------------------------------------------- */
+
+/* Append a string, replacing invalid UTF-8 (which would make libdbus abort). */
+bool bus_append_string(DBusMessageIter *iter, const char *s);
+bool bus_append_uint32(DBusMessageIter *iter, uint32_t v);
+bool bus_append_int32(DBusMessageIter *iter, int32_t v);
+bool bus_append_uint64(DBusMessageIter *iter, uint64_t v);
+bool bus_append_bool(DBusMessageIter *iter, bool v);
+bool bus_append_object_path(DBusMessageIter *iter, const char *path);
+
+/* --- introspection (introspect.c) ---------------------------------------------- */
+
+/*
+ * Introspection XML for PATH with IFACES (may be empty) and the direct child
+ * node names CHILDREN; *ret is malloc()ed.
+ */
+int bus_introspect_xml(char **ret, const BusInterface *const *ifaces, size_t n_ifaces,
+                       bool object_manager, const char *const *children, size_t n_children);
+/* Concatenated signature of ARGS into BUF; -ENOBUFS when it does not fit. */
+int bus_args_signature(const BusArg *args, char *buf, size_t size);
+
+#endif

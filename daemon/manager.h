@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * manager.h: the daemon as a whole: settings, loop, bus, provider plugins
+ * and the objects that publish them. One instance, owned by main().
+ */
+#ifndef VSS_DAEMON_MANAGER_H
+#define VSS_DAEMON_MANAGER_H
+
+#include "daemon/dbus/bus.h"
+#include "daemon/plugins.h"
+#include "daemon/settings.h"
+#include "daemon/util/loop.h"
+
+typedef struct ProviderObject ProviderObject;
+
+typedef struct Manager {
+        Settings settings;
+        Loop *loop;
+        Bus *bus;
+        PluginList plugins;
+        BusObject *root;
+        ProviderObject **provider_objects;
+        size_t n_provider_objects;
+} Manager;
+
+/* The root object /org/linuxvss/Vss1 (coordinator.c). */
+int coordinator_publish(Manager *m);
+
+/* One object per loaded provider (provider-object.c). */
+int provider_objects_publish(Manager *m);
+void provider_objects_free(Manager *m);
+
+#endif

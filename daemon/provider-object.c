@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * provider-object.c: /org/linuxvss/Vss1/provider/<name>, interface
+ * org.linuxvss.Vss1.Provider: one object per loaded plugin.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <vss/vss.h>
+
+#include "daemon/manager.h"
+#include "daemon/util/log.h"
+
+struct ProviderObject {
+        Plugin *plugin;
+        BusObject *object;
+};
+
+static int get_name(DBusMessageIter *iter, void *userdata)
+{
+        ProviderObject *p = userdata;
+        return bus_append_string(iter, p->plugin->provider->name) ? 0 : -ENOMEM;
+}
+
+static int get_id(DBusMessageIter *iter, void *userdata)
+{
+        ProviderObject *p = userdata;
+        return bus_append_string(iter, p->plugin->provider->id) ? 0 : -ENOMEM;
+}
+
+static int get_version(DBusMessageIter *iter, void *userdata)
+{
+        ProviderObject *p = userdata;
+        return bus_append_string(iter, p->plugin->provider->version) ? 0 : -ENOMEM;
+}
+
+static int get_description(DBusMessageIter *iter, void *userdata)
+{
+        ProviderObject *p = userdata;
+        return bus_append_string(iter, p->plugin->provider->description) ? 0 : -ENOMEM;
+}
+
+static int get_abi_version(DBusMessageIter *iter, void *userdata)
+{
+        ProviderObject *p = userdata;
+        return bus_append_uint32(iter, p->plugin->provider->abi_version) ? 0 : -ENOMEM;
+}
+
+static int get_path(DBusMessageIter *iter, void *userdata)
+{
+        ProviderObject *p = userdata;
+        return bus_append_string(iter, p->plugin->path) ? 0 : -ENOMEM;
+}
+
+static int method_is_volume_supported(BusCall *call, void *userdata)
+{
+        ProviderObject *p = userdata;
+        struct vss_error_buf err = { "" };
+        const char *volume;
+        DBusMessageIter iter;
+
+        dbus_message_get_args(bus_call_get_message(call), NULL, DBUS_TYPE_STRING, &volume,
+                              DBUS_TYPE_INVALID);
+        if (volume[0] != '/')
+                return bus_call_error(call, -EINVAL, "volume \"%s\" is not an absolute device "
+                                      "path such as /dev/mapper/data", volume);
+        int r = p->plugin->provider->ops->is_volume_supported(p->plugin->state, volume, &err);
+        if (r < 0)
+                return bus_call_error(call, r, "provider %s could not examine %s: %s",
+                                      p->plugin->provider->name, volume,
+                                      err.message[0] ? err.message : vss_strerror(r));
+        DBusMessage *reply = bus_call_new_reply(call);
+        if (!reply)
+                return -ENOMEM;
+        dbus_message_iter_init_append(reply, &iter);
+        bool ok = bus_append_bool(&iter, r > 0) && bus_append_string(&iter, r > 0 ? "" : err.message);
+        r = ok ? bus_call_send_reply(call, reply) : -ENOMEM;
+        dbus_message_unref(reply);
+        return r;
+}
+
+static const BusInterface provider_interface = {
+        .name = VSS_IFACE_PROVIDER,
+        .methods = (const BusMethod[]){
+                { "IsVolumeSupported", BUS_ARGS({ "volume", "s" }),
+                  BUS_ARGS({ "supported", "b" }, { "reason", "s" }), method_is_volume_supported },
+                { NULL } },
+        .properties = (const BusProperty[]){
+                { "Name", "s", get_name, NULL, BUS_PROPERTY_CONST },
+                { "Id", "s", get_id, NULL, BUS_PROPERTY_CONST },
+                { "Version", "s", get_version, NULL, BUS_PROPERTY_CONST },
+                { "Description", "s", get_description, NULL, BUS_PROPERTY_CONST },
+                { "AbiVersion", "u", get_abi_version, NULL, BUS_PROPERTY_CONST },
+                { "Path", "s", get_path, NULL, BUS_PROPERTY_CONST },
+                { NULL } },
+        .signals = (const BusSignal[]){ { NULL } },
+};
+
+static int provider_object_publish(Manager *m, Plugin *plugin, ProviderObject **ret)
+{
+        char element[256], path[512];
+        ProviderObject *p = calloc(1, sizeof(*p));
+        int r;
+
+        if (!p)
+                return -ENOMEM;
+        p->plugin = plugin;
+        r = bus_path_escape(plugin->provider->name, element, sizeof(element));
+        if (r >= 0) {
+                snprintf(path, sizeof(path), VSS_ROOT_PATH "/provider/%s", element);
+                r = bus_object_new(m->bus, &p->object, path);
+        }
+        if (r >= 0)
+                r = bus_object_add_interface(p->object, &provider_interface, p);
+        if (r >= 0)
+                r = bus_object_publish(p->object);
+        if (r < 0) {
+                bus_object_free(p->object);
+                free(p);
+                return r;
+        }
+        *ret = p;
+        return 0;
+}
+
+int provider_objects_publish(Manager *m)
+{
+        m->provider_objects = calloc(m->plugins.n ? m->plugins.n : 1, sizeof(ProviderObject *));
+        if (!m->provider_objects)
+                return -ENOMEM;
+        for (size_t i = 0; i < m->plugins.n; i++) {
+                int r = provider_object_publish(m, m->plugins.items[i],
+                                                &m->provider_objects[i]);
+                if (r < 0)
+                        return log_error_errno(r, "cannot publish provider %s: %s",
+                                               m->plugins.items[i]->provider->name,
+                                               vss_strerror(r));
+                m->n_provider_objects++;
+        }
+        return 0;
+}
+
+void provider_objects_free(Manager *m)
+{
+        for (size_t i = 0; i < m->n_provider_objects; i++) {
+                bus_object_free(m->provider_objects[i]->object);
+                free(m->provider_objects[i]);
+        }
+        free(m->provider_objects);
+        m->provider_objects = NULL;
+        m->n_provider_objects = 0;
+}

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* settings.c: [daemon] keys of vssd.conf, with ranges and defaults. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "daemon/settings.h"
+
+static const char *const daemon_keys[] = {
+        "provider_dir", "freeze_timeout_ms", "hold_timeout_ms", "log_level", NULL,
+};
+
+int settings_parse_log_level(const char *s)
+{
+        static const struct {
+                const char *name;
+                int priority;
+        } levels[] = {
+                { "err", LOG_ERR },   { "error", LOG_ERR },  { "warning", LOG_WARNING },
+                { "notice", LOG_NOTICE }, { "info", LOG_INFO }, { "debug", LOG_DEBUG },
+        };
+        for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+                if (strcmp(levels[i].name, s) == 0)
+                        return levels[i].priority;
+        return -EINVAL;
+}
+
+struct key_check {
+        char *err;
+        size_t err_size;
+};
+
+static int check_daemon_key(const char *key, const char *value, void *userdata)
+{
+        struct key_check *kc = userdata;
+
+        for (const char *const *k = daemon_keys; *k; k++)
+                if (strcmp(*k, key) == 0)
+                        return 0;
+        snprintf(kc->err, kc->err_size, "[daemon] has no key \"%s\"; known keys: provider_dir, "
+                 "freeze_timeout_ms, hold_timeout_ms, log_level (see vssd.conf(5))", key);
+        return -EINVAL;
+}
+
+static int settings_apply(Settings *s, char *err, size_t err_size)
+{
+        struct key_check kc = { err, err_size };
+        int r = config_foreach_key(s->config, "daemon", check_daemon_key, &kc);
+
+        if (r < 0)
+                return r;
+        const char *dir = config_get(s->config, "daemon", "provider_dir");
+        if (dir && !strchr(dir, '/')) {
+                snprintf(err, err_size, "[daemon] provider_dir = \"%s\" is not a path; give "
+                         "a directory such as /usr/lib/vss/providers", dir);
+                return -EINVAL;
+        }
+        if (dir && snprintf(s->provider_dir, sizeof(s->provider_dir), "%s", dir) >=
+                           (int)sizeof(s->provider_dir))
+                return -ENAMETOOLONG;
+        const char *level = config_get(s->config, "daemon", "log_level");
+        if (level && (s->log_priority = settings_parse_log_level(level)) < 0) {
+                snprintf(err, err_size, "[daemon] log_level = \"%s\" is not one of err, warning, "
+                         "notice, info, debug", level);
+                return -EINVAL;
+        }
+        r = config_get_uint(s->config, "daemon", "freeze_timeout_ms",
+                            VSS_FREEZE_TIMEOUT_MS_DEFAULT, VSS_FREEZE_TIMEOUT_MS_MIN,
+                            VSS_FREEZE_TIMEOUT_MS_MAX, &s->freeze_timeout_ms, err, err_size);
+        if (r < 0)
+                return r;
+        return config_get_uint(s->config, "daemon", "hold_timeout_ms", VSS_HOLD_TIMEOUT_MS_DEFAULT,
+                               VSS_HOLD_TIMEOUT_MS_MIN, VSS_HOLD_TIMEOUT_MS_MAX,
+                               &s->hold_timeout_ms, err, err_size);
+}
+
+int settings_load(Settings *s, const char *path, int required, char *err, size_t err_size)
+{
+        *s = (Settings){
+                .freeze_timeout_ms = VSS_FREEZE_TIMEOUT_MS_DEFAULT,
+                .hold_timeout_ms = VSS_HOLD_TIMEOUT_MS_DEFAULT,
+                .log_priority = LOG_INFO,
+        };
+        snprintf(s->provider_dir, sizeof(s->provider_dir), "%s", VSS_PROVIDER_DIR);
+        int r = config_load(&s->config, path, err, err_size);
+        if (r == -ENOENT && !required)
+                r = config_parse(&s->config, "", "<defaults>", err, err_size);
+        if (r >= 0)
+                r = settings_apply(s, err, err_size);
+        if (r < 0)
+                settings_done(s);
+        return r;
+}
+
+void settings_done(Settings *s)
+{
+        s->config = config_free(s->config);
+}

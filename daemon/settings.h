@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * settings.h: vssd's own settings, the [daemon] section of vssd.conf(5),
+ * checked as a whole so that a typo is an error at start, not a silent
+ * default.
+ */
+#ifndef VSS_DAEMON_SETTINGS_H
+#define VSS_DAEMON_SETTINGS_H
+
+#include <limits.h>
+
+#include "daemon/util/config.h"
+
+#define VSS_FREEZE_TIMEOUT_MS_DEFAULT 60000u
+#define VSS_FREEZE_TIMEOUT_MS_MIN 1000u
+#define VSS_FREEZE_TIMEOUT_MS_MAX 600000u
+#define VSS_HOLD_TIMEOUT_MS_DEFAULT 10000u
+#define VSS_HOLD_TIMEOUT_MS_MIN 100u
+#define VSS_HOLD_TIMEOUT_MS_MAX 60000u
+
+typedef struct Settings {
+        char provider_dir[PATH_MAX];
+        unsigned freeze_timeout_ms;
+        unsigned hold_timeout_ms;
+        int log_priority; /* syslog priority */
+        Config *config;   /* the whole file, for [provider.*] sections */
+} Settings;
+
+/*
+ * Load PATH into SETTINGS. When REQUIRED is false a missing file means
+ * defaults (the packaged config is optional); any other problem is an error
+ * whose message names the file, the key and the fix.
+ */
+int settings_load(Settings *settings, const char *path, int required, char *err,
+                  size_t err_size);
+void settings_done(Settings *settings);
+
+/* "err", "warning", "notice", "info", "debug" -> syslog priority; -EINVAL otherwise. */
+int settings_parse_log_level(const char *s);
+
+#endif

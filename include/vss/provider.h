@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * provider.h: the ABI between vssd and snapshot provider plugins.
+ *
+ * A provider is a shared object that vssd dlopen()s from its provider
+ * directory. It exports one symbol, VSS_PROVIDER_SYMBOL, a const
+ * struct vss_provider whose abi_version must equal VSS_PROVIDER_ABI_VERSION;
+ * anything else is refused at load time. Bump the version (and the symbol
+ * name) whenever a structure below changes layout or meaning.
+ *
+ * Threading: vssd calls every op from one provider thread, never two at once,
+ * with one exception: release() and abort() may be called from a watchdog
+ * thread while hold() or commit() is still running, when the hold window has
+ * passed its bound. A provider must make those two safe in that case.
+ *
+ * Errors: ops return 0 or a negative errno / -VSS_E_* code (see vss.h), and
+ * on failure write a sentence into err->message that names the volume or
+ * device, the step, and what the administrator can do.
+ */
+#ifndef VSS_PROVIDER_H
+#define VSS_PROVIDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <vss/vss.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VSS_PROVIDER_ABI_VERSION 1
+#define VSS_PROVIDER_SYMBOL "vss_provider_v1"
+
+/* Snapshot attributes (VSS_VOLSNAP_ATTR_*). */
+enum vss_snapshot_attr {
+        VSS_ATTR_PERSISTENT = 1u << 0,      /* survives the requester and reboot */
+        VSS_ATTR_NO_AUTO_RELEASE = 1u << 1, /* survives the requester's session */
+        VSS_ATTR_NO_WRITERS = 1u << 2,      /* taken without writer involvement */
+};
+
+enum vss_snapshot_state {
+        VSS_SNAPSHOT_VALID = 0,
+        VSS_SNAPSHOT_INVALID = 1, /* e.g. its copy-on-write store overflowed */
+        VSS_SNAPSHOT_MERGING = 2, /* being reverted into its origin */
+};
+
+#define VSS_ERROR_MESSAGE_MAX 512
+
+/* Caller-owned room for an error sentence: no allocation inside the hold window. */
+struct vss_error_buf {
+        char message[VSS_ERROR_MESSAGE_MAX];
+};
+
+/* Services vssd offers to a provider. Valid from init() until fini() returns. */
+struct vss_provider_host {
+        uint32_t abi_version;
+        /* syslog(3) priority; goes to the daemon's log. Never call it in the hold window. */
+        void (*log)(int priority, const char *format, ...)
+                __attribute__((format(printf, 2, 3)));
+        /* Value of KEY in the [provider.NAME] section of vssd.conf, or NULL. */
+        const char *(*config_get)(const char *provider_name, const char *key);
+};
+
+/* One volume of a set, as the coordinator asks for it. */
+struct vss_volume_request {
+        const char *volume;      /* device path, as the requester named it */
+        const char *snapshot_id; /* lowercase UUID chosen by the coordinator */
+};
+
+struct vss_set_request {
+        const char *set_id; /* lowercase UUID chosen by the coordinator */
+        uint32_t attributes; /* enum vss_snapshot_attr */
+        size_t n_volumes;
+        const struct vss_volume_request *volumes;
+};
+
+/* What query() reports per snapshot; strings valid during the callback only. */
+struct vss_snapshot_info {
+        const char *id;
+        const char *set_id;
+        const char *origin;       /* the volume it is a snapshot of */
+        const char *device;       /* block device holding the snapshot */
+        const char *exposed_path; /* mount point, or "" */
+        uint64_t creation_usec;   /* CLOCK_REALTIME, microseconds */
+        uint32_t attributes;      /* enum vss_snapshot_attr */
+        enum vss_snapshot_state state;
+        uint64_t cow_used_bytes;  /* 0 when the provider has no such notion */
+        uint64_t cow_size_bytes;
+};
+
+typedef int (*vss_snapshot_cb)(const struct vss_snapshot_info *info, void *userdata);
+
+struct vss_provider_ops {
+        /* Set up provider state; *ret_state is handed back to every op. */
+        int (*init)(const struct vss_provider_host *host, void **ret_state);
+        void (*fini)(void *state);
+
+        /* 1: supported; 0: not, with the reason in err; <0: could not tell. */
+        int (*is_volume_supported)(void *state, const char *volume, struct vss_error_buf *err);
+
+        /*
+         * The set, in order: prepare (slow work: stores, devices, tables), hold
+         * (suspend every origin: the point in time), commit (create every
+         * snapshot), release (resume every origin). hold..release must not
+         * allocate, do file-system I/O or log. After a successful release the
+         * set's snapshots exist like any other.
+         */
+        int (*prepare)(void *state, const struct vss_set_request *set, struct vss_error_buf *err);
+        int (*hold)(void *state, const char *set_id, struct vss_error_buf *err);
+        int (*commit)(void *state, const char *set_id, struct vss_error_buf *err);
+        int (*release)(void *state, const char *set_id, struct vss_error_buf *err);
+        /*
+         * Undo whatever the set reached: resume held origins, delete its
+         * snapshots, free prepared resources. Idempotent; valid in any state,
+         * including after a successful release.
+         */
+        int (*abort)(void *state, const char *set_id, struct vss_error_buf *err);
+
+        int (*delete_snapshot)(void *state, const char *snapshot_id, struct vss_error_buf *err);
+        int (*query)(void *state, vss_snapshot_cb cb, void *userdata, struct vss_error_buf *err);
+        int (*expose)(void *state, const char *snapshot_id, const char *mount_point,
+                      struct vss_error_buf *err);
+        int (*unexpose)(void *state, const char *snapshot_id, struct vss_error_buf *err);
+        int (*revert)(void *state, const char *snapshot_id, struct vss_error_buf *err);
+        /* Roll back anything a crashed daemon left half-made; called at start. */
+        int (*recover)(void *state, struct vss_error_buf *err);
+};
+
+struct vss_provider {
+        uint32_t abi_version; /* VSS_PROVIDER_ABI_VERSION */
+        const char *name;     /* short, [a-z0-9-]: "dm-snapshot" */
+        const char *id;       /* stable UUID of the provider */
+        const char *version;
+        const char *description;
+        const struct vss_provider_ops *ops;
+};
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
