@@ -14,8 +14,17 @@ DATADIR      ?= $(PREFIX)/share
 MANDIR       ?= $(DATADIR)/man
 SYSCONFDIR   ?= /etc
 PROVIDERDIR  ?= $(LIBDIR)/vss/providers
-DBUSDIR      ?= $(DATADIR)/dbus-1
 UNITDIR      ?= $(PREFIX)/lib/systemd/system
+TMPFILESDIR  ?= $(PREFIX)/lib/tmpfiles.d
+COMPLETIONDIR ?= $(DATADIR)/bash-completion/completions
+# The system bus reads policies only from /usr/share and /etc, and activation
+# files from $(DATADIR)/dbus-1/system-services for /usr and /usr/local.
+DBUSSERVICEDIR ?= $(DATADIR)/dbus-1/system-services
+ifeq ($(PREFIX),/usr)
+DBUSPOLICYDIR ?= $(DATADIR)/dbus-1/system.d
+else
+DBUSPOLICYDIR ?= $(SYSCONFDIR)/dbus-1/system.d
+endif
 
 CC           ?= cc
 B            := build
@@ -39,6 +48,15 @@ CFLAGS       += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wno-unused-parame
                 -DVSS_CONFIG_FILE='"$(SYSCONFDIR)/vss/vssd.conf"'
 PIC          := -fPIC -fvisibility=hidden
 
+# Quiet by default: "CC file"; V=1 shows whole commands.
+ifeq ($(V),1)
+Q :=
+msg = @true
+else
+Q := @
+msg = @printf '  %-6s %s\n' $(1) $(2)
+endif
+
 obj = $(patsubst %.c,$(B)/%.o,$(1))
 pic = $(patsubst %.c,$(B)/pic/%.o,$(1))
 
@@ -61,45 +79,61 @@ all: $(VSSD) $(VSSCTL) $(LIBVSS_SO) $(FAKE_PROV) $(BAD_PROVS)
 
 $(B)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(call msg,CC,$<)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(B)/pic/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(PIC) -c $< -o $@
+	$(call msg,CC,$<)
+	$(Q)$(CC) $(CFLAGS) $(PIC) -c $< -o $@
 
 # --- vssd ---------------------------------------------------------------------
 $(VSSD): $(call obj,$(DAEMON_SRC) $(DBUS_SRC) $(CORE_SRC) $(UTIL_SRC) $(COMMON_SRC))
-	$(CC) $(LDFLAGS) -o $@ $^ $(DBUS_LIBS) -ldl -lpthread
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(DBUS_LIBS) -ldl -lpthread
 
 # --- libvss -------------------------------------------------------------------
 $(LIBVSS_SO): $(call pic,$(LIB_SRC) $(COMMON_SRC)) lib/libvss.sym
-	$(CC) $(LDFLAGS) -shared -Wl,-soname,libvss.so.1 -Wl,--version-script=lib/libvss.sym \
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -shared -Wl,-soname,libvss.so.1 -Wl,--version-script=lib/libvss.sym \
 		-o $@ $(filter %.o,$^) $(DBUS_LIBS)
-	ln -sf libvss.so.1 $(B)/libvss.so
+	$(Q)ln -sf libvss.so.1 $(B)/libvss.so
 
 # --- vssctl (links libvss dynamically, as any client would) --------------------
 $(VSSCTL): $(call obj,$(CLI_SRC)) $(LIBVSS_SO)
-	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) -L$(B) -lvss -Wl,-rpath,'$$ORIGIN'
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) -L$(B) -lvss -Wl,-rpath,'$$ORIGIN'
 
 # --- provider plugins -----------------------------------------------------------
 $(B)/tests/providers/%.so: $(call pic,tests/providers/%.c)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -shared -o $@ $^ -lpthread
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -shared -o $@ $^ -lpthread
 
 # --- unit tests: each links only the code under test ----------------------------
 UNIT_TESTS   := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(wildcard tests/unit/check_*.c))
 check_error_OBJS := common/error.c
+check_fake_provider_OBJS := tests/providers/fake.c
 
 $(B)/tests/unit/check_%: $(B)/tests/unit/check_%.o
-	$(CC) $(LDFLAGS) -o $@ $^ $(call obj,$(check_$*_OBJS)) $(CHECK_LIBS) $(DBUS_LIBS) -ldl -lpthread
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(DBUS_LIBS) -ldl -lpthread
 
 $(B)/tests/unit/check_%.o: tests/unit/check_%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -c $< -o $@
+	$(call msg,CC,$<)
+	$(Q)$(CC) $(CFLAGS) $(CHECK_CFLAGS) -c $< -o $@
 
 # Unit tests depend on their objects being built.
 .SECONDEXPANSION:
 $(UNIT_TESTS): $$(call obj,$$(check_$$(patsubst check_%,%,$$(@F))_OBJS))
+
+# --- bus tests: the real vssd on a private dbus-daemon ------------------------------
+BUS_TESTS    := $(patsubst tests/bus/%.c,$(B)/tests/bus/%,$(wildcard tests/bus/check_bus_*.c))
+
+$(B)/tests/bus/check_bus_%: $(B)/tests/bus/check_bus_%.o $(B)/tests/bus/harness.o
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(DBUS_LIBS)
 
 # --- targets for people -------------------------------------------------------
 .PHONY: all deps check check-unit check-bus demo install clean
@@ -108,23 +142,26 @@ deps:
 	@tools/install-deps
 
 check: deps
-	@$(MAKE) --no-print-directory all $(UNIT_TESTS)
-	@tests/run-all $(UNIT_TESTS)
+	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(BUS_TESTS)
+	@tests/run-all $(UNIT_TESTS) $(BUS_TESTS)
 
 check-unit: all $(UNIT_TESTS)
-	@tests/run-unit $(UNIT_TESTS)
+	@tests/run-all $(UNIT_TESTS)
 
-check-bus: all
-	@tests/bus/run
+check-bus: all $(BUS_TESTS)
+	@tests/run-all $(BUS_TESTS)
 
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@tools/demo
 
 install: all
-	tools/install-files "$(DESTDIR)" "$(SBINDIR)" "$(BINDIR)" "$(LIBDIR)" "$(INCLUDEDIR)" \
-		"$(MANDIR)" "$(SYSCONFDIR)" "$(PROVIDERDIR)" "$(DBUSDIR)" "$(UNITDIR)" "$(VERSION)" \
-		"$(PREFIX)"
+	@DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" SBINDIR="$(SBINDIR)" BINDIR="$(BINDIR)" \
+	LIBDIR="$(LIBDIR)" INCLUDEDIR="$(INCLUDEDIR)" MANDIR="$(MANDIR)" \
+	SYSCONFDIR="$(SYSCONFDIR)" PROVIDERDIR="$(PROVIDERDIR)" UNITDIR="$(UNITDIR)" \
+	TMPFILESDIR="$(TMPFILESDIR)" COMPLETIONDIR="$(COMPLETIONDIR)" \
+	DBUSSERVICEDIR="$(DBUSSERVICEDIR)" DBUSPOLICYDIR="$(DBUSPOLICYDIR)" \
+	VERSION="$(VERSION)" BUILD="$(B)" tools/install-files
 
 clean:
 	rm -rf $(B)

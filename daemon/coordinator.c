@@ -99,3 +99,10 @@ int coordinator_publish(Manager *m)
                 r = bus_object_publish(m->root);
         return r;
 }
+
+void coordinator_emit_timeouts_changed(Manager *m)
+{
+        static const char *const names[] = { "FreezeTimeoutMs", "HoldTimeoutMs", NULL };
+
+        bus_object_emit_properties_changed(m->root, &coordinator_interface, names);
+}

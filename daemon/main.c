@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,9 +85,13 @@ static void manager_reload(Manager *m, const struct options *o)
                 log_error("reload refused, keeping the current settings: %s", err);
                 return;
         }
+        bool changed = m->settings.freeze_timeout_ms != fresh.freeze_timeout_ms ||
+                       m->settings.hold_timeout_ms != fresh.hold_timeout_ms;
         m->settings.freeze_timeout_ms = fresh.freeze_timeout_ms;
         m->settings.hold_timeout_ms = fresh.hold_timeout_ms;
         m->settings.log_priority = fresh.log_priority;
+        if (changed)
+                coordinator_emit_timeouts_changed(m);
         if (!o->verbose)
                 log_set_max_priority(fresh.log_priority);
         settings_done(&fresh);

@@ -25,6 +25,8 @@ typedef struct Manager {
 
 /* The root object /org/linuxvss/Vss1 (coordinator.c). */
 int coordinator_publish(Manager *m);
+/* PropertiesChanged for FreezeTimeoutMs and HoldTimeoutMs (after a reload). */
+void coordinator_emit_timeouts_changed(Manager *m);
 
 /* One object per loaded provider (provider-object.c). */
 int provider_objects_publish(Manager *m);

@@ -12,6 +12,7 @@
 struct Bus {
         Loop *loop;
         DBusConnection *conn;
+        bool on_bus; /* false: a peer-to-peer connection (unit tests) */
         LoopSource *dispatch_source;
         char *manager_path;
         BusObject *objects; /* registry, most recent first */

@@ -257,14 +257,16 @@ static int bus_attach(Bus *bus)
         dbus_connection_set_dispatch_status_function(bus->conn, dispatch_status_changed, bus,
                                                      NULL);
         /* Watch every client leaving: sessions and writers are tied to unique names. */
-        dbus_bus_add_match(bus->conn,
+        if (bus->on_bus)
+                dbus_bus_add_match(bus->conn,
                            "type='signal',sender='" DBUS_SERVICE_DBUS "',interface='"
                            DBUS_INTERFACE_DBUS "',member='NameOwnerChanged',arg2=''",
                            NULL);
         return bus_objects_attach(bus);
 }
 
-int bus_new(Bus **ret, Loop *loop, const char *address, const char *manager_path)
+int bus_new_from_connection(Bus **ret, Loop *loop, DBusConnection *conn, bool on_bus,
+                            const char *manager_path)
 {
         Bus *bus = calloc(1, sizeof(*bus));
         int r;
@@ -272,20 +274,30 @@ int bus_new(Bus **ret, Loop *loop, const char *address, const char *manager_path
         if (!bus)
                 return -ENOMEM;
         bus->loop = loop;
+        bus->conn = dbus_connection_ref(conn);
+        bus->on_bus = on_bus;
         bus->manager_path = strdup(manager_path);
-        if (!bus->manager_path) {
-                free(bus);
-                return -ENOMEM;
-        }
-        r = bus_connect(&bus->conn, address);
-        if (r >= 0)
-                r = bus_attach(bus);
+        r = bus->manager_path ? bus_attach(bus) : -ENOMEM;
         if (r < 0) {
                 bus_free(bus);
                 return r;
         }
         *ret = bus;
         return 0;
+}
+
+int bus_new(Bus **ret, Loop *loop, const char *address, const char *manager_path)
+{
+        DBusConnection *conn;
+        int r = bus_connect(&conn, address);
+
+        if (r < 0)
+                return r;
+        r = bus_new_from_connection(ret, loop, conn, true, manager_path);
+        if (r < 0)
+                dbus_connection_close(conn);
+        dbus_connection_unref(conn);
+        return r;
 }
 
 Bus *bus_free(Bus *bus)
@@ -337,7 +349,7 @@ DBusConnection *bus_get_connection(Bus *bus)
 
 const char *bus_get_unique_name(Bus *bus)
 {
-        return dbus_bus_get_unique_name(bus->conn);
+        return bus->on_bus ? dbus_bus_get_unique_name(bus->conn) : NULL;
 }
 
 void bus_set_name_lost_handler(Bus *bus, bus_name_lost_fn fn, void *userdata)

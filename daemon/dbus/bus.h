@@ -87,6 +87,12 @@ typedef struct BusInterface {
  * off: a lost bus ends the loop through the disconnect callback instead.
  */
 int bus_new(Bus **ret, Loop *loop, const char *address, const char *manager_path);
+/*
+ * Serve objects on an existing connection (ON_BUS false: a peer-to-peer
+ * connection, as the unit tests use; no names, no client tracking).
+ */
+int bus_new_from_connection(Bus **ret, Loop *loop, DBusConnection *conn, bool on_bus,
+                            const char *manager_path);
 Bus *bus_free(Bus *bus);
 
 /* Request NAME (do not queue); -EEXIST when another process owns it. */

@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* harness.c: private dbus-daemon + real vssd for the bus tests (see harness.h). */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tests/bus/harness.h"
+
+const char *testbus_path(bool src, const char *file)
+{
+        static char buf[4][PATH_MAX];
+        static int next;
+        const char *root = getenv(src ? "VSS_TOP" : "VSS_BUILD");
+        char cwd[PATH_MAX];
+
+        if (!root) {
+                ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
+                if (!src)
+                        strcat(cwd, "/build");
+                root = cwd;
+        }
+        char *out = buf[next++ % 4];
+        snprintf(out, PATH_MAX, "%s/%s", root, file);
+        return out;
+}
+
+static void write_file(const char *path, const char *text)
+{
+        FILE *f = fopen(path, "we");
+        ck_assert_msg(f, "cannot write %s: %s", path, strerror(errno));
+        fputs(text, f);
+        ck_assert_int_eq(fclose(f), 0);
+}
+
+/* Fill the bus configuration template with our directory and the policy file. */
+static void write_bus_conf(TestBus *t, const char *conf)
+{
+        char tmpl[16384], out[20000];
+        FILE *f = fopen(testbus_path(true, "tests/bus/bus.conf.in"), "re");
+
+        ck_assert_ptr_nonnull(f);
+        size_t n = fread(tmpl, 1, sizeof(tmpl) - 1, f);
+        fclose(f);
+        tmpl[n] = '\0';
+        char *o = out;
+        for (char *p = tmpl; *p;) {
+                if (strncmp(p, "@DIR@", 5) == 0) {
+                        o += sprintf(o, "%s", t->dir);
+                        p += 5;
+                } else if (strncmp(p, "@POLICY@", 8) == 0) {
+                        o += sprintf(o, "%s", testbus_path(true, "systemd/org.linuxvss.Vss1.conf"));
+                        p += 8;
+                } else
+                        *o++ = *p++;
+        }
+        *o = '\0';
+        write_file(conf, out);
+}
+
+void testbus_start_bus(TestBus *t)
+{
+        char conf[PATH_MAX + 16];
+        int pipefd[2];
+        DBusError error;
+
+        memset(t, 0, sizeof(*t));
+        snprintf(t->dir, sizeof(t->dir), "/tmp/vss-bus-test.XXXXXX");
+        ck_assert_ptr_nonnull(mkdtemp(t->dir));
+        snprintf(conf, sizeof(conf), "%s/bus.conf", t->dir);
+        write_bus_conf(t, conf);
+        ck_assert_int_eq(pipe2(pipefd, O_CLOEXEC), 0);
+        t->bus_pid = fork();
+        ck_assert_int_ge(t->bus_pid, 0);
+        if (t->bus_pid == 0) {
+                char fdarg[32], log[PATH_MAX];
+                /* Keep the bus's own complaints (fd limits as non-systemd root) out of the report. */
+                snprintf(log, sizeof(log), "%s/bus.log", t->dir);
+                int logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+                dup2(logfd, STDERR_FILENO);
+                dup2(pipefd[1], 3);
+                snprintf(fdarg, sizeof(fdarg), "--print-address=3");
+                execlp("dbus-daemon", "dbus-daemon", "--nofork", "--nopidfile", "--nosyslog",
+                       fdarg, "--config-file", conf, (char *)NULL);
+                _exit(127);
+        }
+        close(pipefd[1]);
+        ssize_t len = read(pipefd[0], t->address, sizeof(t->address) - 1);
+        close(pipefd[0]);
+        ck_assert_msg(len > 0, "dbus-daemon did not start (is the dbus package installed?)");
+        t->address[strcspn(t->address, "\n")] = '\0';
+        dbus_error_init(&error);
+        t->conn = dbus_connection_open_private(t->address, &error);
+        ck_assert_msg(t->conn && dbus_bus_register(t->conn, &error), "cannot join the test bus: %s",
+                      error.message);
+        dbus_connection_set_exit_on_disconnect(t->conn, FALSE);
+}
+
+static void write_vssd_conf(TestBus *t, const char *extra)
+{
+        char text[8192];
+
+        snprintf(t->vssd_conf, sizeof(t->vssd_conf), "%s/vssd.conf", t->dir);
+        snprintf(text, sizeof(text),
+                 "[daemon]\nprovider_dir = %s\n\n[provider.fake]\nlog = %s/fake.log\n"
+                 "control = %s/fake.control\n%s",
+                 testbus_path(false, "tests/providers"), t->dir, t->dir, extra ? extra : "");
+        write_file(t->vssd_conf, text);
+}
+
+static bool wait_name_owned(TestBus *t, int timeout_ms)
+{
+        struct timespec start, now;
+
+        clock_gettime(CLOCK_MONOTONIC, &start);
+        for (;;) {
+                if (dbus_bus_name_has_owner(t->conn, "org.linuxvss.Vss1", NULL))
+                        return true;
+                if (!testbus_vssd_alive(t))
+                        return false;
+                DBusMessage *sig = testbus_wait_signal(t, "org.freedesktop.DBus",
+                                                       "NameOwnerChanged", 200);
+                if (sig)
+                        dbus_message_unref(sig);
+                clock_gettime(CLOCK_MONOTONIC, &now);
+                if ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 >
+                    timeout_ms)
+                        return false;
+        }
+}
+
+bool testbus_start_vssd(TestBus *t, const char *const *extra_args)
+{
+        const char *argv[16] = { testbus_path(false, "vssd"), "--bus", t->address, "--config",
+                                 t->vssd_conf, "--verbose" };
+        size_t n = 6;
+
+        for (; extra_args && *extra_args && n < 15; extra_args++)
+                argv[n++] = *extra_args;
+        snprintf(t->vssd_log, sizeof(t->vssd_log), "%s/vssd.log", t->dir);
+        dbus_bus_add_match(t->conn, "type='signal',sender='org.freedesktop.DBus',"
+                           "member='NameOwnerChanged',arg0='org.linuxvss.Vss1'", NULL);
+        t->vssd_pid = fork();
+        ck_assert_int_ge(t->vssd_pid, 0);
+        if (t->vssd_pid == 0) {
+                int fd = open(t->vssd_log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+                dup2(fd, STDERR_FILENO);
+                execv(argv[0], (char *const *)argv);
+                _exit(127);
+        }
+        return wait_name_owned(t, 10000);
+}
+
+void testbus_start(TestBus *t, const char *extra_config)
+{
+        testbus_start_bus(t);
+        write_vssd_conf(t, extra_config);
+        ck_assert_msg(testbus_start_vssd(t, NULL), "vssd did not take its bus name; log: %s",
+                      t->vssd_log);
+}
+
+bool testbus_vssd_alive(TestBus *t)
+{
+        int status;
+
+        return t->vssd_pid > 0 && waitpid(t->vssd_pid, &status, WNOHANG) == 0;
+}
+
+int testbus_stop_vssd(TestBus *t)
+{
+        int status;
+
+        if (t->vssd_pid <= 0)
+                return -1;
+        kill(t->vssd_pid, SIGTERM);
+        pid_t r = waitpid(t->vssd_pid, &status, 0);
+        t->vssd_pid = 0;
+        if (r < 0)
+                return -1; /* already reaped by testbus_vssd_alive(): it had exited */
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+void testbus_stop(TestBus *t)
+{
+        char cmd[PATH_MAX + 16];
+
+        testbus_stop_vssd(t);
+        if (t->conn) {
+                dbus_connection_close(t->conn);
+                dbus_connection_unref(t->conn);
+                t->conn = NULL;
+        }
+        if (t->bus_pid > 0) {
+                kill(t->bus_pid, SIGTERM);
+                waitpid(t->bus_pid, NULL, 0);
+                t->bus_pid = 0;
+        }
+        if (!getenv("VSS_KEEP_TEST_DIRS")) {
+                snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
+                if (system(cmd) != 0)
+                        fprintf(stderr, "warning: could not remove %s\n", t->dir);
+        }
+}
+
+DBusMessage *testbus_call(TestBus *t, const char *path, const char *iface, const char *method,
+                          int first_arg_type, ...)
+{
+        DBusMessage *msg = dbus_message_new_method_call("org.linuxvss.Vss1", path, iface, method);
+        DBusError error;
+        va_list ap;
+
+        ck_assert_ptr_nonnull(msg);
+        va_start(ap, first_arg_type);
+        ck_assert(dbus_message_append_args_valist(msg, first_arg_type, ap));
+        va_end(ap);
+        dbus_error_init(&error);
+        DBusPendingCall *pending;
+        ck_assert(dbus_connection_send_with_reply(t->conn, msg, &pending, 20000));
+        dbus_message_unref(msg);
+        dbus_pending_call_block(pending);
+        DBusMessage *reply = dbus_pending_call_steal_reply(pending);
+        dbus_pending_call_unref(pending);
+        ck_assert_ptr_nonnull(reply);
+        return reply;
+}
+
+const char *testbus_error_name(DBusMessage *reply)
+{
+        return dbus_message_get_type(reply) == DBUS_MESSAGE_TYPE_ERROR
+                       ? dbus_message_get_error_name(reply)
+                       : NULL;
+}
+
+const char *testbus_error_text(DBusMessage *reply)
+{
+        const char *text = "";
+
+        if (dbus_message_get_type(reply) == DBUS_MESSAGE_TYPE_ERROR)
+                dbus_message_get_args(reply, NULL, DBUS_TYPE_STRING, &text, DBUS_TYPE_INVALID);
+        return text;
+}
+
+int testbus_run(TestBus *t, char **ret_output, const char *format, ...)
+{
+        char cmd[8192], full[8192 + 2 * PATH_MAX + 64];
+        va_list ap;
+
+        va_start(ap, format);
+        vsnprintf(cmd, sizeof(cmd), format, ap);
+        va_end(ap);
+        snprintf(full, sizeof(full), "DBUS_SYSTEM_BUS_ADDRESS='%s' VSS_BUS_ADDRESS='%s' %s 2>&1",
+                 t->address, t->address, cmd);
+        FILE *p = popen(full, "re");
+        ck_assert_ptr_nonnull(p);
+        char *out = NULL;
+        size_t size = 0;
+        FILE *mem = open_memstream(&out, &size);
+        char buf[4096];
+        size_t n;
+        while ((n = fread(buf, 1, sizeof(buf), p)) > 0)
+                fwrite(buf, 1, n, mem);
+        fclose(mem);
+        int status = pclose(p);
+        if (ret_output)
+                *ret_output = out;
+        else
+                free(out);
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+bool testbus_log_contains(TestBus *t, const char *needle)
+{
+        char cmd[PATH_MAX * 2];
+
+        snprintf(cmd, sizeof(cmd), "grep -qF -- '%s' '%s'", needle, t->vssd_log);
+        return system(cmd) == 0;
+}
+
+DBusMessage *testbus_wait_signal(TestBus *t, const char *iface, const char *member,
+                                 int timeout_ms)
+{
+        struct timespec start, now;
+
+        clock_gettime(CLOCK_MONOTONIC, &start);
+        for (;;) {
+                DBusMessage *msg;
+                while ((msg = dbus_connection_pop_message(t->conn))) {
+                        if (dbus_message_is_signal(msg, iface, member))
+                                return msg;
+                        dbus_message_unref(msg);
+                }
+                clock_gettime(CLOCK_MONOTONIC, &now);
+                long elapsed = (now.tv_sec - start.tv_sec) * 1000 +
+                               (now.tv_nsec - start.tv_nsec) / 1000000;
+                if (elapsed >= timeout_ms)
+                        return NULL;
+                if (!dbus_connection_read_write(t->conn, (int)(timeout_ms - elapsed)))
+                        return NULL;
+        }
+}

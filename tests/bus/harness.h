@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * harness.h: bus tests run the real vssd on a private dbus-daemon whose
+ * configuration has the system bus's default-deny rules plus the project's
+ * own policy file (systemd/org.linuxvss.Vss1.conf), with the fake provider.
+ *
+ * Paths come from the environment make check sets: VSS_TOP (source tree)
+ * and VSS_BUILD (build tree); both default to the current directory layout.
+ */
+#ifndef VSS_TESTS_BUS_HARNESS_H
+#define VSS_TESTS_BUS_HARNESS_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include <dbus/dbus.h>
+
+typedef struct TestBus {
+        char dir[64];              /* private temporary directory (short: socket paths) */
+        char address[PATH_MAX];    /* of the private bus */
+        char vssd_log[PATH_MAX];   /* vssd's stderr */
+        char vssd_conf[PATH_MAX];
+        pid_t bus_pid;
+        pid_t vssd_pid;
+        DBusConnection *conn;      /* the test's own connection, as root */
+} TestBus;
+
+/* Start the bus only. */
+void testbus_start_bus(TestBus *t);
+/* Start bus and vssd with the fake provider; EXTRA_CONFIG is appended to vssd.conf. */
+void testbus_start(TestBus *t, const char *extra_config);
+/* Start vssd on T's bus and wait until it owns its name (or exits: returns false). */
+bool testbus_start_vssd(TestBus *t, const char *const *extra_args);
+/* SIGTERM vssd and return its exit status (-1 if it died of a signal). */
+int testbus_stop_vssd(TestBus *t);
+/* Stop everything and remove the directory. */
+void testbus_stop(TestBus *t);
+
+/* Is vssd still running (not exited, not crashed)? */
+bool testbus_vssd_alive(TestBus *t);
+
+/* Synchronous call on vssd; returns the reply or error message (never NULL). */
+DBusMessage *testbus_call(TestBus *t, const char *path, const char *iface, const char *method,
+                          int first_arg_type, ...);
+/* The error name of REPLY, or NULL for a method return. */
+const char *testbus_error_name(DBusMessage *reply);
+/* The error message text of REPLY, or "". */
+const char *testbus_error_text(DBusMessage *reply);
+
+/* Run a shell command with DBUS_SYSTEM_BUS_ADDRESS set to the private bus; exit status. */
+int testbus_run(TestBus *t, char **ret_output, const char *format, ...)
+        __attribute__((format(printf, 3, 4)));
+
+/* Does vssd's log contain NEEDLE? */
+bool testbus_log_contains(TestBus *t, const char *needle);
+
+/* Wait (dispatching) for a signal matching RULE, up to TIMEOUT_MS; NULL on timeout. */
+DBusMessage *testbus_wait_signal(TestBus *t, const char *iface, const char *member,
+                                 int timeout_ms);
+
+/* Absolute path of FILE in the build (or, with SRC, the source) tree. */
+const char *testbus_path(bool src, const char *file);
+
+#endif
