@@ -114,6 +114,7 @@ $(B)/tests/providers/%.so: $(call pic,tests/providers/%.c)
 UNIT_TESTS   := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(wildcard tests/unit/check_*.c))
 check_error_OBJS := common/error.c
 check_fake_provider_OBJS := tests/providers/fake.c
+check_cli_output_OBJS := cli/output.c
 
 $(B)/tests/unit/check_%: $(B)/tests/unit/check_%.o
 	$(call msg,LD,$@)
@@ -135,6 +136,9 @@ $(B)/tests/bus/check_bus_%: $(B)/tests/bus/check_bus_%.o $(B)/tests/bus/harness.
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(DBUS_LIBS)
 
+# Keep test objects: they are not throwaway intermediates.
+.SECONDARY:
+
 # --- targets for people -------------------------------------------------------
 .PHONY: all deps check check-unit check-bus demo install clean
 
@@ -143,7 +147,7 @@ deps:
 
 check: deps
 	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(BUS_TESTS)
-	@tests/run-all $(UNIT_TESTS) $(BUS_TESTS)
+	@tests/run-all $(UNIT_TESTS) $(BUS_TESTS) tests/install/check-install
 
 check-unit: all $(UNIT_TESTS)
 	@tests/run-all $(UNIT_TESTS)

@@ -86,8 +86,10 @@ int vss_error_from_name(const char *name)
                 return -ECONNREFUSED;
         if (strcmp(name, "org.freedesktop.DBus.Error.InvalidArgs") == 0)
                 return -EINVAL;
+        if (strcmp(name, "org.freedesktop.DBus.Error.UnknownObject") == 0)
+                return -ENOENT;
         if (strcmp(name, "org.freedesktop.DBus.Error.UnknownMethod") == 0 ||
-            strcmp(name, "org.freedesktop.DBus.Error.UnknownObject") == 0)
+            strcmp(name, "org.freedesktop.DBus.Error.UnknownInterface") == 0)
                 return -EOPNOTSUPP;
         if (strcmp(name, "org.freedesktop.DBus.Error.NoMemory") == 0)
                 return -ENOMEM;

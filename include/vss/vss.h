@@ -27,6 +27,9 @@ extern "C" {
 #define VSS_IFACE_SNAPSHOT "org.linuxvss.Vss1.Snapshot"
 #define VSS_IFACE_WRITER "org.linuxvss.Vss1.Writer"
 
+/* Marks what libvss exports; lib/libvss.sym lists the same names. */
+#define VSS_EXPORT __attribute__((visibility("default")))
+
 /* Hard limits, as VSS has them. */
 #define VSS_MAX_VOLUMES_PER_SET 64
 
@@ -93,19 +96,19 @@ enum vss_writer_level {
  * "InvalidArgs", ...), or NULL for 0. Any negative errno maps to a name; an
  * unknown code maps to "Failed".
  */
-const char *vss_error_to_name(int error);
+VSS_EXPORT const char *vss_error_to_name(int error);
 
 /* Inverse of vss_error_to_name(): the code for a short or full D-Bus error name. */
-int vss_error_from_name(const char *name);
+VSS_EXPORT int vss_error_from_name(const char *name);
 
 /* Human text for a code: strerror() for errno values, a sentence for VSS_E_*. */
-const char *vss_strerror(int error);
+VSS_EXPORT const char *vss_strerror(int error);
 
 /* Names of enum values, for logs, properties and vssctl; never NULL. */
-const char *vss_writer_state_to_string(enum vss_writer_state state);
-const char *vss_writer_failure_to_string(enum vss_writer_failure failure);
-const char *vss_writer_level_to_string(enum vss_writer_level level);
-int vss_writer_level_from_string(const char *s);
+VSS_EXPORT const char *vss_writer_state_to_string(enum vss_writer_state state);
+VSS_EXPORT const char *vss_writer_failure_to_string(enum vss_writer_failure failure);
+VSS_EXPORT const char *vss_writer_level_to_string(enum vss_writer_level level);
+VSS_EXPORT int vss_writer_level_from_string(const char *s);
 
 #ifdef __cplusplus
 }

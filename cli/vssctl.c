@@ -1,0 +1,303 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * vssctl.c: vssctl's entry point: global options, the command table, usage
+ * text, and the shared ways to reach vssd and to report failures. Each verb
+ * lives in its own file (list.c, status.c, volume.c).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vssctl.h"
+
+#define PROGRAM "vssctl"
+
+struct cmd {
+        const char *name;
+        int (*fn)(struct vssctl *ctx, int argc, char *argv[]);
+        const char *args; /* for --help */
+        const char *help;
+};
+
+static const struct cmd cmds[] = {
+        { "list", verb_list, "providers", "list the snapshot providers vssd has loaded" },
+        { "status", verb_status, "", "show vssd's version, limits, timeouts, provider directory" },
+        { "supported", verb_supported, "<volume> [--provider <name>]",
+          "tell whether each provider (or the one named) can snapshot <volume>" },
+};
+
+enum {
+        OPT_JSON = 0x100,
+        OPT_BUS,
+        OPT_TIMEOUT,
+};
+
+static const struct option global_options[] = {
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
+        { "json", no_argument, NULL, OPT_JSON },
+        { "bus", required_argument, NULL, OPT_BUS },
+        { "timeout", required_argument, NULL, OPT_TIMEOUT },
+};
+
+/* Where descriptions start in --help. */
+#define USAGE_COLUMN 24
+
+static void usage(void)
+{
+        FILE *out = stdout;
+
+        fputs("Usage:\n " PROGRAM " [options] <command> [<args>]\n\n", out);
+        fputs("Ask the linux-vss snapshot coordinator, vssd, about its state.\n\n", out);
+        fputs("Commands:\n", out);
+        for (size_t i = 0; i < ELEMENTSOF(cmds); i++) {
+                char synopsis[128];
+                int n = snprintf(synopsis, sizeof(synopsis), "%s%s%s", cmds[i].name,
+                                 *cmds[i].args ? " " : "", cmds[i].args);
+                /* A long synopsis gets a line of its own. */
+                if (n > USAGE_COLUMN)
+                        fprintf(out, " %s\n %-*s %s\n", synopsis, USAGE_COLUMN, "", cmds[i].help);
+                else
+                        fprintf(out, " %-*s %s\n", USAGE_COLUMN, synopsis, cmds[i].help);
+        }
+        fputs("\nOptions:\n", out);
+        fputs("     --json               print JSON instead of tables\n", out);
+        fputs("     --bus <address>      D-Bus address of the bus vssd is on\n", out);
+        fputs("                            (default: $VSS_BUS_ADDRESS, else the system bus)\n", out);
+        fputs("     --timeout <secs>     how long to wait for each answer from vssd (default: 30)\n", out);
+        fputs(" -h, --help               display this help\n", out);
+        fputs(" -V, --version            display version\n", out);
+        fputs("\nExit status:\n", out);
+        fputs(" 0  success\n", out);
+        fputs(" 1  failure: vssd reported an error, or could not be reached\n", out);
+        fputs(" 2  usage error: unknown command, missing argument or bad option\n", out);
+        fputs(" 3  'supported': no provider can snapshot the volume\n", out);
+        fputs("\nFor more details see vssctl(8).\n", out);
+}
+
+int vssctl_usage_error(const char *format, ...)
+{
+        va_list ap;
+
+        fputs(PROGRAM ": ", stderr);
+        va_start(ap, format);
+        vfprintf(stderr, format, ap);
+        va_end(ap);
+        fputs("\nTry '" PROGRAM " --help' for more information.\n", stderr);
+        return EXIT_USAGE;
+}
+
+/* Seconds, fractions allowed, as libdbus takes them: whole milliseconds up to INT_MAX. */
+static int parse_timeout(const char *arg, uint64_t *ret_ms)
+{
+        char *end;
+
+        errno = 0;
+        double secs = strtod(arg, &end);
+        if (errno != 0 || end == arg || *end || !(secs > 0) || secs > 2147483.0)
+                return -EINVAL;
+        uint64_t ms = (uint64_t)(secs * 1000.0 + 0.5);
+        *ret_ms = ms ? ms : 1;
+        return 0;
+}
+
+static int global_option(struct vssctl *ctx, int c, const char *arg)
+{
+        switch (c) {
+        case 'h':
+                usage();
+                return EXIT_SUCCESS;
+        case 'V':
+                puts(PROGRAM " from linux-vss " VSS_VERSION);
+                return EXIT_SUCCESS;
+        case OPT_JSON:
+                ctx->json = true;
+                return VSSCTL_CONTINUE;
+        case OPT_BUS:
+                ctx->bus_address = arg;
+                return VSSCTL_CONTINUE;
+        case OPT_TIMEOUT:
+                if (parse_timeout(arg, &ctx->timeout_ms) < 0)
+                        return vssctl_usage_error("invalid --timeout '%s': give seconds, "
+                                                  "more than 0 (e.g. 30 or 2.5)",
+                                                  arg);
+                return VSSCTL_CONTINUE;
+        }
+        return VSSCTL_CONTINUE;
+}
+
+/* getopt's complaint, in our words: opterr is off. */
+static int option_error(int c, int optopt_, const char *arg)
+{
+        bool is_long = strncmp(arg, "--", 2) == 0;
+
+        if (c == ':')
+                return vssctl_usage_error("option '%s' requires an argument", arg);
+        if (optopt_ && is_long)
+                return vssctl_usage_error("option '%.*s' doesn't allow an argument",
+                                          (int)strcspn(arg, "="), arg);
+        if (optopt_)
+                return vssctl_usage_error("invalid option -- '%c'", optopt_);
+        return vssctl_usage_error("unrecognized option '%s'", arg);
+}
+
+/* Global options plus VERB's into one getopt table; NULL when there are too many. */
+static struct option *merge_options(const struct verb_options *verb, struct option *buf,
+                                    size_t n_buf)
+{
+        size_t n = ELEMENTSOF(global_options);
+
+        memcpy(buf, global_options, sizeof(global_options));
+        for (const struct option *o = verb ? verb->long_options : NULL; o && o->name; o++) {
+                if (n + 1 >= n_buf)
+                        return NULL;
+                buf[n++] = *o;
+        }
+        buf[n] = (struct option){ 0 };
+        return buf;
+}
+
+static int parse(struct vssctl *ctx, int argc, char *argv[], const struct verb_options *verb,
+                 bool stop_at_operand, int *ret_first)
+{
+        struct option buf[32];
+        char short_options[32];
+        struct option *options = merge_options(verb, buf, ELEMENTSOF(buf));
+
+        snprintf(short_options, sizeof(short_options), "%s:hV%s", stop_at_operand ? "+" : "",
+                 verb && verb->short_options ? verb->short_options : "");
+        if (!options)
+                return vssctl_usage_error("internal error: too many options");
+
+        optind = 0; /* GNU getopt: start afresh, the verb parses after main */
+        opterr = 0;
+        for (;;) {
+                int c = getopt_long(argc, argv, short_options, options, NULL);
+                if (c == -1)
+                        break;
+                int r;
+                if (c == '?' || c == ':')
+                        r = option_error(c, optopt, argv[optind - 1]);
+                else if (c == 'h' || c == 'V' || c >= OPT_JSON)
+                        r = global_option(ctx, c, optarg);
+                else
+                        r = verb->handle(ctx, c, optarg, verb->userdata);
+                if (r != VSSCTL_CONTINUE)
+                        return r;
+        }
+        *ret_first = optind;
+        return VSSCTL_CONTINUE;
+}
+
+int vssctl_parse_options(struct vssctl *ctx, int argc, char *argv[],
+                         const struct verb_options *verb, int *ret_first)
+{
+        return parse(ctx, argc, argv, verb, false, ret_first);
+}
+
+/* Say which setting holds a bad address: --bus or one of the variables. */
+static int bad_address(const struct vssctl *ctx)
+{
+        const char *origin = "--bus", *address = ctx->bus_address;
+
+        if (!address) {
+                origin = "$VSS_BUS_ADDRESS";
+                address = getenv("VSS_BUS_ADDRESS");
+        }
+        if (!address || !*address) {
+                origin = "$DBUS_SYSTEM_BUS_ADDRESS";
+                address = getenv("DBUS_SYSTEM_BUS_ADDRESS");
+        }
+        return vssctl_usage_error("%s: '%s' is not a D-Bus address "
+                                  "(like unix:path=/run/dbus/system_bus_socket)",
+                                  origin, address ? address : "");
+}
+
+int vssctl_client(struct vssctl *ctx, vss_client **ret)
+{
+        if (!ctx->client) {
+                int r = vss_client_new(&ctx->client, ctx->bus_address);
+                if (r == -EINVAL)
+                        return bad_address(ctx);
+                if (r < 0) {
+                        fprintf(stderr, PROGRAM ": cannot set up a client for vssd: %s\n",
+                                vss_strerror(r));
+                        return EXIT_FAILURE;
+                }
+                /* parse_timeout() kept it in the library's range. */
+                if (ctx->timeout_ms)
+                        (void)vss_client_set_timeout(ctx->client, ctx->timeout_ms);
+        }
+        *ret = ctx->client;
+        return 0;
+}
+
+int vssctl_fail(struct vssctl *ctx, int r, const char *what)
+{
+        const char *why = ctx->client ? vss_client_get_error_message(ctx->client) : NULL;
+
+        fprintf(stderr, PROGRAM ": %s: %s\n", what, why ? why : vss_strerror(r));
+        switch (r) {
+        case -ECONNREFUSED:
+                fputs("Start it with 'systemctl start vssd', or use --bus ADDRESS "
+                      "if it runs on another bus.\n", stderr);
+                break;
+        case -ENOTCONN:
+                fputs("Is the D-Bus daemon running? Use --bus ADDRESS (or $VSS_BUS_ADDRESS) "
+                      "to reach vssd on another bus.\n", stderr);
+                break;
+        case -ETIMEDOUT:
+                fputs("If vssd is only slow, allow it more time with --timeout SECS.\n", stderr);
+                break;
+        }
+        return EXIT_FAILURE;
+}
+
+int vssctl_output_done(int r)
+{
+        /* Write errors are reported once, by close_stdout(). */
+        if (r < 0 && r != -EIO)
+                fprintf(stderr, PROGRAM ": cannot print the result: %s\n", vss_strerror(r));
+        return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+static const struct cmd *cmd_find(const char *name)
+{
+        for (size_t i = 0; i < ELEMENTSOF(cmds); i++)
+                if (strcmp(cmds[i].name, name) == 0)
+                        return &cmds[i];
+        return NULL;
+}
+
+/* A full disk or a closed pipe must not look like success to a script. */
+static int close_stdout(int status)
+{
+        if (fflush(stdout) != 0 || ferror(stdout)) {
+                if (errno != EPIPE)
+                        fprintf(stderr, PROGRAM ": cannot write output: %s\n", strerror(errno));
+                return EXIT_FAILURE;
+        }
+        return status;
+}
+
+int main(int argc, char *argv[])
+{
+        struct vssctl ctx = { 0 };
+        int first = argc;
+
+        /* Options before the verb; the verb parses the rest, globals included. */
+        int r = parse(&ctx, argc, argv, NULL, true, &first);
+        if (r == VSSCTL_CONTINUE) {
+                const struct cmd *cmd = first < argc ? cmd_find(argv[first]) : NULL;
+                if (first >= argc)
+                        r = vssctl_usage_error("no command given");
+                else if (!cmd)
+                        r = vssctl_usage_error("unknown command '%s'", argv[first]);
+                else
+                        r = cmd->fn(&ctx, argc - first, argv + first);
+        }
+        vss_client_unref(ctx.client);
+        return close_stdout(r);
+}

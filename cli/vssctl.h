@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * vssctl.h: what vssctl's verbs share: the state global options set, the
+ * option parser every verb runs (so global options work after the verb
+ * too), and the one way to report failures and usage errors.
+ */
+#ifndef VSSCTL_H
+#define VSSCTL_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <vss/requester.h>
+
+/* Exit status, as documented in --help. */
+enum {
+        EXIT_USAGE = 2,       /* unknown verb, missing argument, bad option */
+        EXIT_UNSUPPORTED = 3, /* 'supported': no provider can snapshot the volume */
+};
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
+
+/* vssctl_parse_options(): carry on with the verb. */
+#define VSSCTL_CONTINUE (-1)
+
+struct vssctl {
+        const char *bus_address; /* --bus, or NULL for the library's default */
+        uint64_t timeout_ms;     /* --timeout, or 0 for the library's default */
+        bool json;               /* --json */
+        vss_client *client;      /* created by vssctl_client() */
+};
+
+/* Options of one verb, on top of the global ones; their getopt values stay below 0x100. */
+struct verb_options {
+        const struct option *long_options; /* terminated by an all-zero entry */
+        const char *short_options;
+        /* Handle option C (getopt's return) with ARG; returns VSSCTL_CONTINUE or an exit status. */
+        int (*handle)(struct vssctl *ctx, int c, const char *arg, void *userdata);
+        void *userdata;
+};
+
+/*
+ * Parse ARGV (ARGV[0] being the verb) for global options and VERB's (may be
+ * NULL), in any order; *RET_FIRST gets the index of the first operand.
+ * Returns VSSCTL_CONTINUE, or the exit status (after --help, --version, or
+ * a usage error, already reported).
+ */
+int vssctl_parse_options(struct vssctl *ctx, int argc, char *argv[],
+                         const struct verb_options *verb, int *ret_first);
+
+/* The client, created on first use: 0, or the exit status after reporting why not. */
+int vssctl_client(struct vssctl *ctx, vss_client **ret);
+
+/*
+ * Report "vssctl: WHAT: <why>" for error R of the client, plus a hint on
+ * what to do when vssd cannot be reached; returns EXIT_FAILURE.
+ */
+int vssctl_fail(struct vssctl *ctx, int r, const char *what);
+/* Exit status after printing a result that returned R (0 or -errno, reported). */
+int vssctl_output_done(int r);
+/* Report a usage error with the --help hint; returns EXIT_USAGE. */
+int vssctl_usage_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
+
+/* Verbs: return the exit status. */
+int verb_list(struct vssctl *ctx, int argc, char *argv[]);
+int verb_status(struct vssctl *ctx, int argc, char *argv[]);
+int verb_supported(struct vssctl *ctx, int argc, char *argv[]);
+
+#endif

@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * bus.c: the one path every libvss call takes to vssd: build the call, send
+ * it and wait, turn a D-Bus error into a code and a sentence for the caller,
+ * check the reply's signature; plus the table-driven parser for property
+ * dictionaries (a{sv}) that every object kind uses.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "libvss-private.h"
+
+DBusMessage *bus_new_call(const char *path, const char *interface, const char *method)
+{
+        return dbus_message_new_method_call(VSS_BUS_NAME, path, interface, method);
+}
+
+static bool has_prefix(const char *s, const char *prefix)
+{
+        return s && strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/*
+ * The bus, not vssd, sends the errors handled first; their own messages talk
+ * about names and rules, so say plainly what they mean. Everything else is
+ * vssd's error: its code comes from the one map in common/error.c and its
+ * message, already written for people, is kept as is.
+ */
+static int call_fail(vss_client *client, DBusMessage *call, const DBusError *err)
+{
+        const char *method = dbus_message_get_member(call);
+        const char *name = err->name;
+        const char *message = err->message && *err->message ? err->message : NULL;
+
+        if (dbus_error_has_name(err, DBUS_ERROR_SERVICE_UNKNOWN) ||
+            dbus_error_has_name(err, DBUS_ERROR_NAME_HAS_NO_OWNER))
+                return client_fail(client, -ECONNREFUSED, name,
+                                   "vssd (%s) is not running on the bus at %s", VSS_BUS_NAME,
+                                   client->address);
+        if (has_prefix(name, "org.freedesktop.DBus.Error.Spawn."))
+                return client_fail(client, -ECONNREFUSED, name,
+                                   "vssd could not be started on the bus at %s: %s",
+                                   client->address, message ? message : name);
+        if (dbus_error_has_name(err, DBUS_ERROR_NO_REPLY) &&
+            has_prefix(message, "Message recipient disconnected"))
+                return client_fail(client, -ECONNRESET, name,
+                                   "vssd left the bus before answering %s; "
+                                   "its log says why (journalctl -u vssd)",
+                                   method);
+        if (dbus_error_has_name(err, DBUS_ERROR_NO_REPLY) ||
+            dbus_error_has_name(err, DBUS_ERROR_TIMEOUT))
+                return client_fail(client, -ETIMEDOUT, name,
+                                   "vssd did not answer %s within %d.%03d s",
+                                   method, client->timeout_ms / 1000, client->timeout_ms % 1000);
+        if (dbus_error_has_name(err, DBUS_ERROR_DISCONNECTED))
+                return client_fail(client, -ENOTCONN, name,
+                                   "the connection to the bus at %s was lost", client->address);
+
+        int code = vss_error_from_name(name);
+        if (has_prefix(name, "org.freedesktop.DBus.Error.AccessDenied"))
+                return client_fail(client, code, name,
+                                   "the bus policy does not let this user call %s on vssd: %s",
+                                   method, message ? message : name);
+        return client_fail(client, code, name, "%s", message ? message : vss_strerror(code));
+}
+
+/* Drop what arrived meanwhile (NameAcquired, ...) so it does not pile up. */
+static void drain(DBusConnection *conn)
+{
+        while (dbus_connection_dispatch(conn) == DBUS_DISPATCH_DATA_REMAINS)
+                ;
+}
+
+int bus_call(vss_client *client, DBusMessage *call, const char *reply_signature,
+             DBusMessage **ret_reply)
+{
+        _cleanup_(dbus_error_freep) DBusError err = DBUS_ERROR_INIT;
+        DBusConnection *conn;
+
+        client_clear_error(client);
+        int r = client_connection(client, &conn);
+        if (r < 0)
+                return r;
+
+        DBusMessage *reply = dbus_connection_send_with_reply_and_block(conn, call,
+                                                                       client->timeout_ms, &err);
+        drain(conn);
+        if (!reply) {
+                if (dbus_error_has_name(&err, DBUS_ERROR_NO_MEMORY))
+                        return client_oom(client);
+                return call_fail(client, call, &err);
+        }
+        if (!dbus_message_has_signature(reply, reply_signature)) {
+                r = client_fail(client, -EBADMSG, NULL,
+                                "vssd answered %s with arguments '%s' where libvss expects '%s'; "
+                                "are vssd and libvss from the same release?",
+                                dbus_message_get_member(call), dbus_message_get_signature(reply),
+                                reply_signature);
+                dbus_message_unref(reply);
+                return r;
+        }
+        *ret_reply = reply;
+        return 0;
+}
+
+static const struct prop_spec *prop_find(const struct prop_spec *spec, size_t n_spec,
+                                         const char *name)
+{
+        for (size_t i = 0; i < n_spec; i++)
+                if (strcmp(spec[i].name, name) == 0)
+                        return &spec[i];
+        return NULL;
+}
+
+static int prop_set(vss_client *client, const char *what, const struct prop_spec *p,
+                    DBusMessageIter *variant, void *out)
+{
+        int type = dbus_message_iter_get_arg_type(variant);
+        if (type != p->type)
+                return client_fail(client, -EBADMSG, NULL,
+                                   "vssd sent property %s of %s as type '%c' where libvss "
+                                   "expects '%c'; are vssd and libvss from the same release?",
+                                   p->name, what, type, p->type);
+
+        void *field = (char *)out + p->offset;
+        if (type == DBUS_TYPE_UINT32) {
+                dbus_uint32_t v;
+                dbus_message_iter_get_basic(variant, &v);
+                *(uint32_t *)field = v;
+                return 0;
+        }
+
+        const char *s;
+        dbus_message_iter_get_basic(variant, &s);
+        char *copy = strdup(s);
+        if (!copy)
+                return client_oom(client);
+        free(*(char **)field);
+        *(char **)field = copy;
+        return 0;
+}
+
+/* Strings vssd did not send read as "", so accessors never return NULL. */
+static int props_fill_missing(vss_client *client, const struct prop_spec *spec, size_t n_spec,
+                              void *out)
+{
+        for (size_t i = 0; i < n_spec; i++) {
+                char **field = (char **)((char *)out + spec[i].offset);
+                if (spec[i].type != DBUS_TYPE_STRING || *field)
+                        continue;
+                *field = strdup("");
+                if (!*field)
+                        return client_oom(client);
+        }
+        return 0;
+}
+
+int props_parse(vss_client *client, const char *what, DBusMessageIter *iter,
+                const struct prop_spec *spec, size_t n_spec, void *out)
+{
+        DBusMessageIter array;
+
+        if (dbus_message_iter_get_arg_type(iter) != DBUS_TYPE_ARRAY ||
+            dbus_message_iter_get_element_type(iter) != DBUS_TYPE_DICT_ENTRY)
+                return client_fail(client, -EBADMSG, NULL,
+                                   "vssd sent the properties of %s in an unexpected form", what);
+
+        dbus_message_iter_recurse(iter, &array);
+        for (; dbus_message_iter_get_arg_type(&array) == DBUS_TYPE_DICT_ENTRY;
+             dbus_message_iter_next(&array)) {
+                DBusMessageIter entry, variant;
+                const char *name;
+
+                /* The caller checked the signature: key s, value v. */
+                dbus_message_iter_recurse(&array, &entry);
+                dbus_message_iter_get_basic(&entry, &name);
+                dbus_message_iter_next(&entry);
+                dbus_message_iter_recurse(&entry, &variant);
+
+                const struct prop_spec *p = prop_find(spec, n_spec, name);
+                if (!p)
+                        continue; /* a newer vssd may have more */
+                int r = prop_set(client, what, p, &variant, out);
+                if (r < 0)
+                        return r;
+        }
+        return props_fill_missing(client, spec, n_spec, out);
+}
+
+void props_free(const struct prop_spec *spec, size_t n_spec, void *out)
+{
+        for (size_t i = 0; i < n_spec; i++)
+                if (spec[i].type == DBUS_TYPE_STRING) {
+                        char **field = (char **)((char *)out + spec[i].offset);
+                        free(*field);
+                        *field = NULL;
+                }
+}
+
+int bus_get_all(vss_client *client, const char *path, const char *interface, const char *what,
+                const struct prop_spec *spec, size_t n_spec, void *out)
+{
+        _cleanup_(dbus_message_unrefp) DBusMessage *call = NULL;
+        _cleanup_(dbus_message_unrefp) DBusMessage *reply = NULL;
+        DBusMessageIter iter;
+
+        call = bus_new_call(path, DBUS_INTERFACE_PROPERTIES, "GetAll");
+        if (!call || !dbus_message_append_args(call, DBUS_TYPE_STRING, &interface,
+                                               DBUS_TYPE_INVALID))
+                return client_oom(client);
+        int r = bus_call(client, call, "a{sv}", &reply);
+        if (r < 0)
+                return r;
+        dbus_message_iter_init(reply, &iter);
+        return props_parse(client, what, &iter, spec, n_spec, out);
+}
+
+int provider_object_path(const char *name, char **ret)
+{
+        static const char prefix[] = VSS_ROOT_PATH "/provider/";
+        static const char hex[] = "0123456789abcdef";
+
+        if (!name || !*name)
+                return -EINVAL;
+        char *path = malloc(sizeof(prefix) + 3 * strlen(name));
+        if (!path)
+                return -ENOMEM;
+        char *p = stpcpy(path, prefix);
+        for (const unsigned char *s = (const unsigned char *)name; *s; s++) {
+                if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+                    (*s >= '0' && *s <= '9')) {
+                        *p++ = (char)*s;
+                        continue;
+                }
+                *p++ = '_';
+                *p++ = hex[*s >> 4];
+                *p++ = hex[*s & 15];
+        }
+        *p = '\0';
+        *ret = path;
+        return 0;
+}
