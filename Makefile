@@ -115,6 +115,13 @@ UNIT_TESTS   := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(wildcard tests/uni
 check_error_OBJS := common/error.c
 check_fake_provider_OBJS := tests/providers/fake.c
 check_cli_output_OBJS := cli/output.c
+check_loop_OBJS := daemon/util/loop.c daemon/util/log.c
+check_config_OBJS := daemon/util/config.c
+check_settings_OBJS := daemon/settings.c daemon/util/config.c
+check_introspect_OBJS := daemon/dbus/introspect.c
+check_dispatch_OBJS := daemon/dbus/bus.c daemon/dbus/object.c daemon/dbus/introspect.c \
+                       daemon/util/loop.c daemon/util/log.c common/error.c
+check_plugins_OBJS := daemon/plugins.c daemon/util/config.c daemon/util/log.c common/error.c
 
 $(B)/tests/unit/check_%: $(B)/tests/unit/check_%.o
 	$(call msg,LD,$@)

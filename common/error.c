@@ -21,8 +21,9 @@ static const struct error_entry error_table[] = {
         { ENOENT, "NotFound", NULL },
         { ENODEV, "NoSuchVolume", NULL },
         { EEXIST, "AlreadyExists", NULL },
-        { EPERM, "AccessDenied", NULL },
+        /* EACCES first: AccessDenied maps back to it, as the bus's own AccessDenied does. */
         { EACCES, "AccessDenied", NULL },
+        { EPERM, "AccessDenied", NULL },
         { EBUSY, "Busy", NULL },
         { ETIMEDOUT, "Timeout", NULL },
         { EOPNOTSUPP, "NotSupported", NULL },

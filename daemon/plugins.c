@@ -98,7 +98,21 @@ static int plugin_open(Plugin *plugin, const char *path, char *err, size_t err_s
         return provider_check(plugin->provider, path, err, err_size);
 }
 
-int plugin_load(Plugin **ret, const char *path, char *err, size_t err_size)
+static int plugin_init(Plugin *plugin, char *err, size_t err_size)
+{
+        int r = plugin->provider->ops->init(&host, &plugin->state);
+
+        if (r < 0) {
+                plugin->state = NULL;
+                snprintf(err, err_size, "%s: provider %s failed to initialise: %s", plugin->path,
+                         plugin->provider->name, vss_strerror(r));
+        }
+        return r;
+}
+
+/* Open and check PATH; with LIST, refuse a name already loaded before running init. */
+static int plugin_load_into(Plugin **ret, const char *path, const PluginList *list, char *err,
+                            size_t err_size)
 {
         _cleanup_(plugin_freep) Plugin *plugin = calloc(1, sizeof(*plugin));
 
@@ -107,15 +121,21 @@ int plugin_load(Plugin **ret, const char *path, char *err, size_t err_size)
         int r = plugin_open(plugin, path, err, err_size);
         if (r < 0)
                 return r;
-        r = plugin->provider->ops->init(&host, &plugin->state);
-        if (r < 0) {
-                plugin->state = NULL;
-                snprintf(err, err_size, "%s: provider %s failed to initialise: %s", path,
-                         plugin->provider->name, vss_strerror(r));
-                return r;
+        if (list && plugins_find(list, plugin->provider->name)) {
+                snprintf(err, err_size, "%s: a provider named %s is already loaded", path,
+                         plugin->provider->name);
+                return -EEXIST;
         }
+        r = plugin_init(plugin, err, err_size);
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(plugin);
         return 0;
+}
+
+int plugin_load(Plugin **ret, const char *path, char *err, size_t err_size)
+{
+        return plugin_load_into(ret, path, NULL, err, err_size);
 }
 
 Plugin *plugins_find(const PluginList *list, const char *name)
@@ -150,17 +170,11 @@ static int plugins_try(PluginList *list, const char *path)
         char err[VSS_ERROR_MESSAGE_MAX] = "";
         Plugin *plugin;
 
-        int r = plugin_load(&plugin, path, err, sizeof(err));
+        int r = plugin_load_into(&plugin, path, list, err, sizeof(err));
         if (r == -ENOMEM)
                 return r;
         if (r < 0) {
                 log_error("refusing provider plugin: %s", err);
-                return 0;
-        }
-        if (plugins_find(list, plugin->provider->name)) {
-                log_error("refusing provider plugin %s: a provider named %s is already loaded",
-                          path, plugin->provider->name);
-                plugin_free(plugin);
                 return 0;
         }
         r = plugins_add(list, plugin);

@@ -2,6 +2,7 @@
 /* settings.c: [daemon] keys of vssd.conf, with ranges and defaults. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 
@@ -57,8 +58,11 @@ static int settings_apply(Settings *s, char *err, size_t err_size)
                 return -EINVAL;
         }
         if (dir && snprintf(s->provider_dir, sizeof(s->provider_dir), "%s", dir) >=
-                           (int)sizeof(s->provider_dir))
+                           (int)sizeof(s->provider_dir)) {
+                snprintf(err, err_size, "[daemon] provider_dir is longer than %zu bytes; give "
+                         "a shorter directory", sizeof(s->provider_dir) - 1);
                 return -ENAMETOOLONG;
+        }
         const char *level = config_get(s->config, "daemon", "log_level");
         if (level && (s->log_priority = settings_parse_log_level(level)) < 0) {
                 snprintf(err, err_size, "[daemon] log_level = \"%s\" is not one of err, warning, "
@@ -75,6 +79,17 @@ static int settings_apply(Settings *s, char *err, size_t err_size)
                                &s->hold_timeout_ms, err, err_size);
 }
 
+/* "PATH: " before a message about a value, as parse errors have "PATH:LINE: ". */
+static void prefix_path(char *err, size_t err_size, const char *path)
+{
+        char *msg = strdup(err);
+
+        if (msg) {
+                snprintf(err, err_size, "%s: %s", path, msg);
+                free(msg);
+        }
+}
+
 int settings_load(Settings *s, const char *path, int required, char *err, size_t err_size)
 {
         *s = (Settings){
@@ -86,8 +101,11 @@ int settings_load(Settings *s, const char *path, int required, char *err, size_t
         int r = config_load(&s->config, path, err, err_size);
         if (r == -ENOENT && !required)
                 r = config_parse(&s->config, "", "<defaults>", err, err_size);
-        if (r >= 0)
+        if (r >= 0) {
                 r = settings_apply(s, err, err_size);
+                if (r < 0)
+                        prefix_path(err, err_size, path);
+        }
         if (r < 0)
                 settings_done(s);
         return r;

@@ -13,6 +13,8 @@ struct Bus {
         Loop *loop;
         DBusConnection *conn;
         bool on_bus; /* false: a peer-to-peer connection (unit tests) */
+        bool filter_added;        /* bus_filter is on conn */
+        bool fallback_registered; /* bus_handle_message serves "/" on conn */
         LoopSource *dispatch_source;
         char *manager_path;
         BusObject *objects; /* registry, most recent first */

@@ -254,6 +254,7 @@ static int bus_attach(Bus *bus)
                                                    timeout_toggled, bus, NULL) ||
             !dbus_connection_add_filter(bus->conn, bus_filter, bus, NULL))
                 return -ENOMEM;
+        bus->filter_added = true;
         dbus_connection_set_dispatch_status_function(bus->conn, dispatch_status_changed, bus,
                                                      NULL);
         /* Watch every client leaving: sessions and writers are tied to unique names. */
@@ -307,6 +308,11 @@ Bus *bus_free(Bus *bus)
         while (bus->objects)
                 bus_object_free(bus->objects);
         if (bus->conn) {
+                /* The caller may hold the connection: leave nothing pointing at BUS. */
+                if (bus->filter_added)
+                        dbus_connection_remove_filter(bus->conn, bus_filter, bus);
+                if (bus->fallback_registered)
+                        dbus_connection_unregister_object_path(bus->conn, "/");
                 dbus_connection_set_watch_functions(bus->conn, NULL, NULL, NULL, NULL, NULL);
                 dbus_connection_set_timeout_functions(bus->conn, NULL, NULL, NULL, NULL, NULL);
                 dbus_connection_set_dispatch_status_function(bus->conn, NULL, NULL, NULL);

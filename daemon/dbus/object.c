@@ -460,6 +460,8 @@ static bool call_check_signature(BusCall *call, const char *expected)
 static int dispatch_standard(BusCall *call, BusObject *o, const char *path, const char *iface,
                              const char *member, bool *handled)
 {
+        bool manager = strcmp(path, call->bus->manager_path) == 0;
+
         *handled = true;
         if (strcmp(iface, DBUS_INTERFACE_INTROSPECTABLE) == 0 && strcmp(member, "Introspect") == 0)
                 return call_check_signature(call, "") ? introspect(call, o, path) : 0;
@@ -471,10 +473,16 @@ static int dispatch_standard(BusCall *call, BusObject *o, const char *path, cons
                 if (strcmp(member, "Set") == 0)
                         return call_check_signature(call, "ssv") ? properties_set(call, o) : 0;
         }
-        if (strcmp(iface, DBUS_INTERFACE_OBJECT_MANAGER) == 0 &&
-            strcmp(path, call->bus->manager_path) == 0 && strcmp(member, "GetManagedObjects") == 0)
+        if (manager && strcmp(iface, DBUS_INTERFACE_OBJECT_MANAGER) == 0 &&
+            strcmp(member, "GetManagedObjects") == 0)
                 return call_check_signature(call, "") ? object_manager_get_managed_objects(call)
                                                       : 0;
+        /* An interface the object does have (Introspect says so), a member it does not. */
+        if (o && (strcmp(iface, DBUS_INTERFACE_INTROSPECTABLE) == 0 ||
+                  strcmp(iface, DBUS_INTERFACE_PROPERTIES) == 0 ||
+                  (manager && strcmp(iface, DBUS_INTERFACE_OBJECT_MANAGER) == 0)))
+                return call_fail_standard(call, DBUS_ERROR_UNKNOWN_METHOD,
+                                          "No method %s on %s of %s", member, iface, path);
         *handled = false;
         return 0;
 }
@@ -532,7 +540,10 @@ int bus_objects_attach(Bus *bus)
 {
         static const DBusObjectPathVTable vtable = { .message_function = bus_handle_message };
 
-        return dbus_connection_register_fallback(bus->conn, "/", &vtable, bus) ? 0 : -ENOMEM;
+        if (!dbus_connection_register_fallback(bus->conn, "/", &vtable, bus))
+                return -ENOMEM;
+        bus->fallback_registered = true;
+        return 0;
 }
 
 /* --- signals --------------------------------------------------------------------- */

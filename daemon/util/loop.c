@@ -29,7 +29,12 @@ struct LoopSource {
                 loop_defer_fn defer;
         } fn;
         void *userdata;
-        LoopSource *next; /* in loop->sources or loop->graveyard */
+        /*
+         * In loop->sources; kept when the source is freed, so that a walk over
+         * the list (loop_run_defers) can go on from a source freed under it.
+         */
+        LoopSource *next;
+        LoopSource *next_dead; /* in loop->graveyard */
 };
 
 struct Loop {
@@ -75,7 +80,7 @@ static void loop_collect_garbage(Loop *loop)
 {
         while (loop->graveyard) {
                 LoopSource *s = loop->graveyard;
-                loop->graveyard = s->next;
+                loop->graveyard = s->next_dead;
                 source_release(s);
         }
 }
@@ -210,7 +215,8 @@ int loop_add_defer(Loop *loop, LoopSource **ret, loop_defer_fn fn, void *userdat
                 return r;
         s->fn.defer = fn;
         s->enabled = true;
-        *ret = s;
+        if (ret)
+                *ret = s;
         return 0;
 }
 
@@ -237,7 +243,7 @@ LoopSource *loop_source_free(LoopSource *s)
         if (s->type != SOURCE_DEFER)
                 epoll_ctl(loop->epoll_fd, EPOLL_CTL_DEL, s->fd, NULL);
         s->dead = true;
-        s->next = loop->graveyard;
+        s->next_dead = loop->graveyard;
         loop->graveyard = s;
         return NULL;
 }
@@ -276,18 +282,19 @@ static bool loop_run_defers(Loop *loop)
 {
         bool pending = false;
 
-        for (LoopSource *s = loop->sources, *next; s; s = next) {
-                next = s->next;
-                if (s->type != SOURCE_DEFER || !s->enabled)
+        /*
+         * A callback may free any source, S included: freed sources keep their
+         * memory and their NEXT until the batch ends, so the walk goes on from
+         * S, skipping the dead, and runs each defer at most once.
+         */
+        for (LoopSource *s = loop->sources; s; s = s->next) {
+                if (s->dead || s->type != SOURCE_DEFER || !s->enabled)
                         continue;
                 int r = source_dispatch(s, 0);
                 if (r < 0)
                         log_warning("deferred work failed: %s", strerror(-r));
                 if (!s->dead && s->enabled)
                         pending = true;
-                /* NEXT may have been freed by the callback; restart from the top. */
-                if (next && next->dead)
-                        next = loop->sources;
         }
         return pending;
 }
