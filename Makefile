@@ -154,7 +154,10 @@ deps:
 
 check: deps
 	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(BUS_TESTS)
+	@echo "== tests"
 	@tests/run-all $(UNIT_TESTS) $(BUS_TESTS) tests/install/check-install
+	@echo "== the same unit and bus tests, with the code under valgrind memcheck"
+	@VSS_TEST_VALGRIND=1 tests/run-all $(UNIT_TESTS) $(BUS_TESTS)
 
 check-unit: all $(UNIT_TESTS)
 	@tests/run-all $(UNIT_TESTS)

@@ -136,14 +136,37 @@ static bool wait_name_owned(TestBus *t, int timeout_ms)
         }
 }
 
+/* VSS_TEST_VALGRIND=1: vssd runs under memcheck; a leak or error fails the test at stop. */
+static bool valgrind_wanted(void)
+{
+        const char *v = getenv("VSS_TEST_VALGRIND");
+        return v && strcmp(v, "1") == 0;
+}
+
+#define VALGRIND_FAILED 99
+
 bool testbus_start_vssd(TestBus *t, const char *const *extra_args)
 {
-        const char *argv[16] = { testbus_path(false, "vssd"), "--bus", t->address, "--config",
-                                 t->vssd_conf, "--verbose" };
-        size_t n = 6;
+        const char *argv[24];
+        size_t n = 0;
 
-        for (; extra_args && *extra_args && n < 15; extra_args++)
+        if (valgrind_wanted()) {
+                argv[n++] = "valgrind";
+                argv[n++] = "-q";
+                argv[n++] = "--leak-check=full";
+                argv[n++] = "--errors-for-leak-kinds=definite";
+                argv[n++] = "--error-exitcode=99";
+        }
+        argv[n++] = testbus_path(false, "vssd");
+        argv[n++] = "--bus";
+        argv[n++] = t->address;
+        argv[n++] = "--config";
+        argv[n++] = t->vssd_conf;
+        argv[n++] = "--verbose";
+
+        for (; extra_args && *extra_args && n < 23; extra_args++)
                 argv[n++] = *extra_args;
+        argv[n] = NULL;
         snprintf(t->vssd_log, sizeof(t->vssd_log), "%s/vssd.log", t->dir);
         dbus_bus_add_match(t->conn, "type='signal',sender='org.freedesktop.DBus',"
                            "member='NameOwnerChanged',arg0='org.linuxvss.Vss1'", NULL);
@@ -152,7 +175,7 @@ bool testbus_start_vssd(TestBus *t, const char *const *extra_args)
         if (t->vssd_pid == 0) {
                 int fd = open(t->vssd_log, O_WRONLY | O_CREAT | O_APPEND, 0644);
                 dup2(fd, STDERR_FILENO);
-                execv(argv[0], (char *const *)argv);
+                execvp(argv[0], (char *const *)argv);
                 _exit(127);
         }
         return wait_name_owned(t, 10000);
@@ -191,7 +214,10 @@ void testbus_stop(TestBus *t)
 {
         char cmd[PATH_MAX + 16];
 
-        testbus_stop_vssd(t);
+        bool was_running = t->vssd_pid > 0 && testbus_vssd_alive(t);
+        int status = testbus_stop_vssd(t);
+        ck_assert_msg(!(was_running && valgrind_wanted() && status == VALGRIND_FAILED),
+                      "valgrind found errors or leaks in vssd; see %s", t->vssd_log);
         if (t->conn) {
                 dbus_connection_close(t->conn);
                 dbus_connection_unref(t->conn);
