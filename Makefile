@@ -121,6 +121,12 @@ check_settings_OBJS := daemon/settings.c daemon/util/config.c
 check_introspect_OBJS := daemon/dbus/introspect.c
 check_dispatch_OBJS := daemon/dbus/bus.c daemon/dbus/object.c daemon/dbus/introspect.c \
                        daemon/util/loop.c daemon/util/log.c common/error.c
+CORE_TEST_OBJS := $(CORE_SRC) common/error.c tests/providers/fake.c
+check_core_OBJS := $(CORE_TEST_OBJS)
+check_core_set_OBJS := $(CORE_TEST_OBJS)
+check_core_abort_OBJS := $(CORE_TEST_OBJS)
+check_core_writer_OBJS := $(CORE_TEST_OBJS)
+check_core_session_OBJS := $(CORE_TEST_OBJS)
 check_plugins_OBJS := daemon/plugins.c daemon/util/config.c daemon/util/log.c common/error.c
 
 $(B)/tests/unit/check_%: $(B)/tests/unit/check_%.o
@@ -147,7 +153,7 @@ $(B)/tests/bus/check_bus_%: $(B)/tests/bus/check_bus_%.o $(B)/tests/bus/harness.
 .SECONDARY:
 
 # --- targets for people -------------------------------------------------------
-.PHONY: all deps check check-unit check-bus demo install clean
+.PHONY: all deps check check-unit check-bus check-vm demo install clean
 
 deps:
 	@tools/install-deps
@@ -155,7 +161,7 @@ deps:
 check: deps
 	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(BUS_TESTS)
 	@echo "== tests"
-	@tests/run-all $(UNIT_TESTS) $(BUS_TESTS) tests/install/check-install
+	@tests/run-all $(UNIT_TESTS) $(BUS_TESTS) tests/install/check-install tests/vm/check-smoke
 	@echo "== the same unit and bus tests, with the code under valgrind memcheck"
 	@VSS_TEST_VALGRIND=1 tests/run-all $(UNIT_TESTS) $(BUS_TESTS)
 
@@ -164,6 +170,9 @@ check-unit: all $(UNIT_TESTS)
 
 check-bus: all $(BUS_TESTS)
 	@tests/run-all $(BUS_TESTS)
+
+check-vm:
+	@tests/run-all tests/vm/check-smoke
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * internal.h: what the files of daemon/core share and the D-Bus layer must not
+ * use: the core itself, the helpers every module needs (errors, timers, provider
+ * jobs, notifications) and the calls the modules make into each other.
+ */
+#ifndef VSS_DAEMON_CORE_INTERNAL_H
+#define VSS_DAEMON_CORE_INTERNAL_H
+
+#include <stdarg.h>
+
+#include "daemon/core/core.h"
+
+#define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
+
+struct Core {
+        CoreEnv env;
+        CoreConfig config;
+        CoreProvider *providers;  /* in registration order: the default choice */
+        CoreWriter *writers;      /* registered (not gone) */
+        CoreSession *sessions;
+        CoreSet *sets;
+        CoreSet *creating;        /* the set holding the creation lock */
+        CoreTimer *timers;        /* armed, by deadline */
+        uint64_t timer_deadline;          /* last deadline given to env.timer_set */
+        CoreJob *jobs;            /* handed to the env, not yet back */
+        CoreJob *done;            /* back, waiting for the outermost core_leave() */
+        CoreSession *dead_sessions; /* ended, freed by the outermost core_leave() */
+        CoreSet *dead_sets;
+        unsigned depth;                   /* nesting of core_enter() */
+        bool freeing;                     /* core_free(): tell the env nothing */
+        uint64_t next_writer_id;
+        uint64_t next_session_id;
+        uint64_t next_cookie;
+};
+
+/* --- core.c: helpers ---------------------------------------------------------- */
+
+/*
+ * Every public entry point runs between core_enter() and core_leave(). Work that
+ * is unsafe deep in a call chain waits for the outermost leave: finished
+ * provider jobs are processed, ended objects freed and the env's timer updated.
+ */
+void core_enter(Core *core);
+void core_leave(Core *core);
+
+/* Write a message into ERR (may be NULL); returns R. */
+int core_error(struct vss_error_buf *err, int r, const char *format, ...)
+        __attribute__((format(printf, 3, 4)));
+/* Like asprintf(); on out-of-memory returns a static fallback text, never NULL. */
+char *core_strdup_printf(const char *format, ...) __attribute__((format(printf, 1, 2)));
+char *core_strdup_vprintf(const char *format, va_list ap);
+/* Free a string from core_strdup_printf(); NULL-safe; returns NULL. */
+char *core_string_free(char *s);
+/* Append ", TEXT" (or TEXT) to *NOTES. */
+void core_notes_append(char **notes, const char *text);
+
+uint64_t core_now(Core *core);
+uint64_t core_realtime_usec(Core *core);
+void core_uuid_new(char ret[CORE_UUID_LEN + 1]);
+uint64_t core_cookie_new(Core *core);
+
+void core_timer_init(CoreTimer *t, void (*fire)(CoreTimer *t), void *data);
+void core_timer_arm(Core *core, CoreTimer *t, uint64_t deadline_ms);
+void core_timer_cancel(Core *core, CoreTimer *t);
+
+void core_notify_added(Core *core, enum core_object_kind kind, void *object);
+void core_notify_removed(Core *core, enum core_object_kind kind, void *object);
+void core_notify_changed(Core *core, enum core_object_kind kind, void *object,
+                         const char *property);
+void core_call_complete(Core *core, void *call, int r, const char *message,
+                        const char *id, unsigned n);
+
+/* A provider job owned by OWNER; DONE runs when it comes back (unless orphaned). */
+int core_job_new(CoreJob **ret, Core *core, enum core_job_op op,
+                 CoreProvider *provider, const char *target,
+                 void (*done)(CoreJob *job), void *owner);
+CoreJob *core_job_free(CoreJob *job);
+/* Hand JOB to the env; a refusal completes it with that error. */
+void core_job_start(CoreJob *job);
+/* The owner goes away: the job's result will be dropped. */
+void core_job_orphan(CoreJob *job);
+/* Ask for a watchdog release of SET_ID by PROVIDER (fire and forget). */
+void core_job_watchdog(Core *core, CoreProvider *provider, const char *set_id);
+
+/* --- writer.c ----------------------------------------------------------------- */
+
+CoreWriter *writer_ref(CoreWriter *w);
+CoreWriter *writer_unref(CoreWriter *w);
+CoreWriter *writer_find_instance(Core *core, const char *instance_id);
+const CoreComponent *writer_find_component(const CoreWriter *w,
+                                                   const char *logical_path, const char *name);
+/*
+ * Send EVENT, whose answer SET (or SESSION, for Identify) waits for; queued
+ * behind the writer's pending event, if any. The answer, a timeout after
+ * TIMEOUT_MS (0: none) or the writer leaving reaches set_writer_answered() or
+ * session_identify_answered(). <0: could not be sent; nothing will arrive.
+ */
+int writer_enqueue(CoreWriter *w, enum core_event event, CoreSet *set,
+                   CoreSession *session, uint32_t timeout_ms);
+/* Send an event that is not answered (Abort, BackupShutdown). */
+void writer_notify(CoreWriter *w, enum core_event event, CoreSet *set);
+/* Forget the pending and queued events SET (or SESSION) waits for. */
+void writer_cancel(CoreWriter *w, CoreSet *set, CoreSession *session);
+void writer_set_state(CoreWriter *w, enum vss_writer_state state);
+void writer_fail(CoreWriter *w, enum core_event event, enum vss_writer_failure failure,
+                 const char *message);
+void writer_clear_failure(CoreWriter *w);
+void writer_gone(CoreWriter *w);
+/* core_free(): forget every pending event, so that nothing is delivered any more. */
+void writers_drop_events(Core *core);
+void writer_free_all(Core *core);
+
+/* --- set.c -------------------------------------------------------------------- */
+
+int set_new(CoreSet **ret, CoreSession *session, struct vss_error_buf *err);
+/* Free SET now if nothing holds it any more (deferred to core_leave()). */
+void set_maybe_free(CoreSet *set);
+/* Free now, without telling anyone (core_leave(), core_free()); NULL-safe. */
+CoreSet *set_free(CoreSet *set);
+bool set_has_volume(const CoreSet *set, const char *volume);
+bool set_is_auto_release(const CoreSet *set);
+int set_add_volume(CoreSet *set, const char *volume, CoreProvider *only,
+                   struct vss_error_buf *err);
+int set_prepare_backup(CoreSet *set, struct vss_error_buf *err);
+int set_do_snapshot(CoreSet *set, struct vss_error_buf *err);
+int set_backup_complete(CoreSet *set, struct vss_error_buf *err);
+void set_abort(CoreSet *set, int r, const char *message);
+void set_session_ended(CoreSet *set);
+void set_writer_answered(CoreSet *set, CoreWriter *w, enum core_event event,
+                         enum vss_writer_failure failure, const char *message);
+void set_writer_left(CoreSet *set, CoreWriter *w);
+
+/* --- session.c ------------------------------------------------------------------ */
+
+/* The pending set call (AddToSnapshotSet .. BackupComplete) of S finished. */
+void session_set_call_complete(CoreSession *s, int r, const char *message,
+                               const char *id);
+void session_identify_answered(CoreSession *s, CoreWriter *w,
+                               enum vss_writer_failure failure, const char *message);
+void session_end(CoreSession *s, const char *why);
+CoreSession *session_free(CoreSession *s);
+
+/* --- snapshot.c ------------------------------------------------------------------ */
+
+/* Allocate the snapshot volume V will get, kept unpublished in SET until it exists. */
+int snapshot_new(CoreSnapshot **ret, CoreSet *set, const CoreVolume *v);
+/* Show it: the set's commit made it. Allocates nothing. */
+void snapshot_publish(CoreSnapshot *snap, uint64_t creation_usec);
+/* Drop the object (the snapshot itself is gone or never was). */
+CoreSnapshot *snapshot_free(CoreSnapshot *snap);
+/* Delete every snapshot of SET through the provider (auto-release). */
+void snapshots_release(CoreSet *set);
+
+#endif

@@ -1,0 +1,618 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * session.c: requester sessions (the Backup interface, like
+ * IVssBackupComponents) and CreateSnapshotSet, which drives one internally.
+ *
+ * A session belongs to its owner's bus name and makes at most one snapshot set
+ * at a time (a new one only after the previous aborted). It has at most one
+ * asynchronous call pending: a second gets -EBUSY. The set does the work; the
+ * session checks who calls, in which order, and what the selected components
+ * need (every file of them on a volume of the set).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/core/internal.h"
+
+/* A component selected with AddComponent. */
+struct SessionComponent {
+        char *instance_id;
+        char *logical_path;
+        char *name;
+};
+
+/* CreateSnapshotSet: the calls a script would make, made for it. */
+enum script_step {
+        SCRIPT_ADD,
+        SCRIPT_PREPARE,
+        SCRIPT_SNAPSHOT,
+};
+
+struct SessionScript {
+        void *call;
+        char **volumes;
+        size_t n_volumes;
+        size_t next;
+        CoreProvider *provider;
+        enum script_step step;
+};
+
+static void script_result(CoreSession *s, int r, const char *message);
+
+/* --- lifetime --------------------------------------------------------------------------- */
+
+static SessionScript *script_free(SessionScript *sc)
+{
+        if (!sc)
+                return NULL;
+        for (size_t i = 0; i < sc->n_volumes; i++)
+                free(sc->volumes[i]);
+        free(sc->volumes);
+        free(sc);
+        return NULL;
+}
+
+CoreSession *session_free(CoreSession *s)
+{
+        if (!s)
+                return NULL;
+        for (size_t i = 0; i < s->n_components; i++) {
+                free(s->components[i].instance_id);
+                free(s->components[i].logical_path);
+                free(s->components[i].name);
+        }
+        free(s->components);
+        script_free(s->script);
+        core_string_free(s->identify_failures);
+        free(s->owner);
+        free(s);
+        return NULL;
+}
+
+static int session_new(CoreSession **ret, Core *core, const char *owner,
+                       struct vss_error_buf *err)
+{
+        if (!owner || !owner[0])
+                return core_error(err, -EINVAL, "a session needs an owner (the caller's bus name)");
+        CoreSession *s = calloc(1, sizeof(*s));
+        if (!s || !(s->owner = strdup(owner))) {
+                free(s);
+                return core_error(err, -ENOMEM, "out of memory starting a backup session");
+        }
+        s->core = core;
+        s->id = ++core->next_session_id;
+        s->context = CORE_CONTEXT_BACKUP;
+        s->attributes = core_context_attributes(s->context);
+        s->state = CORE_SESSION_CREATED;
+        CoreSession **tail = &core->sessions;
+        while (*tail)
+                tail = &(*tail)->next;
+        *tail = s;
+        core_notify_added(core, CORE_OBJECT_SESSION, s);
+        *ret = s;
+        return 0;
+}
+
+int core_session_new(CoreSession **ret, Core *core, const char *owner,
+                     struct vss_error_buf *err)
+{
+        return session_new(ret, core, owner, err);
+}
+
+static void session_state(CoreSession *s, enum core_session_state state)
+{
+        if (s->state == state)
+                return;
+        s->state = state;
+        core_notify_changed(s->core, CORE_OBJECT_SESSION, s, CORE_PROP_STATE);
+}
+
+/* --- calls -------------------------------------------------------------------------------- */
+
+static int session_check(CoreSession *s, const char *sender, struct vss_error_buf *err)
+{
+        if (s->state == CORE_SESSION_ENDED)
+                return core_error(err, -ENOENT, "session %llu has ended",
+                                  (unsigned long long)s->id);
+        if (!sender || strcmp(sender, s->owner) != 0)
+                return core_error(err, -EACCES, "session %llu belongs to %s; %s may not use it",
+                                  (unsigned long long)s->id, s->owner,
+                                  sender ? sender : "(unknown)");
+        return 0;
+}
+
+static int session_check_idle(CoreSession *s, const char *sender,
+                              struct vss_error_buf *err)
+{
+        int r = session_check(s, sender, err);
+        if (r < 0)
+                return r;
+        if (s->busy)
+                return core_error(err, -EBUSY, "session %llu is still waiting for a previous "
+                                  "call to finish; wait for its reply",
+                                  (unsigned long long)s->id);
+        return 0;
+}
+
+static int session_need_set(CoreSession *s, struct vss_error_buf *err)
+{
+        if (!s->set)
+                return core_error(err, -VSS_E_BAD_STATE, "session %llu has no snapshot set; "
+                                  "call StartSnapshotSet first", (unsigned long long)s->id);
+        return 0;
+}
+
+/* The pending call ends: to the script that drives the session, or to the caller. */
+static void session_complete(CoreSession *s, int r, const char *message, const char *id)
+{
+        void *call = s->call;
+        s->busy = false;
+        s->call = NULL;
+        if (s->script)
+                script_result(s, r, message);
+        else
+                core_call_complete(s->core, call, r, message, id, 0);
+}
+
+void session_set_call_complete(CoreSession *s, int r, const char *message,
+                               const char *id)
+{
+        if (s && s->busy && s->state == CORE_SESSION_IN_SET)
+                session_complete(s, r, message, id);
+}
+
+/* Start an asynchronous set call: FN(set, err) with the session marked busy first. */
+static int session_set_call(CoreSession *s, const char *sender, void *call,
+                            int (*fn)(CoreSet *set, struct vss_error_buf *err),
+                            struct vss_error_buf *err)
+{
+        int r = session_check_idle(s, sender, err);
+        if (r >= 0)
+                r = session_need_set(s, err);
+        if (r < 0)
+                return r;
+        core_enter(s->core);
+        s->busy = true;
+        s->call = call;
+        r = fn(s->set, err);
+        if (r < 0) {
+                s->busy = false;
+                s->call = NULL;
+        }
+        core_leave(s->core);
+        return r;
+}
+
+/* --- context and metadata ----------------------------------------------------------------- */
+
+int core_session_set_context(CoreSession *s, const char *sender, enum core_context context,
+                             uint32_t attributes, struct vss_error_buf *err)
+{
+        int r = session_check_idle(s, sender, err);
+        if (r < 0)
+                return r;
+        if (s->state == CORE_SESSION_IN_SET)
+                return core_error(err, -VSS_E_BAD_STATE, "SetContext must come before "
+                                  "StartSnapshotSet; session %llu already has a snapshot set",
+                                  (unsigned long long)s->id);
+        if ((unsigned)context >= _CORE_CONTEXT_MAX)
+                return core_error(err, -EINVAL, "context %d is unknown; use backup, "
+                                  "file-share-backup, app-rollback or nas-rollback", (int)context);
+        uint32_t known = VSS_ATTR_PERSISTENT | VSS_ATTR_NO_AUTO_RELEASE | VSS_ATTR_NO_WRITERS;
+        if (attributes & ~known)
+                return core_error(err, -EINVAL, "attributes 0x%x include unknown bits; known "
+                                  "are 0x%x", attributes, known);
+        s->context = context;
+        s->attributes = core_context_attributes(context) | attributes;
+        core_notify_changed(s->core, CORE_OBJECT_SESSION, s, CORE_PROP_CONTEXT);
+        return 0;
+}
+
+static void session_identify_counted(CoreSession *s)
+{
+        if (--s->n_identify > 0)
+                return;
+        session_state(s, CORE_SESSION_GATHERED);
+        session_complete(s, 0, s->identify_failures, NULL);
+}
+
+void session_identify_answered(CoreSession *s, CoreWriter *w,
+                               enum vss_writer_failure failure, const char *message)
+{
+        if (s->state != CORE_SESSION_GATHERING)
+                return;
+        if (failure != VSS_WF_NONE) {
+                writer_fail(w, CORE_EVENT_IDENTIFY, failure, message);
+                char *msg = core_strdup_printf("writer '%s' failed Identify (%s): %s", w->name,
+                                               vss_writer_failure_to_string(w->failure), message);
+                core_notes_append(&s->identify_failures, msg);
+                core_string_free(msg);
+        }
+        session_identify_counted(s);
+}
+
+int core_session_gather_writer_metadata(CoreSession *s, const char *sender, void *call,
+                                        struct vss_error_buf *err)
+{
+        int r = session_check_idle(s, sender, err);
+        if (r < 0)
+                return r;
+        if (s->state == CORE_SESSION_IN_SET)
+                return core_error(err, -VSS_E_BAD_STATE, "GatherWriterMetadata must come before "
+                                  "StartSnapshotSet");
+        Core *core = s->core;
+        core_enter(core);
+        s->busy = true;
+        s->call = call;
+        s->identify_failures = core_string_free(s->identify_failures);
+        session_state(s, CORE_SESSION_GATHERING);
+        s->n_identify = 1; /* held until every Identify is out */
+        for (CoreWriter *w = core->writers; w; w = w->next) {
+                if (s->attributes & VSS_ATTR_NO_WRITERS)
+                        break;
+                s->n_identify++;
+                r = writer_enqueue(w, CORE_EVENT_IDENTIFY, NULL, s, core->config.event_timeout_ms);
+                if (r < 0)
+                        session_identify_answered(s, w, VSS_WF_NONRETRYABLE, vss_strerror(r));
+        }
+        session_identify_counted(s);
+        core_leave(core);
+        return 0;
+}
+
+int core_session_add_component(CoreSession *s, const char *sender,
+                               const char *instance_id, const char *logical_path,
+                               const char *name, struct vss_error_buf *err)
+{
+        int r = session_check_idle(s, sender, err);
+        if (r < 0)
+                return r;
+        if (s->set && s->set->state > CORE_SET_COLLECTING)
+                return core_error(err, -VSS_E_BAD_STATE, "AddComponent must come before "
+                                  "PrepareForBackup");
+        CoreWriter *w = writer_find_instance(s->core, instance_id);
+        if (!w)
+                return core_error(err, -ENOENT, "no writer with instance id %s is registered",
+                                  instance_id ? instance_id : "(null)");
+        logical_path = logical_path ? logical_path : "";
+        if (!name || !writer_find_component(w, logical_path, name))
+                return core_error(err, -ENOENT, "writer '%s' has no component '%s%s%s'; see its "
+                                  "Metadata", w->name, logical_path, logical_path[0] ? "\\" : "",
+                                  name ? name : "(null)");
+        for (size_t i = 0; i < s->n_components; i++) {
+                SessionComponent *c = &s->components[i];
+                if (strcmp(c->instance_id, instance_id) == 0 && strcmp(c->name, name) == 0 &&
+                    strcmp(c->logical_path, logical_path) == 0)
+                        return core_error(err, -EEXIST, "component '%s' of writer '%s' is "
+                                          "already selected", name, w->name);
+        }
+        SessionComponent *c = realloc(s->components, (s->n_components + 1) * sizeof(*c));
+        if (!c)
+                return core_error(err, -ENOMEM, "out of memory selecting a component");
+        s->components = c;
+        c = &s->components[s->n_components];
+        *c = (SessionComponent){ strdup(instance_id), strdup(logical_path), strdup(name) };
+        if (!c->instance_id || !c->logical_path || !c->name) {
+                free(c->instance_id);
+                free(c->logical_path);
+                free(c->name);
+                return core_error(err, -ENOMEM, "out of memory selecting a component");
+        }
+        s->n_components++;
+        return 0;
+}
+
+/* --- the snapshot set ------------------------------------------------------------------------ */
+
+int core_session_start_snapshot_set(CoreSession *s, const char *sender,
+                                    CoreSet **ret, struct vss_error_buf *err)
+{
+        Core *core = s->core;
+        int r = session_check_idle(s, sender, err);
+        if (r < 0)
+                return r;
+        if (s->set && s->set->state != CORE_SET_ABORTED)
+                return core_error(err, -VSS_E_BAD_STATE, "session %llu already has snapshot set "
+                                  "%s (%s); a session makes one set at a time",
+                                  (unsigned long long)s->id, s->set->id,
+                                  core_set_state_to_string(s->set->state));
+        if (core->creating)
+                return core_error(err, -VSS_E_SET_IN_PROGRESS, "snapshot set %s is being "
+                                  "created; retry once its DoSnapshotSet has returned",
+                                  core->creating->id);
+        core_enter(core);
+        CoreSet *set;
+        r = set_new(&set, s, err);
+        if (r >= 0) {
+                if (s->set) { /* the aborted one goes once nothing else needs it */
+                        s->set->session = NULL;
+                        set_maybe_free(s->set);
+                }
+                s->set = set;
+                session_state(s, CORE_SESSION_IN_SET);
+                core_notify_changed(core, CORE_OBJECT_SESSION, s, CORE_PROP_SNAPSHOT_SET);
+                if (ret)
+                        *ret = set;
+        }
+        core_leave(core);
+        return r;
+}
+
+int core_session_add_to_snapshot_set(CoreSession *s, const char *sender,
+                                     const char *volume, const char *provider, void *call,
+                                     struct vss_error_buf *err)
+{
+        int r = session_check_idle(s, sender, err);
+        if (r >= 0)
+                r = session_need_set(s, err);
+        if (r < 0)
+                return r;
+        if (!volume || !volume[0])
+                return core_error(err, -EINVAL, "AddToSnapshotSet needs a volume");
+        CoreProvider *p = NULL;
+        if (provider && provider[0] && !(p = core_provider_find(s->core, provider)))
+                return core_error(err, -ENOENT, "no provider named '%s' is loaded", provider);
+        core_enter(s->core);
+        s->busy = true;
+        s->call = call;
+        r = set_add_volume(s->set, volume, p, err);
+        if (r < 0) {
+                s->busy = false;
+                s->call = NULL;
+        }
+        core_leave(s->core);
+        return r;
+}
+
+static int session_component_check(CoreSession *s, const SessionComponent *c,
+                                   struct vss_error_buf *err)
+{
+        Core *core = s->core;
+        CoreWriter *w = writer_find_instance(core, c->instance_id);
+        const CoreComponent *comp = w ? writer_find_component(w, c->logical_path, c->name)
+                                              : NULL;
+        if (!comp)
+                return core_error(err, -ENOENT, "selected component '%s' (writer instance %s) "
+                                  "no longer exists; its writer left or changed its metadata",
+                                  c->name, c->instance_id);
+        for (size_t i = 0; i < comp->n_files; i++) {
+                char volume[PATH_MAX];
+                int r = core->env.volume_of_path
+                        ? core->env.volume_of_path(core->env.userdata, comp->files[i], volume,
+                                                   sizeof(volume))
+                        : -EOPNOTSUPP;
+                if (r < 0)
+                        return core_error(err, r, "cannot tell which volume holds %s (component "
+                                          "'%s' of writer '%s'): %s", comp->files[i], c->name,
+                                          w->name, vss_strerror(r));
+                if (!set_has_volume(s->set, volume))
+                        return core_error(err, -VSS_E_INCONSISTENT, "component '%s' of writer "
+                                          "'%s' has %s on volume %s, which is not in snapshot "
+                                          "set %s; add %s with AddToSnapshotSet", c->name,
+                                          w->name, comp->files[i], volume, s->set->id, volume);
+        }
+        return 0;
+}
+
+int core_session_prepare_for_backup(CoreSession *s, const char *sender, void *call,
+                                    struct vss_error_buf *err)
+{
+        int r = session_check_idle(s, sender, err);
+        if (r >= 0)
+                r = session_need_set(s, err);
+        bool check = r >= 0 && s->set->state == CORE_SET_COLLECTING &&
+                     !(s->set->attributes & VSS_ATTR_NO_WRITERS);
+        for (size_t i = 0; check && r >= 0 && i < s->n_components; i++)
+                r = session_component_check(s, &s->components[i], err);
+        if (r < 0)
+                return r;
+        return session_set_call(s, sender, call, set_prepare_backup, err);
+}
+
+int core_session_do_snapshot_set(CoreSession *s, const char *sender, void *call,
+                                 struct vss_error_buf *err)
+{
+        return session_set_call(s, sender, call, set_do_snapshot, err);
+}
+
+int core_session_backup_complete(CoreSession *s, const char *sender, void *call,
+                                 struct vss_error_buf *err)
+{
+        return session_set_call(s, sender, call, set_backup_complete, err);
+}
+
+static void session_cancel_identify(CoreSession *s)
+{
+        for (CoreWriter *w = s->core->writers; w; w = w->next)
+                writer_cancel(w, NULL, s);
+}
+
+int core_session_abort_backup(CoreSession *s, const char *sender,
+                              struct vss_error_buf *err)
+{
+        int r = session_check(s, sender, err);
+        if (r < 0)
+                return r;
+        core_enter(s->core);
+        if (s->state == CORE_SESSION_GATHERING) {
+                session_cancel_identify(s);
+                session_state(s, CORE_SESSION_CREATED);
+                session_complete(s, -VSS_E_ABORTED, "the requester aborted the backup "
+                                 "(AbortBackup) while writers were identifying", NULL);
+        }
+        if (s->set)
+                set_abort(s->set, -VSS_E_ABORTED, "the requester aborted the backup (AbortBackup)");
+        core_leave(s->core);
+        return 0;
+}
+
+/* --- the end ------------------------------------------------------------------------------- */
+
+/* Released or its owner left: the pending call fails, the set learns, the object goes. */
+void session_end(CoreSession *s, const char *why)
+{
+        Core *core = s->core;
+        if (s->state == CORE_SESSION_ENDED)
+                return;
+        bool gathering = s->state == CORE_SESSION_GATHERING;
+        s->state = CORE_SESSION_ENDED;
+        if (gathering)
+                session_cancel_identify(s);
+        if (s->busy) {
+                char *msg = core_strdup_printf("session %llu ended (%s) before the call finished",
+                                               (unsigned long long)s->id, why);
+                session_complete(s, -VSS_E_ABORTED, msg, NULL);
+                core_string_free(msg);
+        }
+        CoreSet *set = s->set;
+        s->set = NULL;
+        if (set)
+                set_session_ended(set);
+        for (CoreSession **p = &core->sessions; *p; p = &(*p)->next)
+                if (*p == s) {
+                        *p = s->next; /* s->next stays: an iteration may stand on s */
+                        break;
+                }
+        s->dead_next = core->dead_sessions;
+        core->dead_sessions = s;
+        core_notify_removed(core, CORE_OBJECT_SESSION, s);
+}
+
+int core_session_release(CoreSession *s, const char *sender, struct vss_error_buf *err)
+{
+        int r = session_check(s, sender, err);
+        if (r < 0)
+                return r;
+        core_enter(s->core);
+        session_end(s, "released");
+        core_leave(s->core);
+        return 0;
+}
+
+/* --- CreateSnapshotSet ----------------------------------------------------------------------- */
+
+static void script_finish(CoreSession *s, int r, const char *message)
+{
+        SessionScript *sc = s->script;
+        s->script = NULL;
+        core_call_complete(s->core, sc->call, r, message, r >= 0 && s->set ? s->set->id : NULL, 0);
+        script_free(sc);
+        if (r < 0)
+                session_end(s, "CreateSnapshotSet failed");
+}
+
+/* Make the next call; its result comes back through script_result(). */
+static void script_next(CoreSession *s)
+{
+        SessionScript *sc = s->script;
+        struct vss_error_buf err = { "" };
+        int r = 0;
+        s->busy = true;
+        switch (sc->step) {
+        case SCRIPT_ADD:
+                r = set_add_volume(s->set, sc->volumes[sc->next], sc->provider, &err);
+                break;
+        case SCRIPT_PREPARE:
+                r = set_prepare_backup(s->set, &err);
+                break;
+        case SCRIPT_SNAPSHOT:
+                r = set_do_snapshot(s->set, &err);
+                break;
+        }
+        if (r < 0) {
+                s->busy = false;
+                script_finish(s, r, err.message);
+        }
+}
+
+static void script_result(CoreSession *s, int r, const char *message)
+{
+        SessionScript *sc = s->script;
+        if (r < 0 || sc->step == SCRIPT_SNAPSHOT) {
+                script_finish(s, r, message);
+                return;
+        }
+        if (sc->step == SCRIPT_ADD && ++sc->next < sc->n_volumes) {
+                script_next(s);
+                return;
+        }
+        sc->step++;
+        script_next(s);
+}
+
+static int script_check(Core *core, const char *const *volumes, size_t n,
+                        const CoreCreateOptions *o, struct vss_error_buf *err)
+{
+        if (n == 0)
+                return core_error(err, -EINVAL, "CreateSnapshotSet needs at least one volume");
+        if (n > VSS_MAX_VOLUMES_PER_SET)
+                return core_error(err, -VSS_E_MAX_VOLUMES, "%zu volumes given; a snapshot set "
+                                  "holds at most %d", n, VSS_MAX_VOLUMES_PER_SET);
+        for (size_t i = 0; i < n; i++) {
+                if (!volumes[i] || !volumes[i][0])
+                        return core_error(err, -EINVAL, "volume %zu is empty", i);
+                for (size_t j = 0; j < i; j++)
+                        if (strcmp(volumes[i], volumes[j]) == 0)
+                                return core_error(err, -VSS_E_VOLUME_IN_SET, "volume %s is "
+                                                  "given twice; list each volume once",
+                                                  volumes[i]);
+        }
+        if (o && o->provider && o->provider[0] && !core_provider_find(core, o->provider))
+                return core_error(err, -ENOENT, "no provider named '%s' is loaded", o->provider);
+        if (core->creating)
+                return core_error(err, -VSS_E_SET_IN_PROGRESS, "snapshot set %s is being "
+                                  "created; retry once it is done", core->creating->id);
+        return 0;
+}
+
+static int script_new(Core *core, const char *const *volumes, size_t n,
+                      const CoreCreateOptions *o, void *call,
+                      SessionScript **ret)
+{
+        SessionScript *sc = calloc(1, sizeof(*sc));
+        if (!sc || !(sc->volumes = calloc(n, sizeof(char *)))) {
+                free(sc);
+                return -ENOMEM;
+        }
+        for (; sc->n_volumes < n; sc->n_volumes++)
+                if (!(sc->volumes[sc->n_volumes] = strdup(volumes[sc->n_volumes]))) {
+                        script_free(sc);
+                        return -ENOMEM;
+                }
+        sc->call = call;
+        sc->provider = o && o->provider && o->provider[0] ? core_provider_find(core, o->provider)
+                                                          : NULL;
+        *ret = sc;
+        return 0;
+}
+
+int core_create_snapshot_set(Core *core, const char *owner, const char *const *volumes,
+                             size_t n_volumes, const CoreCreateOptions *options,
+                             void *call, struct vss_error_buf *err)
+{
+        CoreCreateOptions o = options ? *options : (CoreCreateOptions){ 0 };
+        int r = script_check(core, volumes, n_volumes, &o, err);
+        CoreSession *s = NULL;
+        SessionScript *sc;
+        if (r < 0)
+                return r;
+        if (script_new(core, volumes, n_volumes, &o, call, &sc) < 0)
+                return core_error(err, -ENOMEM, "out of memory creating a snapshot set");
+        core_enter(core);
+        r = session_new(&s, core, owner, err);
+        if (r >= 0 && (r = core_session_set_context(s, owner, o.context, o.attributes, err)) >= 0)
+                r = core_session_start_snapshot_set(s, owner, NULL, err);
+        if (r < 0) {
+                script_free(sc);
+                if (s)
+                        session_end(s, "CreateSnapshotSet failed");
+                core_leave(core);
+                return r;
+        }
+        s->script = sc;
+        script_next(s);
+        core_leave(core);
+        return 0;
+}

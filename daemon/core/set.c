@@ -1,0 +1,847 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * set.c: the state machine of one snapshot set (DESIGN.md section 4), in the
+ * order a set lives it:
+ *
+ *   created -> collecting (AddToSnapshotSet: providers asked per volume)
+ *   -> preparing-backup -> prepared (PrepareForBackup: writers PrepareBackup)
+ *   -> preparing-snapshot (DoSnapshotSet: writers PrepareSnapshot, provider prepare)
+ *   -> freezing (writers Freeze, front-end, then back-end, then system)
+ *   -> committing (provider hold, commit, release: the bounded hold window)
+ *   -> thawing (writers Thaw) -> post-snapshot (writers PostSnapshot)
+ *   -> ready (snapshots exist) -> completing-backup -> backup-complete
+ *   aborting -> aborted, from any state: every writer gets Abort (which thaws a
+ *   frozen one) and every provider that prepared anything gets abort.
+ *
+ * VSS rules: a Freeze or Thaw failure (or timeout, or the writer leaving) aborts
+ * the set; PrepareBackup, PrepareSnapshot, PostSnapshot and BackupComplete
+ * failures are recorded on the writer, reported with the call's result, and the
+ * writer gets no further events of the set. Writers act in parallel within a
+ * phase; providers one after the other (hold all before any commit, so the
+ * point in time is common to every volume).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/core/internal.h"
+
+/* A writer taking part in the set. */
+struct SetWriter {
+        CoreSet *set;
+        CoreWriter *w;
+        bool failed;  /* failed an event of this set: gets only Abort from now on */
+        bool waiting; /* its answer to the current phase is awaited */
+        bool frozen;  /* Freeze sent, Thaw not yet */
+        CoreTimer freeze_timer; /* Freeze sent .. Thaw sent */
+};
+
+struct SetProvider {
+        CoreProvider *p;
+        bool prepared; /* prepare started: an abort has something to undo */
+        bool held;     /* hold started and release not done: the watchdog's business */
+};
+
+static void set_send(CoreSet *set, enum core_event event);
+static void set_phase_done(CoreSet *set);
+static void set_job_done(CoreJob *job);
+static void set_hold_timeout(CoreTimer *t);
+static void set_freeze_timeout(CoreTimer *t);
+
+/* --- lifetime ------------------------------------------------------------------------ */
+
+int set_new(CoreSet **ret, CoreSession *session, struct vss_error_buf *err)
+{
+        Core *core = session->core;
+        CoreSet *set = calloc(1, sizeof(*set));
+        if (!set)
+                return core_error(err, -ENOMEM, "out of memory starting a snapshot set");
+        core_uuid_new(set->id);
+        set->core = core;
+        set->session = session;
+        set->attributes = session->attributes;
+        set->state = CORE_SET_CREATED;
+        core_timer_init(&set->hold_timer, set_hold_timeout, set);
+        CoreSet **tail = &core->sets;
+        while (*tail)
+                tail = &(*tail)->next;
+        *tail = set;
+        core->creating = set; /* VSS: one set is created at a time */
+        core_notify_added(core, CORE_OBJECT_SET, set);
+        *ret = set;
+        return 0;
+}
+
+CoreSet *set_free(CoreSet *set)
+{
+        if (!set)
+                return NULL;
+        Core *core = set->core;
+        core_timer_cancel(core, &set->hold_timer);
+        for (size_t i = 0; i < set->n_writers; i++) {
+                core_timer_cancel(core, &set->writers[i].freeze_timer);
+                writer_cancel(set->writers[i].w, set, NULL);
+                writer_unref(set->writers[i].w);
+        }
+        while (set->snapshots)
+                snapshot_free(set->snapshots);
+        while (set->unpublished)
+                snapshot_free(set->unpublished);
+        core_job_orphan(set->job);
+        if (core->creating == set)
+                core->creating = NULL;
+        for (size_t i = 0; i < set->n_volumes; i++)
+                free(set->volumes[i].volume);
+        free(set->volumes);
+        free(set->writers);
+        free(set->providers);
+        free(set->adding);
+        core_string_free(set->adding_reasons);
+        core_string_free(set->error_message);
+        core_string_free(set->notes);
+        free(set);
+        return NULL;
+}
+
+/* Gone from the bus now, freed by the outermost core_leave(). */
+void set_maybe_free(CoreSet *set)
+{
+        Core *core = set->core;
+        if (set->dead || set->session || set->snapshots || set->job ||
+            set->state == CORE_SET_ABORTING)
+                return;
+        for (CoreSet **p = &core->sets; *p; p = &(*p)->next)
+                if (*p == set) {
+                        *p = set->next; /* set->next stays: an iteration may stand on set */
+                        break;
+                }
+        set->dead = true;
+        set->dead_next = core->dead_sets;
+        core->dead_sets = set;
+        core_notify_removed(core, CORE_OBJECT_SET, set);
+}
+
+static void set_state(CoreSet *set, enum core_set_state state)
+{
+        if (set->state == state)
+                return;
+        set->state = state;
+        core_notify_changed(set->core, CORE_OBJECT_SET, set, CORE_PROP_STATE);
+}
+
+bool set_is_auto_release(const CoreSet *set)
+{
+        return !(set->attributes & (VSS_ATTR_PERSISTENT | VSS_ATTR_NO_AUTO_RELEASE));
+}
+
+static bool set_is_over(const CoreSet *set)
+{
+        return set->dead || set->state == CORE_SET_ABORTING || set->state == CORE_SET_ABORTED;
+}
+
+/* The caller's asynchronous call ended; non-fatal writer failures go with it. */
+static void set_call_done(CoreSet *set, int r, const char *message, const char *id)
+{
+        session_set_call_complete(set->session, r, message, id);
+}
+
+static void set_notes_reset(CoreSet *set)
+{
+        set->notes = core_string_free(set->notes);
+}
+
+/* --- collecting volumes ----------------------------------------------------------------- */
+
+bool set_has_volume(const CoreSet *set, const char *volume)
+{
+        if (set->adding && strcmp(set->adding, volume) == 0)
+                return true;
+        for (size_t i = 0; i < set->n_volumes; i++)
+                if (strcmp(set->volumes[i].volume, volume) == 0)
+                        return true;
+        return false;
+}
+
+static void set_add_finish(CoreSet *set, int r, const char *message, const char *id);
+
+static void set_check_next(CoreSet *set)
+{
+        CoreJob *job;
+        int r = core_job_new(&job, set->core, CORE_JOB_IS_VOLUME_SUPPORTED, set->adding_next,
+                             set->adding, set_job_done, set);
+        if (r < 0) {
+                set_add_finish(set, r, "out of memory asking the providers about the volume", NULL);
+                return;
+        }
+        set->job = job;
+        core_job_start(job);
+}
+
+int set_add_volume(CoreSet *set, const char *volume, CoreProvider *only,
+                   struct vss_error_buf *err)
+{
+        if (set->state != CORE_SET_CREATED && set->state != CORE_SET_COLLECTING)
+                return core_error(err, -VSS_E_BAD_STATE, "volumes can only be added before "
+                                  "PrepareForBackup; snapshot set %s is %s", set->id,
+                                  core_set_state_to_string(set->state));
+        if (set->n_volumes + (set->adding ? 1 : 0) >= VSS_MAX_VOLUMES_PER_SET)
+                return core_error(err, -VSS_E_MAX_VOLUMES, "snapshot set %s already holds %d "
+                                  "volumes, the maximum; %s was not added; use a second set",
+                                  set->id, VSS_MAX_VOLUMES_PER_SET, volume);
+        if (set_has_volume(set, volume))
+                return core_error(err, -VSS_E_VOLUME_IN_SET, "volume %s is already in snapshot "
+                                  "set %s; add each volume once", volume, set->id);
+        if (!set->core->providers)
+                return core_error(err, -VSS_E_VOLUME_NOT_SUPPORTED, "no provider is loaded, so "
+                                  "%s cannot be snapshotted; check ProviderDirectory", volume);
+        if (!(set->adding = strdup(volume)))
+                return core_error(err, -ENOMEM, "out of memory adding %s", volume);
+        set->adding_only = only;
+        set->adding_next = only ? only : set->core->providers;
+        set->adding_error = 0;
+        set->adding_reasons = core_string_free(set->adding_reasons);
+        set_check_next(set);
+        return 0;
+}
+
+/* Clean up first: the reply may bring the next AddToSnapshotSet (CreateSnapshotSet). */
+static void set_add_finish(CoreSet *set, int r, const char *message, const char *id)
+{
+        free(set->adding);
+        set->adding = NULL;
+        set->adding_reasons = core_string_free(set->adding_reasons);
+        set_call_done(set, r, message, id);
+}
+
+static void set_volume_accept(CoreSet *set, CoreProvider *p)
+{
+        CoreVolume *v = realloc(set->volumes, (set->n_volumes + 1) * sizeof(*v));
+        if (!v) {
+                set_add_finish(set, -ENOMEM, "out of memory adding the volume", NULL);
+                return;
+        }
+        set->volumes = v;
+        v = &set->volumes[set->n_volumes++];
+        *v = (CoreVolume){ .volume = set->adding, .provider = p };
+        core_uuid_new(v->snapshot_id);
+        set->adding = NULL;
+        set_state(set, CORE_SET_COLLECTING);
+        core_notify_changed(set->core, CORE_OBJECT_SET, set, CORE_PROP_VOLUMES);
+        char id[CORE_UUID_LEN + 1];
+        memcpy(id, v->snapshot_id, sizeof(id)); /* the next add may move the array */
+        set_add_finish(set, 0, NULL, id);
+}
+
+/* One provider answered whether it can snapshot the volume; else ask the next one. */
+static void set_check_done(CoreSet *set, CoreJob *job)
+{
+        CoreProvider *p = set->adding_next;
+        if (job->r == 1) {
+                set_volume_accept(set, p);
+                return;
+        }
+        char *why = core_strdup_printf("%s: %s", p->vp->name, job->err.message[0] ?
+                                       job->err.message : vss_strerror(job->r));
+        core_notes_append(&set->adding_reasons, why);
+        core_string_free(why);
+        /* A clear "no" outweighs errors; else the first error is the answer. */
+        if (job->r >= 0)
+                set->adding_error = 1;
+        else if (!set->adding_error)
+                set->adding_error = job->r;
+        set->adding_next = set->adding_only ? NULL : p->next;
+        if (set->adding_next) {
+                set_check_next(set);
+                return;
+        }
+        char *msg = core_strdup_printf("no provider can snapshot %s: %s", set->adding,
+                                       set->adding_reasons);
+        set_add_finish(set, set->adding_error < 0 ? set->adding_error
+                                                  : -VSS_E_VOLUME_NOT_SUPPORTED, msg, NULL);
+        core_string_free(msg);
+}
+
+/* --- writers ------------------------------------------------------------------------------ */
+
+static SetWriter *set_participant(CoreSet *set, const CoreWriter *w)
+{
+        for (size_t i = 0; i < set->n_writers; i++)
+                if (set->writers[i].w == w)
+                        return &set->writers[i];
+        return NULL;
+}
+
+/* Every registered writer takes part, as in VSS; later ones wait for the next set. */
+static int set_enlist_writers(CoreSet *set)
+{
+        size_t n = 0;
+        for (CoreWriter *w = set->core->writers; w; w = w->next)
+                n++;
+        if (n == 0)
+                return 0;
+        set->writers = calloc(n, sizeof(*set->writers));
+        if (!set->writers)
+                return -ENOMEM;
+        for (CoreWriter *w = set->core->writers; w; w = w->next) {
+                SetWriter *p = &set->writers[set->n_writers++];
+                p->set = set;
+                p->w = writer_ref(w);
+                core_timer_init(&p->freeze_timer, set_freeze_timeout, p);
+                writer_clear_failure(w);
+                writer_set_state(w, VSS_WS_STABLE);
+        }
+        return 0;
+}
+
+static enum vss_writer_state set_ok_state(enum core_event event)
+{
+        switch (event) {
+        case CORE_EVENT_PREPARE_SNAPSHOT:
+                return VSS_WS_WAITING_FOR_FREEZE;
+        case CORE_EVENT_FREEZE:
+                return VSS_WS_WAITING_FOR_THAW;
+        case CORE_EVENT_THAW:
+                return VSS_WS_WAITING_FOR_POST_SNAPSHOT;
+        case CORE_EVENT_POST_SNAPSHOT:
+                return VSS_WS_WAITING_FOR_BACKUP_COMPLETE;
+        default:
+                return VSS_WS_STABLE;
+        }
+}
+
+static bool set_writer_eligible(const SetWriter *p, enum core_event event, int level)
+{
+        switch (event) {
+        case CORE_EVENT_PREPARE_BACKUP:
+                return true;
+        case CORE_EVENT_FREEZE:
+                return !p->failed && (int)p->w->level == level;
+        case CORE_EVENT_THAW:
+                return !p->failed && p->frozen;
+        default:
+                return !p->failed;
+        }
+}
+
+static void set_answer_counted(CoreSet *set)
+{
+        if (--set->n_waiting == 0)
+                set_phase_done(set);
+}
+
+static void set_writer_failed(CoreSet *set, SetWriter *p, enum core_event event,
+                              enum vss_writer_failure failure, const char *message)
+{
+        p->failed = true;
+        writer_fail(p->w, event, failure, message);
+        char *msg = core_strdup_printf("writer '%s' failed %s (%s): %s", p->w->name,
+                                       core_event_to_string(event),
+                                       vss_writer_failure_to_string(p->w->failure), message);
+        if (event == CORE_EVENT_FREEZE || event == CORE_EVENT_THAW)
+                set_abort(set, -VSS_E_WRITER_FAILED, msg);
+        else
+                core_notes_append(&set->notes, msg);
+        core_string_free(msg);
+}
+
+static void set_writer_result(CoreSet *set, SetWriter *p, enum core_event event,
+                              enum vss_writer_failure failure, const char *message)
+{
+        p->waiting = false;
+        if (failure != VSS_WF_NONE)
+                set_writer_failed(set, p, event, failure, message);
+        else
+                writer_set_state(p->w, set_ok_state(event));
+        if (!set_is_over(set))
+                set_answer_counted(set);
+}
+
+void set_writer_answered(CoreSet *set, CoreWriter *w, enum core_event event,
+                         enum vss_writer_failure failure, const char *message)
+{
+        SetWriter *p = set_participant(set, w);
+        if (!p || !p->waiting || set_is_over(set))
+                return;
+        set_writer_result(set, p, event, failure, message);
+}
+
+static void set_send_one(CoreSet *set, SetWriter *p, enum core_event event)
+{
+        Core *core = set->core;
+        uint32_t timeout = core->config.event_timeout_ms;
+        if (event == CORE_EVENT_FREEZE) {
+                /* Its freeze timer bounds both the answer and the time until Thaw. */
+                timeout = 0;
+                p->frozen = true;
+                core_timer_arm(core, &p->freeze_timer, core_now(core) +
+                               core_writer_freeze_timeout(p->w));
+        } else if (event == CORE_EVENT_THAW) {
+                p->frozen = false;
+                core_timer_cancel(core, &p->freeze_timer);
+        }
+        int r = writer_enqueue(p->w, event, set, NULL, timeout);
+        if (r < 0) {
+                char *msg = r == -ENOTCONN ? core_strdup_printf("left the bus before %s",
+                                                                core_event_to_string(event))
+                                           : core_strdup_printf("could not send %s: %s",
+                                                                core_event_to_string(event),
+                                                                vss_strerror(r));
+                set_writer_result(set, p, event, VSS_WF_NONRETRYABLE, msg);
+                core_string_free(msg);
+        }
+}
+
+/*
+ * Send EVENT to every eligible participant; the phase ends with the last
+ * answer. The count starts at one, so that a failure delivered while sending
+ * (a writer that left) cannot end the phase before every event is out.
+ */
+static void set_send(CoreSet *set, enum core_event event)
+{
+        enum core_set_state state = set->state;
+        set->n_waiting = 1;
+        for (size_t i = 0; i < set->n_writers && set->state == state; i++) {
+                SetWriter *p = &set->writers[i];
+                if (!set_writer_eligible(p, event, set->level))
+                        continue;
+                p->waiting = true;
+                set->n_waiting++;
+                set_send_one(set, p, event);
+        }
+        if (set->state == state)
+                set_answer_counted(set);
+}
+
+/* A writer left between events. Frozen, it can no longer be thawed: the set cannot hold. */
+void set_writer_left(CoreSet *set, CoreWriter *w)
+{
+        SetWriter *p = set_participant(set, w);
+        if (!p || p->failed || p->waiting || !p->frozen || set_is_over(set))
+                return;
+        core_timer_cancel(set->core, &p->freeze_timer);
+        set_writer_failed(set, p, CORE_EVENT_THAW, VSS_WF_NONRETRYABLE,
+                          "left the bus while frozen");
+}
+
+static void set_freeze_timeout(CoreTimer *t)
+{
+        SetWriter *p = t->data;
+        CoreSet *set = p->set;
+        uint32_t ms = core_writer_freeze_timeout(p->w);
+        char *msg = p->waiting
+                ? core_strdup_printf("did not answer Freeze within its freeze timeout of %u ms", ms)
+                : core_strdup_printf("stayed frozen for its whole freeze timeout of %u ms before "
+                                     "the snapshot was taken", ms);
+        p->waiting = false;
+        writer_cancel(p->w, set, NULL);
+        set_writer_failed(set, p, CORE_EVENT_FREEZE, VSS_WF_TIMEOUT, msg);
+        core_string_free(msg);
+}
+
+/* --- PrepareForBackup ------------------------------------------------------------------- */
+
+int set_prepare_backup(CoreSet *set, struct vss_error_buf *err)
+{
+        if (set->state != CORE_SET_COLLECTING)
+                return core_error(err, -VSS_E_BAD_STATE, "PrepareForBackup needs a snapshot set "
+                                  "with volumes; set %s is %s%s", set->id,
+                                  core_set_state_to_string(set->state),
+                                  set->state == CORE_SET_CREATED ? ": call AddToSnapshotSet" : "");
+        if (!(set->attributes & VSS_ATTR_NO_WRITERS) && set_enlist_writers(set) < 0)
+                return core_error(err, -ENOMEM, "out of memory enlisting writers");
+        set_notes_reset(set);
+        set_state(set, CORE_SET_PREPARING_BACKUP);
+        set_send(set, CORE_EVENT_PREPARE_BACKUP);
+        return 0;
+}
+
+/* --- DoSnapshotSet: providers ------------------------------------------------------------- */
+
+static int set_providers_collect(CoreSet *set)
+{
+        set->providers = calloc(set->n_volumes, sizeof(*set->providers));
+        if (!set->providers)
+                return -ENOMEM;
+        for (size_t i = 0; i < set->n_volumes; i++) {
+                size_t k = 0;
+                while (k < set->n_providers && set->providers[k].p != set->volumes[i].provider)
+                        k++;
+                if (k == set->n_providers)
+                        set->providers[set->n_providers++].p = set->volumes[i].provider;
+        }
+        return 0;
+}
+
+/* The volumes of SET that provider P snapshots, as prepare() takes them. */
+static int set_request_fill(CoreSet *set, CoreProvider *p, CoreJob *job)
+{
+        struct vss_volume_request *v = calloc(set->n_volumes, sizeof(*v));
+        if (!v)
+                return -ENOMEM;
+        job->request = (struct vss_set_request){ .set_id = job->target,
+                                                 .attributes = set->attributes, .volumes = v };
+        for (size_t i = 0; i < set->n_volumes; i++) {
+                if (set->volumes[i].provider != p)
+                        continue;
+                struct vss_volume_request *req = &v[job->request.n_volumes++];
+                req->volume = strdup(set->volumes[i].volume);
+                req->snapshot_id = strdup(set->volumes[i].snapshot_id);
+                if (!req->volume || !req->snapshot_id)
+                        return -ENOMEM; /* the job frees what was copied */
+        }
+        return 0;
+}
+
+static void set_provider_start(CoreSet *set, enum core_job_op op)
+{
+        SetProvider *sp = &set->providers[set->step];
+        CoreJob *job;
+        int r = core_job_new(&job, set->core, op, sp->p, set->id, set_job_done, set);
+        if (r >= 0 && op == CORE_JOB_PREPARE && (r = set_request_fill(set, sp->p, job)) < 0)
+                core_job_free(job);
+        if (r < 0) {
+                set_abort(set, r, "out of memory starting a provider operation");
+                return;
+        }
+        sp->prepared |= op == CORE_JOB_PREPARE;
+        sp->held |= op == CORE_JOB_HOLD;
+        set->job = job;
+        core_job_start(job);
+}
+
+/* Run OP on every provider of the set in turn. */
+static void set_providers_run(CoreSet *set, enum core_job_op op)
+{
+        set->step = 0;
+        set_provider_start(set, op);
+}
+
+/* --- DoSnapshotSet: the phases ---------------------------------------------------------- */
+
+int set_do_snapshot(CoreSet *set, struct vss_error_buf *err)
+{
+        if (set->state != CORE_SET_PREPARED)
+                return core_error(err, -VSS_E_BAD_STATE, "DoSnapshotSet needs a prepared "
+                                  "snapshot set; set %s is %s%s", set->id,
+                                  core_set_state_to_string(set->state),
+                                  set->state < CORE_SET_PREPARED ? ": call PrepareForBackup" : "");
+        /* Everything the snapshots need is allocated now, none of it after the commit. */
+        int r = set_providers_collect(set);
+        for (size_t i = 0; r >= 0 && i < set->n_volumes; i++)
+                r = snapshot_new(NULL, set, &set->volumes[i]);
+        if (r < 0) {
+                while (set->unpublished)
+                        snapshot_free(set->unpublished);
+                free(set->providers);
+                set->providers = NULL;
+                set->n_providers = 0;
+                return core_error(err, r, "out of memory preparing snapshot set %s", set->id);
+        }
+        set_notes_reset(set);
+        set_state(set, CORE_SET_PREPARING_SNAPSHOT);
+        set_send(set, CORE_EVENT_PREPARE_SNAPSHOT);
+        return 0;
+}
+
+/* Front-end writers all freeze before any back-end one, back-end before system. */
+static void set_freeze_next_level(CoreSet *set)
+{
+        while (++set->level <= VSS_LEVEL_SYSTEM)
+                for (size_t i = 0; i < set->n_writers; i++)
+                        if (set_writer_eligible(&set->writers[i], CORE_EVENT_FREEZE, set->level)) {
+                                set_send(set, CORE_EVENT_FREEZE);
+                                return;
+                        }
+        /* All frozen: the hold window opens, bounded by the hold timer. */
+        set_state(set, CORE_SET_COMMITTING);
+        core_timer_arm(set->core, &set->hold_timer,
+                       core_now(set->core) + set->core->config.hold_timeout_ms);
+        set_providers_run(set, CORE_JOB_HOLD);
+}
+
+static void set_ready(CoreSet *set)
+{
+        while (set->unpublished)
+                snapshot_publish(set->unpublished, set->commit_usec);
+        set_state(set, CORE_SET_READY);
+        if (set->core->creating == set)
+                set->core->creating = NULL;
+        set_call_done(set, 0, set->notes, NULL);
+}
+
+static void set_phase_done(CoreSet *set)
+{
+        switch (set->state) {
+        case CORE_SET_PREPARING_BACKUP:
+                set_state(set, CORE_SET_PREPARED);
+                set_call_done(set, 0, set->notes, NULL);
+                break;
+        case CORE_SET_PREPARING_SNAPSHOT:
+                set_providers_run(set, CORE_JOB_PREPARE);
+                break;
+        case CORE_SET_FREEZING:
+                set_freeze_next_level(set);
+                break;
+        case CORE_SET_THAWING:
+                set_state(set, CORE_SET_POST_SNAPSHOT);
+                set_send(set, CORE_EVENT_POST_SNAPSHOT);
+                break;
+        case CORE_SET_POST_SNAPSHOT:
+                set_ready(set);
+                break;
+        case CORE_SET_COMPLETING_BACKUP:
+                set_state(set, CORE_SET_BACKUP_COMPLETE);
+                set_call_done(set, 0, set->notes, NULL);
+                break;
+        default:
+                break;
+        }
+}
+
+/* Every provider has done OP. */
+static void set_providers_done(CoreSet *set, enum core_job_op op)
+{
+        switch (op) {
+        case CORE_JOB_PREPARE:
+                set->level = -1;
+                set_state(set, CORE_SET_FREEZING);
+                set_freeze_next_level(set);
+                break;
+        case CORE_JOB_HOLD:
+                set_providers_run(set, CORE_JOB_COMMIT);
+                break;
+        case CORE_JOB_COMMIT:
+                set_providers_run(set, CORE_JOB_RELEASE);
+                break;
+        default: /* release: the hold window is closed */
+                core_timer_cancel(set->core, &set->hold_timer);
+                set_state(set, CORE_SET_THAWING);
+                set_send(set, CORE_EVENT_THAW);
+                break;
+        }
+}
+
+static void set_abort_job_done(CoreSet *set, CoreJob *job);
+
+static void set_job_done(CoreJob *job)
+{
+        CoreSet *set = job->owner;
+        set->job = NULL;
+        if (job->op == CORE_JOB_IS_VOLUME_SUPPORTED) {
+                set_check_done(set, job);
+                return;
+        }
+        if (set->state == CORE_SET_ABORTING) {
+                set_abort_job_done(set, job);
+                return;
+        }
+        SetProvider *sp = &set->providers[set->step];
+        if (job->r < 0) {
+                char *msg = core_strdup_printf("provider '%s' failed to %s snapshot set %s: %s",
+                                               sp->p->vp->name, core_job_op_to_string(job->op),
+                                               set->id, job->err.message[0] ? job->err.message
+                                                                            : vss_strerror(job->r));
+                set_abort(set, -VSS_E_PROVIDER_FAILED, msg);
+                core_string_free(msg);
+                return;
+        }
+        if (job->op == CORE_JOB_RELEASE)
+                sp->held = false;
+        if (job->op == CORE_JOB_COMMIT && set->step == 0)
+                set->commit_usec = core_realtime_usec(set->core);
+        if (++set->step < set->n_providers)
+                set_provider_start(set, job->op);
+        else
+                set_providers_done(set, job->op);
+}
+
+/* The hold window passed its bound: the watchdog releases, the set fails. */
+static void set_hold_timeout(CoreTimer *t)
+{
+        CoreSet *set = t->data;
+        Core *core = set->core;
+        const char *op = set->job ? core_job_op_to_string(set->job->op) : "an operation";
+        const char *name = set->step < set->n_providers ? set->providers[set->step].p->vp->name
+                                                        : "?";
+        char *msg = core_strdup_printf("the volumes of snapshot set %s stayed suspended past the "
+                                       "hold-window bound of %u ms (provider '%s' was still in "
+                                       "%s); the provider was told to release them; check the "
+                                       "provider or raise HoldTimeoutMs", set->id,
+                                       core->config.hold_timeout_ms, name, op);
+        for (size_t i = 0; i < set->n_providers; i++)
+                if (set->providers[i].held)
+                        core_job_watchdog(core, set->providers[i].p, set->id);
+        if (set->state == CORE_SET_ABORTING)
+                core_notes_append(&set->error_message, msg);
+        else
+                set_abort(set, -VSS_E_HOLD_TIMEOUT, msg);
+        core_string_free(msg);
+}
+
+/* --- BackupComplete ------------------------------------------------------------------------ */
+
+int set_backup_complete(CoreSet *set, struct vss_error_buf *err)
+{
+        if (set->state != CORE_SET_READY)
+                return core_error(err, -VSS_E_BAD_STATE, "BackupComplete needs a snapshot set "
+                                  "whose snapshots exist; set %s is %s", set->id,
+                                  core_set_state_to_string(set->state));
+        set_notes_reset(set);
+        set_state(set, CORE_SET_COMPLETING_BACKUP);
+        set_send(set, CORE_EVENT_BACKUP_COMPLETE);
+        return 0;
+}
+
+/* --- abort ----------------------------------------------------------------------------------- */
+
+/* Abort before cancelling: the writer must not see a queued event of another set first. */
+static void set_abort_writers(CoreSet *set)
+{
+        bool tell = set->abort_from < CORE_SET_BACKUP_COMPLETE;
+        for (size_t i = 0; i < set->n_writers; i++) {
+                SetWriter *p = &set->writers[i];
+                core_timer_cancel(set->core, &p->freeze_timer);
+                if (tell)
+                        writer_notify(p->w, CORE_EVENT_ABORT, set);
+                writer_cancel(p->w, set, NULL);
+                p->waiting = false;
+                p->frozen = false;
+                if (tell && !p->failed)
+                        writer_set_state(p->w, VSS_WS_STABLE);
+        }
+}
+
+static bool set_provider_needs_abort(const CoreSet *set, const SetProvider *sp)
+{
+        if (!sp->prepared)
+                return false;
+        if (set->abort_from < CORE_SET_READY)
+                return true; /* creation unfinished: undo all of it */
+        return set_is_auto_release(set); /* made: only auto-release snapshots go */
+}
+
+static void set_abort_finish(CoreSet *set)
+{
+        core_timer_cancel(set->core, &set->hold_timer);
+        bool gone = set->abort_from >= CORE_SET_READY && set_is_auto_release(set) &&
+                    !set->abort_failed;
+        for (CoreSnapshot *snap = set->snapshots, *next; snap; snap = next) {
+                next = snap->next;
+                if (gone)
+                        snapshot_free(snap);
+                else
+                        snap->deleting = snap->job != NULL;
+        }
+        while (set->unpublished)
+                snapshot_free(set->unpublished);
+        set_state(set, CORE_SET_ABORTED);
+        if (set->core->creating == set)
+                set->core->creating = NULL;
+        set_call_done(set, set->error, set->error_message, NULL);
+        set_maybe_free(set);
+}
+
+static void set_abort_next(CoreSet *set)
+{
+        for (; set->step < set->n_providers; set->step++) {
+                SetProvider *sp = &set->providers[set->step];
+                CoreJob *job;
+                if (!set_provider_needs_abort(set, sp))
+                        continue;
+                sp->prepared = false;
+                if (core_job_new(&job, set->core, CORE_JOB_ABORT, sp->p, set->id, set_job_done,
+                                 set) < 0) {
+                        set->abort_failed = true;
+                        continue;
+                }
+                set->job = job;
+                core_job_start(job);
+                return;
+        }
+        set_abort_finish(set);
+}
+
+static void set_abort_providers(CoreSet *set)
+{
+        set->step = 0;
+        set_abort_next(set);
+}
+
+static void set_abort_job_done(CoreSet *set, CoreJob *job)
+{
+        if (job->op != CORE_JOB_ABORT) {
+                /* The op that was running when the abort came is over: now undo. */
+                core_timer_cancel(set->core, &set->hold_timer);
+                set_abort_providers(set);
+                return;
+        }
+        if (job->r < 0) {
+                set->abort_failed = true;
+                char *msg = core_strdup_printf("provider '%s' could not undo it: %s; run "
+                                               "Recover", set->providers[set->step].p->vp->name,
+                                               job->err.message[0] ? job->err.message
+                                                                   : vss_strerror(job->r));
+                core_notes_append(&set->error_message, msg);
+                core_string_free(msg);
+        }
+        set->step++;
+        set_abort_next(set);
+}
+
+/*
+ * Abort from whatever state the set is in: writers get Abort (a frozen one
+ * thaws), a provider op in flight finishes first, then every provider that
+ * prepared anything aborts. The pending call gets R and MESSAGE at the end.
+ */
+void set_abort(CoreSet *set, int r, const char *message)
+{
+        if (set_is_over(set))
+                return;
+        set->abort_from = set->state;
+        set->error = r;
+        core_string_free(set->error_message);
+        set->error_message = core_strdup_printf("%s", message);
+        set_state(set, CORE_SET_ABORTING);
+        core_notify_changed(set->core, CORE_OBJECT_SET, set, CORE_PROP_ERROR);
+        set_abort_writers(set);
+        if (set->abort_from >= CORE_SET_READY && set_is_auto_release(set))
+                for (CoreSnapshot *snap = set->snapshots; snap; snap = snap->next)
+                        snap->deleting = true;
+        if (set->job && set->job->op == CORE_JOB_IS_VOLUME_SUPPORTED) {
+                /* Asking changes nothing: no need to wait for the answer. */
+                core_job_orphan(set->job);
+                set->job = NULL;
+                free(set->adding);
+                set->adding = NULL;
+        }
+        if (!set->job)
+                set_abort_providers(set);
+}
+
+/* --- the end of the session ----------------------------------------------------------------- */
+
+/*
+ * Its session was released or its owner left: a set being created aborts; a
+ * made one tells its writers the backup is over and, unless persistent or
+ * no-auto-release, loses its snapshots (VSS auto-release).
+ */
+void set_session_ended(CoreSet *set)
+{
+        set->session = NULL;
+        if (set->state >= CORE_SET_READY && set->state <= CORE_SET_BACKUP_COMPLETE) {
+                for (size_t i = 0; i < set->n_writers; i++) {
+                        SetWriter *p = &set->writers[i];
+                        writer_notify(p->w, CORE_EVENT_BACKUP_SHUTDOWN, set);
+                        writer_cancel(p->w, set, NULL);
+                        p->waiting = false;
+                        if (!p->failed)
+                                writer_set_state(p->w, VSS_WS_STABLE);
+                }
+                if (set_is_auto_release(set))
+                        snapshots_release(set);
+        } else if (!set_is_over(set)) {
+                set_abort(set, -VSS_E_ABORTED, "the requester's session ended (released, or "
+                          "its owner left the bus) before the snapshot set was made");
+        }
+        set_maybe_free(set);
+}
