@@ -126,6 +126,9 @@ static int manager_start(Manager *m, const struct options *o, struct signal_cont
                 r = loop_add_signals(m->loop, NULL, signals, 3, on_signal, sig);
         if (r < 0)
                 return log_error_errno(r, "cannot set up the event loop: %s", strerror(-r));
+        r = provider_runner_new(&m->runner, m->loop);
+        if (r < 0)
+                return log_error_errno(r, "cannot start the provider thread: %s", strerror(-r));
         plugins_set_config(m->settings.config);
         r = plugins_load_dir(&m->plugins, m->settings.provider_dir);
         if (r == -ENOMEM)
@@ -143,6 +146,8 @@ static int manager_start(Manager *m, const struct options *o, struct signal_cont
 
 static void manager_stop(Manager *m)
 {
+        /* First: running provider jobs finish and answer their callers on the bus. */
+        m->runner = provider_runner_free(m->runner);
         provider_objects_free(m);
         bus_object_free(m->root);
         m->bus = bus_free(m->bus);

@@ -8,6 +8,7 @@
 
 #include "daemon/dbus/bus.h"
 #include "daemon/plugins.h"
+#include "daemon/provider-runner.h"
 #include "daemon/settings.h"
 #include "daemon/util/loop.h"
 
@@ -18,6 +19,7 @@ typedef struct Manager {
         Loop *loop;
         Bus *bus;
         PluginList plugins;
+        ProviderRunner *runner; /* provider ops, off the main loop */
         BusObject *root;
         ProviderObject **provider_objects;
         size_t n_provider_objects;

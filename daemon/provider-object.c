@@ -10,9 +10,11 @@
 #include <vss/vss.h>
 
 #include "daemon/manager.h"
+#include "daemon/provider-runner.h"
 #include "daemon/util/log.h"
 
 struct ProviderObject {
+        Manager *manager;
         Plugin *plugin;
         BusObject *object;
 };
@@ -53,31 +55,81 @@ static int get_path(DBusMessageIter *iter, void *userdata)
         return bus_append_string(iter, p->plugin->path) ? 0 : -ENOMEM;
 }
 
+/* IsVolumeSupported in flight: asked on the provider thread, answered on the loop. */
+struct support_query {
+        ProviderObject *provider;
+        Bus *bus;
+        DBusMessage *request;
+        const char *volume; /* in REQUEST */
+        int result;
+        struct vss_error_buf err;
+};
+
+static void support_query_work(void *userdata)
+{
+        struct support_query *q = userdata;
+        const Plugin *plugin = q->provider->plugin;
+
+        q->result = plugin->provider->ops->is_volume_supported(plugin->state, q->volume, &q->err);
+}
+
+static int support_query_reply(struct support_query *q)
+{
+        DBusMessageIter iter;
+        bool supported = q->result > 0;
+        DBusMessage *reply = dbus_message_new_method_return(q->request);
+
+        if (!reply)
+                return -ENOMEM;
+        dbus_message_iter_init_append(reply, &iter);
+        int r = bus_append_bool(&iter, supported) &&
+                                bus_append_string(&iter, supported ? "" : q->err.message)
+                        ? bus_send(q->bus, reply)
+                        : -ENOMEM;
+        dbus_message_unref(reply);
+        return r;
+}
+
+static void support_query_done(void *userdata)
+{
+        struct support_query *q = userdata;
+        const char *name = q->provider->plugin->provider->name;
+        char text[VSS_ERROR_MESSAGE_MAX + 128];
+
+        if (q->result < 0) {
+                snprintf(text, sizeof(text), "provider %s could not examine %s: %s", name,
+                         q->volume, q->err.message[0] ? q->err.message : vss_strerror(q->result));
+                bus_send_error(q->bus, q->request, q->result, text);
+        } else if (support_query_reply(q) < 0)
+                bus_send_error(q->bus, q->request, -ENOMEM, NULL);
+        dbus_message_unref(q->request);
+        free(q);
+}
+
 static int method_is_volume_supported(BusCall *call, void *userdata)
 {
         ProviderObject *p = userdata;
-        struct vss_error_buf err = { "" };
         const char *volume;
-        DBusMessageIter iter;
 
         dbus_message_get_args(bus_call_get_message(call), NULL, DBUS_TYPE_STRING, &volume,
                               DBUS_TYPE_INVALID);
         if (volume[0] != '/')
                 return bus_call_error(call, -EINVAL, "volume \"%s\" is not an absolute device "
                                       "path such as /dev/mapper/data", volume);
-        int r = p->plugin->provider->ops->is_volume_supported(p->plugin->state, volume, &err);
-        if (r < 0)
-                return bus_call_error(call, r, "provider %s could not examine %s: %s",
-                                      p->plugin->provider->name, volume,
-                                      err.message[0] ? err.message : vss_strerror(r));
-        DBusMessage *reply = bus_call_new_reply(call);
-        if (!reply)
+        struct support_query *q = calloc(1, sizeof(*q));
+        if (!q)
                 return -ENOMEM;
-        dbus_message_iter_init_append(reply, &iter);
-        bool ok = bus_append_bool(&iter, r > 0) && bus_append_string(&iter, r > 0 ? "" : err.message);
-        r = ok ? bus_call_send_reply(call, reply) : -ENOMEM;
-        dbus_message_unref(reply);
-        return r;
+        *q = (struct support_query){ .provider = p, .bus = bus_call_get_bus(call),
+                                     .volume = volume };
+        /* Providers may probe devices slowly: the loop keeps serving meanwhile. */
+        int r = provider_runner_submit(p->manager->runner, q, support_query_work,
+                                       support_query_done);
+        if (r < 0) {
+                free(q);
+                return r;
+        }
+        q->request = bus_call_defer(call);
+        return 0;
 }
 
 static const BusInterface provider_interface = {
@@ -105,6 +157,7 @@ static int provider_object_publish(Manager *m, Plugin *plugin, ProviderObject **
 
         if (!p)
                 return -ENOMEM;
+        p->manager = m;
         p->plugin = plugin;
         r = bus_path_escape(plugin->provider->name, element, sizeof(element));
         if (r >= 0) {

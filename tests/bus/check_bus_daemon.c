@@ -392,6 +392,50 @@ START_TEST(test_burst_of_bad_calls_all_answered)
 }
 END_TEST
 
+/* A provider that takes its time must not stop vssd from serving others. */
+START_TEST(test_slow_provider_does_not_block_the_daemon)
+{
+        char control[PATH_MAX];
+        const char *volume = "/dev/fake/data";
+        DBusPendingCall *slow, *fast;
+
+        snprintf(control, sizeof(control), "%s/fake.control", tb.dir);
+        FILE *f = fopen(control, "we");
+        ck_assert_ptr_nonnull(f);
+        fputs("stall is_volume_supported 3000\n", f);
+        fclose(f);
+        DBusMessage *msg = dbus_message_new_method_call(IFACE, FAKE, "org.linuxvss.Vss1.Provider",
+                                                        "IsVolumeSupported");
+        dbus_message_append_args(msg, DBUS_TYPE_STRING, &volume, DBUS_TYPE_INVALID);
+        ck_assert(dbus_connection_send_with_reply(tb.conn, msg, &slow, 20000));
+        dbus_message_unref(msg);
+        const char *iface = IFACE, *prop = "MaxVolumesPerSet";
+        msg = dbus_message_new_method_call(IFACE, ROOT, PROPS, "Get");
+        dbus_message_append_args(msg, DBUS_TYPE_STRING, &iface, DBUS_TYPE_STRING, &prop,
+                                 DBUS_TYPE_INVALID);
+        ck_assert(dbus_connection_send_with_reply(tb.conn, msg, &fast, 20000));
+        dbus_message_unref(msg);
+
+        dbus_pending_call_block(fast);
+        DBusMessage *reply = dbus_pending_call_steal_reply(fast);
+        ck_assert(!testbus_error_name(reply));
+        dbus_message_unref(reply);
+        /* Answered while the provider was still stalled on the earlier call. */
+        ck_assert(!dbus_pending_call_get_completed(slow));
+
+        dbus_pending_call_block(slow);
+        reply = dbus_pending_call_steal_reply(slow);
+        dbus_bool_t supported = FALSE;
+        const char *reason;
+        ck_assert(dbus_message_get_args(reply, NULL, DBUS_TYPE_BOOLEAN, &supported,
+                                        DBUS_TYPE_STRING, &reason, DBUS_TYPE_INVALID));
+        ck_assert(supported);
+        dbus_message_unref(reply);
+        dbus_pending_call_unref(fast);
+        dbus_pending_call_unref(slow);
+}
+END_TEST
+
 START_TEST(test_sighup_reloads_timeouts)
 {
         FILE *f = fopen(tb.vssd_conf, "ae");
@@ -490,6 +534,7 @@ static Suite *bus_daemon_suite(void)
         tcase_add_test(tc, test_wrong_signature_is_refused_before_the_handler);
         tcase_add_test(tc, test_invalid_utf8_never_reaches_vssd);
         tcase_add_test(tc, test_burst_of_bad_calls_all_answered);
+        tcase_add_test(tc, test_slow_provider_does_not_block_the_daemon);
         tcase_add_test(tc, test_sighup_reloads_timeouts);
         tcase_add_test(tc, test_sigterm_exits_cleanly);
         tcase_add_test(tc, test_second_instance_refused);
