@@ -121,7 +121,7 @@ check_settings_OBJS := daemon/settings.c daemon/util/config.c
 check_introspect_OBJS := daemon/dbus/introspect.c
 check_dispatch_OBJS := daemon/dbus/bus.c daemon/dbus/object.c daemon/dbus/introspect.c \
                        daemon/util/loop.c daemon/util/log.c common/error.c
-CORE_TEST_OBJS := $(CORE_SRC) common/error.c tests/providers/fake.c
+CORE_TEST_OBJS := $(CORE_SRC) common/error.c tests/providers/fake.c tests/unit/core-env.c
 check_core_OBJS := $(CORE_TEST_OBJS)
 check_core_set_OBJS := $(CORE_TEST_OBJS)
 check_core_abort_OBJS := $(CORE_TEST_OBJS)

@@ -6,10 +6,15 @@
  * Whatever the cause, at the end no writer is left frozen and the provider has
  * undone what it made.
  */
-#define CHECK_CORE_LIBRARY
+#include <check.h>
+#include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
-#include "check_core.c"
+#include "tests/unit/core-env.h"
 
 /* Every Freeze NAME got was followed by a Thaw or an Abort. */
 static bool writer_left_thawed(const char *name)

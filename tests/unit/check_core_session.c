@@ -5,8 +5,13 @@
  * set, the owner leaving (auto-release), CreateSnapshotSet, and deleting
  * snapshots by id, by set and by volume.
  */
-#define CHECK_CORE_LIBRARY
-#include "check_core.c"
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/unit/core-env.h"
 
 /* --- ownership and context ---------------------------------------------------------------- */
 

@@ -6,8 +6,13 @@
  * duplicates, providers), serialization of creation, provider failures at
  * every op. Aborts, vetoes and timeouts are in check_core_abort.c.
  */
-#define CHECK_CORE_LIBRARY
-#include "check_core.c"
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/unit/core-env.h"
 
 /* --- transitions ------------------------------------------------------------------ */
 

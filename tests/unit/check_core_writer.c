@@ -5,8 +5,12 @@
  * from the owner, once, in time) and which change nothing, events queueing
  * behind each other, and GatherWriterMetadata (Identify).
  */
-#define CHECK_CORE_LIBRARY
-#include "check_core.c"
+#include <check.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/unit/core-env.h"
 
 /* --- registration --------------------------------------------------------------------- */
 
