@@ -6,6 +6,7 @@
  * vssd comes back as the same code in a client.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include <vss/vss.h>
@@ -69,31 +70,49 @@ const char *vss_error_to_name(int error)
         return e ? e->name : "Failed";
 }
 
+/*
+ * Errors the bus (or libdbus) sends rather than vssd, so that clients see a
+ * code they know. A trailing '.' matches every name under that prefix.
+ */
+static const struct {
+        const char *name;
+        int code; /* negative */
+} foreign_errors[] = {
+        { "org.freedesktop.DBus.Error.AccessDenied", -EACCES },
+        { "org.freedesktop.DBus.Error.NoReply", -ETIMEDOUT },
+        { "org.freedesktop.DBus.Error.Timeout", -ETIMEDOUT },
+        { "org.freedesktop.DBus.Error.ServiceUnknown", -ECONNREFUSED },
+        { "org.freedesktop.DBus.Error.NameHasNoOwner", -ECONNREFUSED },
+        { "org.freedesktop.DBus.Error.Spawn.", -ECONNREFUSED },
+        { "org.freedesktop.DBus.Error.Disconnected", -ENOTCONN },
+        { "org.freedesktop.DBus.Error.InvalidArgs", -EINVAL },
+        { "org.freedesktop.DBus.Error.UnknownObject", -ENOENT },
+        { "org.freedesktop.DBus.Error.UnknownProperty", -ENOENT },
+        { "org.freedesktop.DBus.Error.PropertyReadOnly", -EROFS },
+        { "org.freedesktop.DBus.Error.UnknownMethod", -EOPNOTSUPP },
+        { "org.freedesktop.DBus.Error.UnknownInterface", -EOPNOTSUPP },
+        { "org.freedesktop.DBus.Error.NoMemory", -ENOMEM },
+};
+
+static bool foreign_name_matches(const char *pattern, const char *name)
+{
+        size_t len = strlen(pattern);
+
+        if (pattern[len - 1] == '.')
+                return strncmp(name, pattern, len) == 0;
+        return strcmp(name, pattern) == 0;
+}
+
 int vss_error_from_name(const char *name)
 {
         if (!name)
                 return -EIO;
+        for (size_t i = 0; i < sizeof(foreign_errors) / sizeof(foreign_errors[0]); i++)
+                if (foreign_name_matches(foreign_errors[i].name, name))
+                        return foreign_errors[i].code;
         size_t plen = strlen(VSS_ERROR_PREFIX);
         if (strncmp(name, VSS_ERROR_PREFIX, plen) == 0)
                 name += plen;
-        /* Errors the bus itself sends, so that clients see a code they know. */
-        if (strcmp(name, "org.freedesktop.DBus.Error.AccessDenied") == 0)
-                return -EACCES;
-        if (strcmp(name, "org.freedesktop.DBus.Error.NoReply") == 0 ||
-            strcmp(name, "org.freedesktop.DBus.Error.Timeout") == 0)
-                return -ETIMEDOUT;
-        if (strcmp(name, "org.freedesktop.DBus.Error.ServiceUnknown") == 0 ||
-            strcmp(name, "org.freedesktop.DBus.Error.NameHasNoOwner") == 0)
-                return -ECONNREFUSED;
-        if (strcmp(name, "org.freedesktop.DBus.Error.InvalidArgs") == 0)
-                return -EINVAL;
-        if (strcmp(name, "org.freedesktop.DBus.Error.UnknownObject") == 0)
-                return -ENOENT;
-        if (strcmp(name, "org.freedesktop.DBus.Error.UnknownMethod") == 0 ||
-            strcmp(name, "org.freedesktop.DBus.Error.UnknownInterface") == 0)
-                return -EOPNOTSUPP;
-        if (strcmp(name, "org.freedesktop.DBus.Error.NoMemory") == 0)
-                return -ENOMEM;
         for (size_t i = 0; i < sizeof(error_table) / sizeof(error_table[0]); i++)
                 if (strcmp(error_table[i].name, name) == 0)
                         return -error_table[i].code;

@@ -105,7 +105,16 @@ static void *provider_thread(void *userdata)
         return NULL;
 }
 
-/* Main loop: run the completions of every finished job, in finishing order. */
+/* Run the completions of Q's jobs, in finishing order, and free them. */
+static void queue_complete(struct job_queue *q)
+{
+        for (struct runner_job *j; (j = queue_pop(q));) {
+                j->done(j->job);
+                free(j);
+        }
+}
+
+/* Main loop: complete every job finished so far. */
 static int runner_wakeup(LoopSource *source, int fd, uint32_t revents, void *userdata)
 {
         ProviderRunner *r = userdata;
@@ -118,10 +127,7 @@ static int runner_wakeup(LoopSource *source, int fd, uint32_t revents, void *use
         done = r->done;
         r->done = (struct job_queue){ NULL, NULL };
         pthread_mutex_unlock(&r->lock);
-        for (struct runner_job *j; (j = queue_pop(&done));) {
-                j->done(j->job);
-                free(j);
-        }
+        queue_complete(&done);
         return 0;
 }
 
@@ -169,10 +175,7 @@ ProviderRunner *provider_runner_free(ProviderRunner *r)
         if (r->thread_started)
                 pthread_join(r->thread, NULL);
         queue_free(&r->todo); /* only non-empty when the thread never started */
-        for (struct runner_job *j; (j = queue_pop(&r->done));) {
-                j->done(j->job);
-                free(j);
-        }
+        queue_complete(&r->done);
         loop_source_free(r->wakeup_source);
         if (r->wakeup_fd >= 0)
                 close(r->wakeup_fd);

@@ -22,47 +22,50 @@ static bool has_prefix(const char *s, const char *prefix)
 }
 
 /*
- * The bus, not vssd, sends the errors handled first; their own messages talk
- * about names and rules, so say plainly what they mean. Everything else is
- * vssd's error: its code comes from the one map in common/error.c and its
- * message, already written for people, is kept as is.
+ * The code always comes from the one map in common/error.c. The errors the
+ * bus sends (not vssd) get a sentence here, because their own messages talk
+ * about names and rules; vssd's messages, already written for people, are
+ * kept as they are.
  */
 static int call_fail(vss_client *client, DBusMessage *call, const DBusError *err)
 {
         const char *method = dbus_message_get_member(call);
         const char *name = err->name;
         const char *message = err->message && *err->message ? err->message : NULL;
+        int code = vss_error_from_name(name);
 
-        if (dbus_error_has_name(err, DBUS_ERROR_SERVICE_UNKNOWN) ||
-            dbus_error_has_name(err, DBUS_ERROR_NAME_HAS_NO_OWNER))
-                return client_fail(client, -ECONNREFUSED, name,
-                                   "vssd (%s) is not running on the bus at %s", VSS_BUS_NAME,
-                                   client->address);
-        if (has_prefix(name, "org.freedesktop.DBus.Error.Spawn."))
-                return client_fail(client, -ECONNREFUSED, name,
-                                   "vssd could not be started on the bus at %s: %s",
-                                   client->address, message ? message : name);
+        if (has_prefix(name, VSS_ERROR_PREFIX))
+                return client_fail(client, code, name, "%s", message ? message : vss_strerror(code));
+        /* A NoReply because vssd went away is not a timeout: say so. */
         if (dbus_error_has_name(err, DBUS_ERROR_NO_REPLY) &&
             has_prefix(message, "Message recipient disconnected"))
                 return client_fail(client, -ECONNRESET, name,
                                    "vssd left the bus before answering %s; "
                                    "its log says why (journalctl -u vssd)",
                                    method);
-        if (dbus_error_has_name(err, DBUS_ERROR_NO_REPLY) ||
-            dbus_error_has_name(err, DBUS_ERROR_TIMEOUT))
-                return client_fail(client, -ETIMEDOUT, name,
-                                   "vssd did not answer %s within %d.%03d s",
+        switch (code) {
+        case -ECONNREFUSED:
+                if (has_prefix(name, "org.freedesktop.DBus.Error.Spawn."))
+                        return client_fail(client, code, name,
+                                           "vssd could not be started on the bus at %s: %s",
+                                           client->address, message ? message : name);
+                return client_fail(client, code, name,
+                                   "vssd (%s) is not running on the bus at %s", VSS_BUS_NAME,
+                                   client->address);
+        case -ETIMEDOUT:
+                return client_fail(client, code, name, "vssd did not answer %s within %d.%03d s",
                                    method, client->timeout_ms / 1000, client->timeout_ms % 1000);
-        if (dbus_error_has_name(err, DBUS_ERROR_DISCONNECTED))
-                return client_fail(client, -ENOTCONN, name,
+        case -ENOTCONN:
+                return client_fail(client, code, name,
                                    "the connection to the bus at %s was lost", client->address);
-
-        int code = vss_error_from_name(name);
-        if (has_prefix(name, "org.freedesktop.DBus.Error.AccessDenied"))
+        case -EACCES:
                 return client_fail(client, code, name,
                                    "the bus policy does not let this user call %s on vssd: %s",
                                    method, message ? message : name);
-        return client_fail(client, code, name, "%s", message ? message : vss_strerror(code));
+        default:
+                return client_fail(client, code, name, "%s",
+                                   message ? message : vss_strerror(code));
+        }
 }
 
 /* Drop what arrived meanwhile (NameAcquired, ...) so it does not pile up. */

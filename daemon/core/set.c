@@ -598,7 +598,15 @@ static void set_phase_done(CoreSet *set)
         }
 }
 
-/* Every provider has done OP. */
+/*
+ * Every provider has done OP.
+ *
+ * Known flaw, to mend before the dm provider is wired (issue 3/4): hold,
+ * commit and release are separate jobs, so between them the window passes
+ * through the main loop (eventfd, this function, a new job allocated) once per
+ * provider and step. The window should be one job, prepared before it opens,
+ * that runs hold-all, commit-all, release-all on the provider thread.
+ */
 static void set_providers_done(CoreSet *set, enum core_job_op op)
 {
         switch (op) {

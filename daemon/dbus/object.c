@@ -382,47 +382,64 @@ static int object_manager_get_managed_objects(BusCall *call)
 
 /* --- org.freedesktop.DBus.Introspectable ----------------------------------------------- */
 
-/* Collect the distinct next path elements below PATH (the child nodes). */
-static size_t collect_children(Bus *bus, const char *path, const char **children, size_t max,
-                               char (*buf)[256])
+static void children_free(char **children, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                free(children[i]);
+        free(children);
+}
+
+static bool children_contain(char **children, size_t n, const char *name, size_t len)
+{
+        for (size_t i = 0; i < n; i++)
+                if (strlen(children[i]) == len && strncmp(children[i], name, len) == 0)
+                        return true;
+        return false;
+}
+
+/* The distinct next path elements below PATH (its child nodes), malloc()ed. */
+static int collect_children(Bus *bus, const char *path, char ***ret, size_t *ret_n)
 {
         size_t n = 0, plen = strcmp(path, "/") == 0 ? 0 : strlen(path);
+        char **children = NULL;
 
-        for (BusObject *o = bus->objects; o && n < max; o = o->next) {
+        for (BusObject *o = bus->objects; o; o = o->next) {
                 if (!o->published || strncmp(o->path, path, plen) != 0 || o->path[plen] != '/')
                         continue;
                 const char *start = o->path + plen + 1;
                 size_t len = strcspn(start, "/");
-                if (len == 0 || len >= sizeof(buf[0]))
+                if (children_contain(children, n, start, len))
                         continue;
-                bool seen = false;
-                for (size_t i = 0; i < n && !seen; i++)
-                        seen = strlen(children[i]) == len && strncmp(children[i], start, len) == 0;
-                if (seen)
-                        continue;
-                memcpy(buf[n], start, len);
-                buf[n][len] = '\0';
-                children[n] = buf[n];
+                char **grown = realloc(children, (n + 1) * sizeof(*children));
+                if (!grown || !(grown[n] = strndup(start, len))) {
+                        children_free(grown ? grown : children, n);
+                        return -ENOMEM;
+                }
+                children = grown;
                 n++;
         }
-        return n;
+        *ret = children;
+        *ret_n = n;
+        return 0;
 }
 
 static int introspect(BusCall *call, BusObject *o, const char *path)
 {
-        enum { MAX_CHILDREN = 1024 };
-        static char child_buf[MAX_CHILDREN][256];
-        const char *children[MAX_CHILDREN];
-        size_t n = collect_children(call->bus, path, children, MAX_CHILDREN, child_buf);
         _cleanup_free_ char *xml = NULL;
+        char **children;
+        size_t n;
+        int r = collect_children(call->bus, path, &children, &n);
 
-        if (!o && n == 0)
-                return call_fail_standard(call, DBUS_ERROR_UNKNOWN_OBJECT, "No object at %s",
-                                          path);
-        bool manager = strcmp(path, call->bus->manager_path) == 0;
-        int r = bus_introspect_xml(&xml, o ? o->ifaces : NULL, o ? o->n_ifaces : 0, manager,
-                                   children, n);
         if (r < 0)
+                return r;
+        if (!o && n == 0)
+                r = call_fail_standard(call, DBUS_ERROR_UNKNOWN_OBJECT, "No object at %s", path);
+        else
+                r = bus_introspect_xml(&xml, o ? o->ifaces : NULL, o ? o->n_ifaces : 0,
+                                       strcmp(path, call->bus->manager_path) == 0,
+                                       (const char *const *)children, n);
+        children_free(children, n);
+        if (r < 0 || !xml)
                 return r;
         const char *x = xml;
         return bus_call_reply(call, DBUS_TYPE_STRING, &x, DBUS_TYPE_INVALID);

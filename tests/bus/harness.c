@@ -239,14 +239,12 @@ DBusMessage *testbus_call(TestBus *t, const char *path, const char *iface, const
                           int first_arg_type, ...)
 {
         DBusMessage *msg = dbus_message_new_method_call("org.linuxvss.Vss1", path, iface, method);
-        DBusError error;
         va_list ap;
 
         ck_assert_ptr_nonnull(msg);
         va_start(ap, first_arg_type);
         ck_assert(dbus_message_append_args_valist(msg, first_arg_type, ap));
         va_end(ap);
-        dbus_error_init(&error);
         DBusPendingCall *pending;
         ck_assert(dbus_connection_send_with_reply(t->conn, msg, &pending, 20000));
         dbus_message_unref(msg);

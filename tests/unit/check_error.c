@@ -61,6 +61,29 @@ START_TEST(test_access_denied_aliases)
 }
 END_TEST
 
+/* What the bus sends, not vssd, still reaches clients as a code they can act on. */
+START_TEST(test_bus_errors_map_to_codes)
+{
+        ck_assert_int_eq(vss_error_from_name("org.freedesktop.DBus.Error.ServiceUnknown"),
+                         -ECONNREFUSED);
+        ck_assert_int_eq(vss_error_from_name("org.freedesktop.DBus.Error.Spawn.ChildExited"),
+                         -ECONNREFUSED);
+        ck_assert_int_eq(vss_error_from_name("org.freedesktop.DBus.Error.Disconnected"),
+                         -ENOTCONN);
+        ck_assert_int_eq(vss_error_from_name("org.freedesktop.DBus.Error.NoReply"), -ETIMEDOUT);
+        ck_assert_int_eq(vss_error_from_name("org.freedesktop.DBus.Error.UnknownObject"),
+                         -ENOENT);
+        ck_assert_int_eq(vss_error_from_name("org.freedesktop.DBus.Error.UnknownProperty"),
+                         -ENOENT);
+        ck_assert_int_eq(vss_error_from_name("org.freedesktop.DBus.Error.PropertyReadOnly"),
+                         -EROFS);
+        ck_assert_int_eq(vss_error_from_name("org.freedesktop.DBus.Error.UnknownMethod"),
+                         -EOPNOTSUPP);
+        /* A prefix entry matches only below it, not a longer name that merely starts alike. */
+        ck_assert_int_eq(vss_error_from_name("org.freedesktop.DBus.Error.SpawnSomething"), -EIO);
+}
+END_TEST
+
 START_TEST(test_errnos_round_trip)
 {
         for (size_t i = 0; i < ELEMENTS(common_errnos); i++) {
@@ -228,6 +251,7 @@ static Suite *error_suite(void)
         tcase_add_test(tc, test_vss_codes_round_trip);
         tcase_add_test(tc, test_errnos_round_trip);
         tcase_add_test(tc, test_access_denied_aliases);
+        tcase_add_test(tc, test_bus_errors_map_to_codes);
         tcase_add_test(tc, test_names_are_distinct);
         tcase_add_test(tc, test_access_denied_alias);
         tcase_add_test(tc, test_unknown_codes_and_names);
