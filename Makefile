@@ -74,6 +74,7 @@ VSSCTL       := $(B)/vssctl
 LIBVSS_SO    := $(B)/libvss.so.1
 FAKE_PROV    := $(B)/tests/providers/fake.so
 BAD_PROVS    := $(B)/tests/providers/wrong-abi.so $(B)/tests/providers/no-symbol.so
+TEST_WRITER  := $(B)/tests/bus/test-writer
 
 all: $(VSSD) $(VSSCTL) $(LIBVSS_SO) $(FAKE_PROV) $(BAD_PROVS)
 
@@ -146,15 +147,29 @@ $(UNIT_TESTS): $$(call obj,$$(check_$$(patsubst check_%,%,$$(@F))_OBJS))
 # --- bus tests: the real vssd on a private dbus-daemon ------------------------------
 BUS_TESTS    := $(patsubst tests/bus/%.c,$(B)/tests/bus/%,$(wildcard tests/bus/check_bus_*.c))
 
-$(B)/tests/bus/check_bus_%: $(B)/tests/bus/check_bus_%.o $(B)/tests/bus/harness.o
+$(B)/tests/bus/check_bus_%: $(B)/tests/bus/check_bus_%.o $(B)/tests/bus/harness.o \
+		$(TEST_WRITER)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(DBUS_LIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(CHECK_LIBS) $(DBUS_LIBS)
+
+# A writer process on libvss whose behaviour each bus test chooses.
+$(TEST_WRITER): $(B)/tests/bus/test-writer.o $(LIBVSS_SO)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) -L$(B) -lvss -Wl,-rpath,'$$ORIGIN/../..'
+
+# --- benchmarks: figures beside a baseline measured in the same run -------------
+BENCHES      := $(patsubst bench/%.c,$(B)/bench/%,$(wildcard bench/*.c))
+
+$(B)/bench/%: $(B)/bench/%.o $(LIBVSS_SO)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) -L$(B) -lvss $(DBUS_LIBS) -lpthread \
+		-Wl,-rpath,'$$ORIGIN/..'
 
 # Keep test objects: they are not throwaway intermediates.
 .SECONDARY:
 
 # --- targets for people -------------------------------------------------------
-.PHONY: all deps check check-unit check-bus check-vm demo install clean
+.PHONY: all deps check check-unit check-bus check-vm bench demo install clean
 
 deps:
 	@tools/install-deps
@@ -174,6 +189,9 @@ check-bus: all $(BUS_TESTS)
 
 check-vm:
 	@tests/run-all tests/vm/check-smoke
+
+bench: all $(BENCHES)
+	@for b in $(BENCHES); do VSS_TOP=$(CURDIR) VSS_BUILD=$(CURDIR)/$(B) $$b || exit 1; done
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -8,7 +8,7 @@
 #include <vss/provider.h>
 #include <vss/vss.h>
 
-#include "daemon/manager.h"
+#include "daemon/lifecycle.h"
 #include "daemon/util/log.h"
 
 static int get_version(DBusMessageIter *iter, void *userdata)
@@ -44,9 +44,18 @@ static int get_hold_timeout(DBusMessageIter *iter, void *userdata)
         return bus_append_uint32(iter, m->settings.hold_timeout_ms) ? 0 : -ENOMEM;
 }
 
-/* A timeout property: in [MIN, MAX] milliseconds or InvalidArgs naming the range. */
-static int set_timeout(BusCall *call, DBusMessageIter *iter, const char *name, unsigned min,
-                       unsigned max, unsigned *target)
+static int get_event_timeout(DBusMessageIter *iter, void *userdata)
+{
+        Manager *m = userdata;
+        return bus_append_uint32(iter, m->settings.event_timeout_ms) ? 0 : -ENOMEM;
+}
+
+/*
+ * A timeout property: in [MIN, MAX] milliseconds or InvalidArgs naming the
+ * range. The core takes it at once; sets already running keep their timers.
+ */
+static int set_timeout(Manager *m, BusCall *call, DBusMessageIter *iter, const char *name,
+                       unsigned min, unsigned max, unsigned *target)
 {
         dbus_uint32_t v;
 
@@ -56,26 +65,42 @@ static int set_timeout(BusCall *call, DBusMessageIter *iter, const char *name, u
                                       name, min, max, (unsigned)v);
         log_info("%s set to %u ms by %s", name, (unsigned)v, bus_call_get_sender(call));
         *target = v;
-        return 0;
+        return lifecycle_apply_settings(m, NULL);
 }
 
 static int set_freeze_timeout(BusCall *call, DBusMessageIter *iter, void *userdata)
 {
         Manager *m = userdata;
-        return set_timeout(call, iter, "FreezeTimeoutMs", VSS_FREEZE_TIMEOUT_MS_MIN,
+        return set_timeout(m, call, iter, "FreezeTimeoutMs", VSS_FREEZE_TIMEOUT_MS_MIN,
                            VSS_FREEZE_TIMEOUT_MS_MAX, &m->settings.freeze_timeout_ms);
 }
 
 static int set_hold_timeout(BusCall *call, DBusMessageIter *iter, void *userdata)
 {
         Manager *m = userdata;
-        return set_timeout(call, iter, "HoldTimeoutMs", VSS_HOLD_TIMEOUT_MS_MIN,
+        return set_timeout(m, call, iter, "HoldTimeoutMs", VSS_HOLD_TIMEOUT_MS_MIN,
                            VSS_HOLD_TIMEOUT_MS_MAX, &m->settings.hold_timeout_ms);
+}
+
+static int set_event_timeout(BusCall *call, DBusMessageIter *iter, void *userdata)
+{
+        Manager *m = userdata;
+        return set_timeout(m, call, iter, "EventTimeoutMs", VSS_EVENT_TIMEOUT_MS_MIN,
+                           VSS_EVENT_TIMEOUT_MS_MAX, &m->settings.event_timeout_ms);
 }
 
 static const BusInterface coordinator_interface = {
         .name = VSS_IFACE_COORDINATOR,
-        .methods = (const BusMethod[]){ { NULL } },
+        .methods = (const BusMethod[]){
+                { "StartBackup", BUS_ARGS({ "options", "a{sv}" }), BUS_ARGS({ "session", "o" }),
+                  method_start_backup },
+                { "CreateSnapshotSet", BUS_ARGS({ "volumes", "as" }, { "options", "a{sv}" }),
+                  BUS_ARGS({ "set", "o" }, { "warnings", "s" }), method_create_snapshot_set },
+                { "RegisterWriter", BUS_ARGS({ "info", "a{sv}" }), BUS_ARGS({ "writer", "o" }),
+                  method_register_writer },
+                { "DeleteSnapshots", BUS_ARGS({ "by", "s" }, { "key", "s" }),
+                  BUS_ARGS({ "deleted", "u" }), method_delete_snapshots },
+                { NULL } },
         .properties = (const BusProperty[]){
                 { "Version", "s", get_version, NULL, BUS_PROPERTY_CONST },
                 { "ProviderAbiVersion", "u", get_abi_version, NULL, BUS_PROPERTY_CONST },
@@ -83,6 +108,8 @@ static const BusInterface coordinator_interface = {
                 { "FreezeTimeoutMs", "u", get_freeze_timeout, set_freeze_timeout,
                   BUS_PROPERTY_EMITS_CHANGE },
                 { "HoldTimeoutMs", "u", get_hold_timeout, set_hold_timeout,
+                  BUS_PROPERTY_EMITS_CHANGE },
+                { "EventTimeoutMs", "u", get_event_timeout, set_event_timeout,
                   BUS_PROPERTY_EMITS_CHANGE },
                 { "ProviderDirectory", "s", get_provider_dir, NULL, BUS_PROPERTY_CONST },
                 { NULL } },
@@ -102,7 +129,8 @@ int coordinator_publish(Manager *m)
 
 void coordinator_emit_timeouts_changed(Manager *m)
 {
-        static const char *const names[] = { "FreezeTimeoutMs", "HoldTimeoutMs", NULL };
+        static const char *const names[] = { "FreezeTimeoutMs", "HoldTimeoutMs",
+                                             "EventTimeoutMs", NULL };
 
         bus_object_emit_properties_changed(m->root, &coordinator_interface, names);
 }

@@ -14,7 +14,7 @@
 
 #include <vss/vss.h>
 
-#include "daemon/manager.h"
+#include "daemon/lifecycle.h"
 #include "daemon/util/log.h"
 
 struct options {
@@ -86,9 +86,12 @@ static void manager_reload(Manager *m, const struct options *o)
                 return;
         }
         bool changed = m->settings.freeze_timeout_ms != fresh.freeze_timeout_ms ||
-                       m->settings.hold_timeout_ms != fresh.hold_timeout_ms;
+                       m->settings.hold_timeout_ms != fresh.hold_timeout_ms ||
+                       m->settings.event_timeout_ms != fresh.event_timeout_ms;
         m->settings.freeze_timeout_ms = fresh.freeze_timeout_ms;
         m->settings.hold_timeout_ms = fresh.hold_timeout_ms;
+        m->settings.event_timeout_ms = fresh.event_timeout_ms;
+        lifecycle_apply_settings(m, NULL); /* in the same ranges: cannot fail */
         m->settings.log_priority = fresh.log_priority;
         if (changed)
                 coordinator_emit_timeouts_changed(m);
@@ -136,6 +139,9 @@ static int manager_start(Manager *m, const struct options *o, struct signal_cont
         r = bus_new(&m->bus, m->loop, o->bus_address, VSS_ROOT_PATH);
         if (r < 0)
                 return r;
+        r = lifecycle_start(m);
+        if (r < 0)
+                return r;
         r = coordinator_publish(m);
         if (r >= 0)
                 r = provider_objects_publish(m);
@@ -148,6 +154,7 @@ static void manager_stop(Manager *m)
 {
         /* First: running provider jobs finish and answer their callers on the bus. */
         m->runner = provider_runner_free(m->runner);
+        lifecycle_stop(m);
         provider_objects_free(m);
         bus_object_free(m->root);
         m->bus = bus_free(m->bus);

@@ -6,6 +6,7 @@
 #ifndef VSS_DAEMON_MANAGER_H
 #define VSS_DAEMON_MANAGER_H
 
+#include "daemon/core/core.h"
 #include "daemon/dbus/bus.h"
 #include "daemon/plugins.h"
 #include "daemon/provider-runner.h"
@@ -23,11 +24,13 @@ typedef struct Manager {
         BusObject *root;
         ProviderObject **provider_objects;
         size_t n_provider_objects;
+        Core *core;             /* the VSS state machine (lifecycle.h) */
+        LoopSource *core_timer; /* the core's one wake-up */
 } Manager;
 
 /* The root object /org/linuxvss/Vss1 (coordinator.c). */
 int coordinator_publish(Manager *m);
-/* PropertiesChanged for FreezeTimeoutMs and HoldTimeoutMs (after a reload). */
+/* PropertiesChanged for the timeouts (after a reload). */
 void coordinator_emit_timeouts_changed(Manager *m);
 
 /* One object per loaded provider (provider-object.c). */

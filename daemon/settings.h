@@ -17,11 +17,15 @@
 #define VSS_HOLD_TIMEOUT_MS_DEFAULT 10000u
 #define VSS_HOLD_TIMEOUT_MS_MIN 100u
 #define VSS_HOLD_TIMEOUT_MS_MAX 60000u
+#define VSS_EVENT_TIMEOUT_MS_DEFAULT 60000u
+#define VSS_EVENT_TIMEOUT_MS_MIN 1000u
+#define VSS_EVENT_TIMEOUT_MS_MAX 3600000u
 
 typedef struct Settings {
         char provider_dir[PATH_MAX];
         unsigned freeze_timeout_ms;
         unsigned hold_timeout_ms;
+        unsigned event_timeout_ms; /* a writer's answer to any event but Freeze */
         int log_priority; /* syslog priority */
         Config *config;   /* the whole file, for [provider.*] sections */
 } Settings;

@@ -23,7 +23,8 @@
  *
  * Objects (CoreWriter, core_session, core_set, core_snapshot) are owned
  * by the core. Their fields above the "private" marker may be read by the
- * caller between calls; never write them. A pointer stays valid until
+ * caller between calls; never write them, except userdata, which is the
+ * caller's alone. A pointer stays valid until
  * env.object_removed() reports the object (or core_free()).
  */
 #ifndef VSS_DAEMON_CORE_H
@@ -256,6 +257,7 @@ struct CoreWriter {
         CoreComponent *components;
         size_t n_components;
         bool gone;                      /* unregistered or left the bus */
+        void *userdata;                 /* the caller's (set in object_added); core ignores it */
         /* private */
         Core *core;
         unsigned n_ref;
@@ -281,6 +283,7 @@ struct CoreSnapshot {
         uint64_t creation_usec;         /* CLOCK_REALTIME */
         enum vss_snapshot_state state;
         bool deleting;                  /* a delete is running */
+        void *userdata;                 /* the caller's (set in object_added); core ignores it */
         /* private */
         CoreJob *job;
         DeleteBatch *batch;
@@ -297,6 +300,7 @@ struct CoreSet {
         CoreSnapshot *snapshots;
         int error;                      /* why it aborted, or 0 */
         char *error_message;
+        void *userdata;                 /* the caller's (set in object_added); core ignores it */
         /* private */
         Core *core;
         char *adding;                   /* volume being checked by AddToSnapshotSet */
@@ -330,6 +334,7 @@ struct CoreSession {
         uint32_t attributes;
         enum core_session_state state;
         CoreSet *set;           /* current set, or NULL */
+        void *userdata;                 /* the caller's (set in object_added); core ignores it */
         /* private */
         Core *core;
         SessionComponent *components; /* AddComponent selections */

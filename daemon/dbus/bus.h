@@ -156,6 +156,26 @@ bool bus_append_uint64(DBusMessageIter *iter, uint64_t v);
 bool bus_append_bool(DBusMessageIter *iter, bool v);
 bool bus_append_object_path(DBusMessageIter *iter, const char *path);
 
+/* --- reading container arguments (args.c) -------------------------------------- */
+
+/*
+ * Walk the a{sv} at ARRAY: FN gets each key and an iterator on the variant's
+ * content; a negative return stops the walk and is returned.
+ */
+typedef int (*bus_dict_fn)(BusCall *call, const char *key, DBusMessageIter *value,
+                           void *userdata);
+int bus_dict_foreach(BusCall *call, DBusMessageIter *array, bus_dict_fn fn, void *userdata);
+/* 0 when VALUE (inside a variant) has SIGNATURE; else -EINVAL naming option KEY. */
+int bus_variant_expect(BusCall *call, const char *key, DBusMessageIter *value,
+                       const char *signature);
+/*
+ * The strings of the array at ARRAY (type as) as a NULL-terminated vector
+ * whose strings point into the message: free only the vector.
+ */
+int bus_read_strv(DBusMessageIter *array, const char ***ret, size_t *ret_n);
+/* Append N strings as an array (as). */
+bool bus_append_strv(DBusMessageIter *iter, const char *const *strv, size_t n);
+
 /* --- introspection (introspect.c) ---------------------------------------------- */
 
 /*
