@@ -128,7 +128,9 @@ check_core_set_OBJS := $(CORE_TEST_OBJS)
 check_core_abort_OBJS := $(CORE_TEST_OBJS)
 check_core_writer_OBJS := $(CORE_TEST_OBJS)
 check_core_session_OBJS := $(CORE_TEST_OBJS)
+check_core_window_OBJS := $(CORE_TEST_OBJS)
 check_provider_runner_OBJS := daemon/provider-runner.c daemon/util/loop.c daemon/util/log.c
+check_volume_OBJS := daemon/volume.c
 check_plugins_OBJS := daemon/plugins.c daemon/util/config.c daemon/util/log.c common/error.c
 
 $(B)/tests/unit/check_%: $(B)/tests/unit/check_%.o

@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * list.c: "vssctl list <what>": one table entry per kind of object vssd
- * lists (providers now; shadows, sets and writers to come), each printed as
- * a table or as JSON.
+ * lists (providers, shadows, sets, writers), each printed as a table or as
+ * JSON.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "output.h"
 #include "vssctl.h"
@@ -79,12 +80,316 @@ static int list_providers(struct vssctl *ctx, vss_client *client)
                                             : providers_print_table(providers, n));
 }
 
-/* What "list" can list; add shadows, sets, writers here. */
+/* ---- what the tables below share ------------------------------------------------------- */
+
+/* "a,b,c" for a string list; "-" when empty, so columns stay readable. */
+static char *strv_join(char *const *v)
+{
+        size_t len = 2;
+        for (char *const *s = v; s && *s; s++)
+                len += strlen(*s) + 1;
+        char *out = malloc(len);
+        if (!out)
+                return NULL;
+        char *o = out;
+        for (char *const *s = v; s && *s; s++)
+                o += sprintf(o, "%s%s", o == out ? "" : ",", *s);
+        if (o == out)
+                strcpy(out, "-");
+        return out;
+}
+
+static int table_add_strv(struct table *t, char *const *v)
+{
+        char *s = strv_join(v);
+        int r = s ? table_add_cell(t, s) : -ENOMEM;
+        free(s);
+        return r;
+}
+
+/* Local time to the second, as ls -l --time-style=long-iso; "-" when unknown. */
+static int table_add_time(struct table *t, uint64_t usec)
+{
+        char buf[64];
+        time_t secs = (time_t)(usec / 1000000);
+        struct tm tm;
+
+        if (usec == 0 || !localtime_r(&secs, &tm) ||
+            strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm) == 0)
+                return table_add_cell(t, "-");
+        return table_add_cell(t, buf);
+}
+
+/* JSON: the time as microseconds and as RFC 3339 in UTC (null when unknown). */
+static void json_time(struct json *j, uint64_t usec)
+{
+        char buf[64];
+        time_t secs = (time_t)(usec / 1000000);
+        struct tm tm;
+
+        json_uint(j, "creation_time_usec", usec);
+        if (usec == 0 || !gmtime_r(&secs, &tm) ||
+            strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+                json_string(j, "creation_time", NULL);
+        else
+                json_string(j, "creation_time", buf);
+}
+
+static void json_strv(struct json *j, const char *key, char *const *v)
+{
+        json_array_begin(j, key);
+        for (char *const *s = v; s && *s; s++)
+                json_string(j, NULL, *s);
+        json_array_end(j);
+}
+
+/* ---- shadows (snapshots) ----------------------------------------------------------------- */
+
+static inline void snapshot_list_freep(vss_snapshot_info ***l)
+{
+        vss_snapshot_info_list_free(*l);
+}
+
+static int snapshots_print_table(vss_snapshot_info **snapshots, size_t n)
+{
+        static const char *const headers[] = { "ID",    "SET",      "ORIGIN",    "CREATED",
+                                               "STATE", "PROVIDER", "ATTRIBUTES" };
+
+        if (n == 0) {
+                puts("No shadow copies.");
+                return 0;
+        }
+        _cleanup_(table_freep) struct table *t = table_new(ELEMENTSOF(headers), headers);
+        if (!t)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                const vss_snapshot_info *s = snapshots[i];
+                if (table_add_cell(t, s->id) < 0 || table_add_cell(t, s->set_id) < 0 ||
+                    table_add_cell(t, s->origin) < 0 ||
+                    table_add_time(t, s->creation_time_usec) < 0 ||
+                    table_add_cell(t, s->state) < 0 || table_add_cell(t, s->provider) < 0 ||
+                    table_add_strv(t, s->attributes) < 0)
+                        return -ENOMEM;
+        }
+        return table_print(t, stdout);
+}
+
+static int snapshots_print_json(vss_snapshot_info **snapshots, size_t n)
+{
+        struct json j;
+
+        json_init(&j, stdout);
+        json_object_begin(&j, NULL);
+        json_array_begin(&j, "snapshots");
+        for (size_t i = 0; i < n; i++) {
+                const vss_snapshot_info *s = snapshots[i];
+                json_object_begin(&j, NULL);
+                json_string(&j, "id", s->id);
+                json_string(&j, "snapshot_set_id", s->set_id);
+                json_string(&j, "origin", s->origin);
+                json_string(&j, "provider", s->provider);
+                json_strv(&j, "attributes", s->attributes);
+                json_time(&j, s->creation_time_usec);
+                json_string(&j, "state", s->state);
+                json_string(&j, "object_path", s->object_path);
+                json_object_end(&j);
+        }
+        json_array_end(&j);
+        json_object_end(&j);
+        return json_finish(&j);
+}
+
+static int list_shadows(struct vssctl *ctx, vss_client *client)
+{
+        _cleanup_(snapshot_list_freep) vss_snapshot_info **snapshots = NULL;
+        size_t n;
+
+        int r = vss_client_list_snapshots(client, NULL, &snapshots, &n);
+        if (r < 0)
+                return vssctl_fail(ctx, r, "cannot list the shadow copies");
+        return vssctl_output_done(ctx->json ? snapshots_print_json(snapshots, n)
+                                            : snapshots_print_table(snapshots, n));
+}
+
+/* ---- snapshot sets ------------------------------------------------------------------------- */
+
+static inline void set_list_freep(vss_snapshot_set_info ***l)
+{
+        vss_snapshot_set_info_list_free(*l);
+}
+
+static int sets_print_table(vss_snapshot_set_info **sets, size_t n)
+{
+        static const char *const headers[] = { "ID",         "STATE",      "CREATED",
+                                               "VOLUMES",    "ATTRIBUTES", "ERROR" };
+
+        if (n == 0) {
+                puts("No snapshot sets.");
+                return 0;
+        }
+        _cleanup_(table_freep) struct table *t = table_new(ELEMENTSOF(headers), headers);
+        if (!t)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                const vss_snapshot_set_info *s = sets[i];
+                if (table_add_cell(t, s->id) < 0 || table_add_cell(t, s->state) < 0 ||
+                    table_add_time(t, s->creation_time_usec) < 0 ||
+                    table_add_strv(t, s->volumes) < 0 || table_add_strv(t, s->attributes) < 0 ||
+                    table_add_cell(t, s->error) < 0)
+                        return -ENOMEM;
+        }
+        return table_print(t, stdout);
+}
+
+static int sets_print_json(vss_snapshot_set_info **sets, size_t n)
+{
+        struct json j;
+
+        json_init(&j, stdout);
+        json_object_begin(&j, NULL);
+        json_array_begin(&j, "snapshot_sets");
+        for (size_t i = 0; i < n; i++) {
+                const vss_snapshot_set_info *s = sets[i];
+                json_object_begin(&j, NULL);
+                json_string(&j, "id", s->id);
+                json_string(&j, "state", s->state);
+                json_strv(&j, "volumes", s->volumes);
+                json_strv(&j, "attributes", s->attributes);
+                json_string(&j, "error", s->error);
+                json_time(&j, s->creation_time_usec);
+                json_string(&j, "object_path", s->object_path);
+                json_object_end(&j);
+        }
+        json_array_end(&j);
+        json_object_end(&j);
+        return json_finish(&j);
+}
+
+static int list_sets(struct vssctl *ctx, vss_client *client)
+{
+        _cleanup_(set_list_freep) vss_snapshot_set_info **sets = NULL;
+        size_t n;
+
+        int r = vss_client_list_snapshot_sets(client, &sets, &n);
+        if (r < 0)
+                return vssctl_fail(ctx, r, "cannot list the snapshot sets");
+        return vssctl_output_done(ctx->json ? sets_print_json(sets, n)
+                                            : sets_print_table(sets, n));
+}
+
+/* ---- writers ------------------------------------------------------------------------------- */
+
+static inline void writer_list_freep(vss_writer_info ***l)
+{
+        vss_writer_info_list_free(*l);
+}
+
+/* A pid or uid; "-" when vssd does not know it. */
+static int table_add_id(struct table *t, uint32_t id)
+{
+        return id == UINT32_MAX ? table_add_cell(t, "-") : table_add_cellf(t, "%u", id);
+}
+
+/* "NONE", or "TIMEOUT: the writer's message". */
+static int table_add_failure(struct table *t, const vss_writer_info *w)
+{
+        if (!*w->last_failure_message)
+                return table_add_cell(t, w->last_failure);
+        return table_add_cellf(t, "%s: %s", w->last_failure, w->last_failure_message);
+}
+
+static int writers_print_table(vss_writer_info **writers, size_t n)
+{
+        static const char *const headers[] = { "NAME", "INSTANCE ID", "LEVEL", "STATE",
+                                               "PID",  "UID",         "FREEZE TIMEOUT",
+                                               "USAGE", "LAST FAILURE" };
+
+        if (n == 0) {
+                puts("No writers registered.");
+                return 0;
+        }
+        _cleanup_(table_freep) struct table *t = table_new(ELEMENTSOF(headers), headers);
+        if (!t)
+                return -ENOMEM;
+        for (size_t c = 4; c <= 6; c++)
+                table_set_align(t, c, TABLE_ALIGN_RIGHT);
+        for (size_t i = 0; i < n; i++) {
+                const vss_writer_info *w = writers[i];
+                uint32_t ms = w->freeze_timeout_ms;
+                if (table_add_cell(t, w->name) < 0 || table_add_cell(t, w->instance_id) < 0 ||
+                    table_add_cell(t, w->level) < 0 || table_add_cell(t, w->state) < 0 ||
+                    table_add_id(t, w->pid) < 0 || table_add_id(t, w->uid) < 0 ||
+                    (ms % 1000 ? table_add_cellf(t, "%u ms", ms)
+                               : table_add_cellf(t, "%u s", ms / 1000)) < 0 ||
+                    table_add_cell(t, *w->usage ? w->usage : "-") < 0 ||
+                    table_add_failure(t, w) < 0)
+                        return -ENOMEM;
+        }
+        return table_print(t, stdout);
+}
+
+static void json_id(struct json *j, const char *key, uint32_t id)
+{
+        if (id == UINT32_MAX)
+                json_string(j, key, NULL);
+        else
+                json_uint(j, key, id);
+}
+
+static int writers_print_json(vss_writer_info **writers, size_t n)
+{
+        struct json j;
+
+        json_init(&j, stdout);
+        json_object_begin(&j, NULL);
+        json_array_begin(&j, "writers");
+        for (size_t i = 0; i < n; i++) {
+                const vss_writer_info *w = writers[i];
+                json_object_begin(&j, NULL);
+                json_string(&j, "name", w->name);
+                json_string(&j, "instance_id", w->instance_id);
+                json_string(&j, "class_id", w->class_id);
+                json_string(&j, "level", w->level);
+                json_string(&j, "usage", w->usage);
+                json_string(&j, "state", w->state);
+                json_string(&j, "last_failure", w->last_failure);
+                json_string(&j, "last_failure_message", w->last_failure_message);
+                json_id(&j, "pid", w->pid);
+                json_id(&j, "uid", w->uid);
+                json_uint(&j, "freeze_timeout_ms", w->freeze_timeout_ms);
+                json_string(&j, "object_path", w->object_path);
+                json_object_end(&j);
+        }
+        json_array_end(&j);
+        json_object_end(&j);
+        return json_finish(&j);
+}
+
+static int list_writers(struct vssctl *ctx, vss_client *client)
+{
+        _cleanup_(writer_list_freep) vss_writer_info **writers = NULL;
+        size_t n;
+
+        int r = vss_client_list_writers(client, &writers, &n);
+        if (r < 0)
+                return vssctl_fail(ctx, r, "cannot list the writers");
+        return vssctl_output_done(ctx->json ? writers_print_json(writers, n)
+                                            : writers_print_table(writers, n));
+}
+
+/* ---- the verb ------------------------------------------------------------------------------ */
+
+/* What "list" can list. "shadows" is VSS's word (vssadmin list shadows). */
 static const struct list_cmd {
         const char *name;
         int (*fn)(struct vssctl *ctx, vss_client *client);
+        bool alias; /* accepted, not offered in messages */
 } list_cmds[] = {
-        { "providers", list_providers },
+        { "providers", list_providers, false },
+        { "shadows", list_shadows, false },
+        { "snapshots", list_shadows, true },
+        { "sets", list_sets, false },
+        { "writers", list_writers, false },
 };
 
 static const struct list_cmd *list_cmd_find(const char *name)
@@ -95,15 +400,16 @@ static const struct list_cmd *list_cmd_find(const char *name)
         return NULL;
 }
 
-/* "providers, writers": for usage errors. */
+/* "providers, shadows, sets, writers": for usage errors. */
 static const char *list_cmd_names(char *buf, size_t size)
 {
         size_t len = 0;
 
         buf[0] = '\0';
         for (size_t i = 0; i < ELEMENTSOF(list_cmds) && len < size; i++)
-                len += (size_t)snprintf(buf + len, size - len, "%s%s", i ? ", " : "",
-                                        list_cmds[i].name);
+                if (!list_cmds[i].alias)
+                        len += (size_t)snprintf(buf + len, size - len, "%s%s", len ? ", " : "",
+                                                list_cmds[i].name);
         return buf;
 }
 

@@ -62,8 +62,8 @@ struct table {
         size_t n_allocated;
 };
 
-/* A copy of S fit for a terminal: see output.h. */
-static char *terminal_escape(const char *s)
+/* A copy of S fit for a terminal: see output.h. KEEP_LINES lets \n and \t through. */
+static char *terminal_escape_lines(const char *s, bool keep_lines)
 {
         char *out = malloc(4 * strlen(s) + 1);
         if (!out)
@@ -73,7 +73,8 @@ static char *terminal_escape(const char *s)
         while (*p) {
                 uint32_t cp = 0;
                 size_t len = utf8_decode(p, &cp);
-                if (len > 0 && !is_control(cp)) {
+                bool plain = keep_lines && (cp == '\n' || cp == '\t');
+                if (len > 0 && (plain || !is_control(cp))) {
                         memcpy(o, p, len);
                         o += len;
                         p += len;
@@ -86,6 +87,21 @@ static char *terminal_escape(const char *s)
         }
         *o = '\0';
         return out;
+}
+
+static char *terminal_escape(const char *s)
+{
+        return terminal_escape_lines(s, false);
+}
+
+int terminal_fputs(const char *s, FILE *f)
+{
+        char *escaped = terminal_escape_lines(s ? s : "", true);
+        if (!escaped)
+                return -ENOMEM;
+        fputs(escaped, f);
+        free(escaped);
+        return ferror(f) ? -EIO : 0;
 }
 
 /* Characters on screen; escaped cells are valid UTF-8 without controls. */

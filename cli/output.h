@@ -38,6 +38,12 @@ size_t table_rows(const struct table *t);
 /* 0, or -EIO when writing failed. */
 int table_print(const struct table *t, FILE *f);
 
+/*
+ * Write S (a message from the daemon, which may quote a writer) with the
+ * escaping tables use, but keeping newlines and tabs: 0, -ENOMEM or -EIO.
+ */
+int terminal_fputs(const char *s, FILE *f);
+
 static inline void table_freep(struct table **t)
 {
         table_free(*t);

@@ -2,7 +2,7 @@
 /*
  * vssctl.c: vssctl's entry point: global options, the command table, usage
  * text, and the shared ways to reach vssd and to report failures. Each verb
- * lives in its own file (list.c, status.c, volume.c).
+ * lives in its own file (create.c, delete.c, list.c, status.c, volume.c).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "output.h"
 #include "vssctl.h"
 
 #define PROGRAM "vssctl"
@@ -22,7 +23,14 @@ struct cmd {
 };
 
 static const struct cmd cmds[] = {
-        { "list", verb_list, "providers", "list the snapshot providers vssd has loaded" },
+        { "create", verb_create, "[<options>] <volume>...",
+          "create a snapshot set of the volumes; options: --context <c>,\n"
+          "                          --attribute <a>, --no-writers, --provider <name>,\n"
+          "                          --exec <cmd> (the snapshots live while <cmd> runs)" },
+        { "delete", verb_delete, "--snapshot <id> | --set <id> | --volume <volume>",
+          "delete a snapshot, every snapshot of a set, or of a volume" },
+        { "list", verb_list, "providers|shadows|sets|writers",
+          "list providers, snapshots (shadow copies), snapshot sets or writers" },
         { "status", verb_status, "", "show vssd's version, limits, timeouts, provider directory" },
         { "supported", verb_supported, "<volume> [--provider <name>]",
           "tell whether each provider (or the one named) can snapshot <volume>" },
@@ -50,7 +58,8 @@ static void usage(void)
         FILE *out = stdout;
 
         fputs("Usage:\n " PROGRAM " [options] <command> [<args>]\n\n", out);
-        fputs("Ask the linux-vss snapshot coordinator, vssd, about its state.\n\n", out);
+        fputs("Control the linux-vss snapshot coordinator, vssd: create, list and delete\n"
+              "snapshots, and show its providers and writers.\n\n", out);
         fputs("Commands:\n", out);
         for (size_t i = 0; i < ELEMENTSOF(cmds); i++) {
                 char synopsis[128];
@@ -66,7 +75,8 @@ static void usage(void)
         fputs("     --json               print JSON instead of tables\n", out);
         fputs("     --bus <address>      D-Bus address of the bus vssd is on\n", out);
         fputs("                            (default: $VSS_BUS_ADDRESS, else the system bus)\n", out);
-        fputs("     --timeout <secs>     how long to wait for each answer from vssd (default: 30)\n", out);
+        fputs("     --timeout <secs>     how long to wait for each answer from vssd (default: 30;\n", out);
+        fputs("                            'create' waits as long as vssd's own timeouts allow)\n", out);
         fputs(" -h, --help               display this help\n", out);
         fputs(" -V, --version            display version\n", out);
         fputs("\nExit status:\n", out);
@@ -74,6 +84,7 @@ static void usage(void)
         fputs(" 1  failure: vssd reported an error, or could not be reached\n", out);
         fputs(" 2  usage error: unknown command, missing argument or bad option\n", out);
         fputs(" 3  'supported': no provider can snapshot the volume\n", out);
+        fputs(" 'create --exec <cmd>': the exit status of <cmd> once the set exists\n", out);
         fputs("\nFor more details see vssctl(8).\n", out);
 }
 
@@ -238,7 +249,10 @@ int vssctl_fail(struct vssctl *ctx, int r, const char *what)
 {
         const char *why = ctx->client ? vss_client_get_error_message(ctx->client) : NULL;
 
-        fprintf(stderr, PROGRAM ": %s: %s\n", what, why ? why : vss_strerror(r));
+        /* vssd's messages may quote a writer's: nothing in them may drive the terminal. */
+        fprintf(stderr, PROGRAM ": %s: ", what);
+        terminal_fputs(why ? why : vss_strerror(r), stderr);
+        fputc('\n', stderr);
         switch (r) {
         case -ECONNREFUSED:
                 fputs("Start it with 'systemctl start vssd', or use --bus ADDRESS "

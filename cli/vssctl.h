@@ -67,5 +67,7 @@ int vssctl_usage_error(const char *format, ...) __attribute__((format(printf, 1,
 int verb_list(struct vssctl *ctx, int argc, char *argv[]);
 int verb_status(struct vssctl *ctx, int argc, char *argv[]);
 int verb_supported(struct vssctl *ctx, int argc, char *argv[]);
+int verb_create(struct vssctl *ctx, int argc, char *argv[]);
+int verb_delete(struct vssctl *ctx, int argc, char *argv[]);
 
 #endif

@@ -162,6 +162,8 @@ int method_register_writer(BusCall *call, void *userdata)
         if (!o.info.name || !o.info.instance_id)
                 return bus_call_error(call, -EINVAL, "RegisterWriter needs the options Name and "
                                       "InstanceId (a unique id of this writer instance)");
+        if (!o.info.class_id[0])
+                o.info.class_id = o.info.name; /* writers of one kind share a name */
         r = core_writer_register(m->core, bus_call_get_sender(call), &o.info, &w, &err);
         if (r < 0)
                 return lifecycle_error(call, r, &err);

@@ -108,4 +108,66 @@ int bus_get_all(vss_client *client, const char *path, const char *interface, con
 /* Object path of provider NAME: every byte outside [A-Za-z0-9] becomes _xx. */
 int provider_object_path(const char *name, char **ret);
 
+/* ---- requester side (lib/objects.c): what backup.c, snapshots.c and writer-info.c share -- */
+
+/*
+ * One property a field table maps into a C structure, by D-Bus signature:
+ * "s" and "o" into char *, "u" into uint32_t, "t" into uint64_t, "as" into a
+ * NULL-terminated char **, "(ss)" into two char * (OFFSET and OFFSET2).
+ */
+struct field_spec {
+        const char *name;
+        const char *signature;
+        size_t offset;
+        size_t offset2;
+};
+
+/*
+ * Fill OUT from an a{sv} (ITER points at the array) following SPEC, like
+ * props_parse() but for more types: unknown properties are skipped, missing
+ * strings read "", missing arrays empty, missing numbers keep OUT's value.
+ */
+int objects_fields_parse(vss_client *client, const char *what, DBusMessageIter *iter,
+                         const struct field_spec *spec, size_t n_spec, void *out);
+/* Free what SPEC describes in OUT. */
+void objects_fields_free(const struct field_spec *spec, size_t n_spec, void *out);
+
+/*
+ * ObjectManager.GetManagedObjects on the root, then FN once per interface of
+ * every object, PROPS pointing at that interface's a{sv}. FN returns 0 or a
+ * negative code (recorded with client_fail()), which stops the walk.
+ */
+typedef int (*objects_fn)(vss_client *client, const char *object_path, const char *interface,
+                          DBusMessageIter *props, void *userdata);
+int objects_foreach(vss_client *client, objects_fn fn, void *userdata);
+
+/* Append ITEM to the NULL-terminated *LIST of *N; on failure ITEM stays the caller's. */
+int objects_list_append(vss_client *client, void ***list, size_t *n, void *item);
+
+/* "/org/linuxvss/Vss1/<kind>/<id with _>" <-> the id (UUID): -EINVAL when not one. */
+int objects_path_to_id(const char *path, const char *kind, char **ret);
+int objects_id_to_path(const char *id, const char *kind, char **ret);
+
+void objects_strv_free(char **v);
+
+/* bus_call() without a client-side timeout, for the calls vssd bounds itself. */
+int objects_call_long(vss_client *client, DBusMessage *call, const char *reply_signature,
+                      DBusMessage **ret_reply);
+
+/* Append an "as" from a NULL-terminated list (NULL: empty); false on lack of memory. */
+bool objects_append_strv(DBusMessageIter *iter, const char *const *v);
+/*
+ * Append the a{sv} of StartBackup and CreateSnapshotSet: Context, Attributes
+ * and Provider, each only when not NULL; false on lack of memory.
+ */
+bool objects_append_options(DBusMessageIter *iter, const char *context,
+                            const char *const *attributes, const char *provider);
+/* Check a caller's string list is valid UTF-8: 0 or client_fail(-EINVAL) naming WHAT. */
+int objects_check_strv(vss_client *client, const char *what, const char *const *v);
+int objects_check_string(vss_client *client, const char *what, const char *s);
+
+/* The enum of a writer state or failure name as vssd sends it (VSS_WS_UNKNOWN, NONRETRYABLE). */
+enum vss_writer_state objects_writer_state(const char *s);
+enum vss_writer_failure objects_writer_failure(const char *s);
+
 #endif

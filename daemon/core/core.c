@@ -202,6 +202,7 @@ CoreJob *core_job_free(CoreJob *job)
                 free((char *)job->request.volumes[i].snapshot_id);
         }
         free((void *)job->request.volumes);
+        window_unref(job->window);
         free(job);
         return NULL;
 }
@@ -258,13 +259,14 @@ void core_job_orphan(CoreJob *job)
                 job->owner = NULL;
 }
 
-void core_job_watchdog(Core *core, CoreProvider *provider, const char *set_id)
+void core_job_watchdog(Core *core, CoreJob *job)
 {
-        CoreJob *job;
-        if (!core->env.provider_watchdog ||
-            core_job_new(&job, core, CORE_JOB_RELEASE, provider, set_id, NULL, NULL) < 0)
+        if (!job)
                 return;
-        job->watchdog = true;
+        if (!core->env.provider_watchdog) {
+                core_job_free(job);
+                return;
+        }
         job->next = core->jobs;
         core->jobs = job;
         core->env.provider_watchdog(core->env.userdata, job);
@@ -286,15 +288,10 @@ void core_job_execute(CoreJob *job)
         case CORE_JOB_PREPARE:
                 r = ops->prepare ? ops->prepare(state, &job->request, err) : r;
                 break;
-        case CORE_JOB_HOLD:
-                r = ops->hold ? ops->hold(state, t, err) : r;
-                break;
-        case CORE_JOB_COMMIT:
-                r = ops->commit ? ops->commit(state, t, err) : r;
-                break;
-        case CORE_JOB_RELEASE:
-                r = ops->release ? ops->release(state, t, err) : r;
-                break;
+        case CORE_JOB_WINDOW:
+        case CORE_JOB_WATCHDOG_RELEASE:
+                window_execute(job); /* several providers: it reports for itself */
+                return;
         case CORE_JOB_ABORT:
                 r = ops->abort ? ops->abort(state, t, err) : 0;
                 break;
@@ -596,8 +593,8 @@ const char *core_job_op_to_string(enum core_job_op op)
 {
         static const char *const names[] = {
                 [CORE_JOB_IS_VOLUME_SUPPORTED] = "is_volume_supported",
-                [CORE_JOB_PREPARE] = "prepare", [CORE_JOB_HOLD] = "hold",
-                [CORE_JOB_COMMIT] = "commit", [CORE_JOB_RELEASE] = "release",
+                [CORE_JOB_PREPARE] = "prepare", [CORE_JOB_WINDOW] = "window",
+                [CORE_JOB_WATCHDOG_RELEASE] = "watchdog-release",
                 [CORE_JOB_ABORT] = "abort", [CORE_JOB_DELETE] = "delete",
         };
         return (unsigned)op < ELEMENTSOF(names) ? names[op] : "unknown";

@@ -59,6 +59,7 @@ typedef struct DeleteBatch DeleteBatch;
 typedef struct WriterSend WriterSend;
 typedef struct SetWriter SetWriter;
 typedef struct SetProvider SetProvider;
+typedef struct HoldWindow HoldWindow;
 typedef struct SessionComponent SessionComponent;
 typedef struct SessionScript SessionScript;
 
@@ -314,8 +315,10 @@ struct CoreSet {
         int level;                      /* FREEZING: the level being frozen */
         SetProvider *providers; /* distinct providers of the volumes */
         size_t n_providers;
-        size_t step;                    /* provider index of the running op */
+        size_t step;                    /* provider index of the running prepare or abort */
         CoreJob *job;           /* at most one op in flight */
+        CoreJob *window_job;    /* the hold window, allocated at DoSnapshotSet, until it runs */
+        CoreJob *watchdog_job;  /* its watchdog release, until the bound passes */
         CoreTimer hold_timer;
         enum core_set_state abort_from;
         bool abort_failed;              /* a provider abort failed: snapshots may remain */
@@ -392,9 +395,8 @@ CoreSnapshot *core_snapshot_find(Core *core, const char *id);
 enum core_job_op {
         CORE_JOB_IS_VOLUME_SUPPORTED,
         CORE_JOB_PREPARE,
-        CORE_JOB_HOLD,
-        CORE_JOB_COMMIT,
-        CORE_JOB_RELEASE,
+        CORE_JOB_WINDOW,           /* hold, commit, release every provider of a set */
+        CORE_JOB_WATCHDOG_RELEASE, /* release what the window holds, past its bound */
         CORE_JOB_ABORT,
         CORE_JOB_DELETE,
 };
@@ -402,11 +404,11 @@ enum core_job_op {
 struct CoreJob {
         /* Input: read-only for the env. */
         enum core_job_op op;
-        const struct vss_provider *provider; /* copied: valid even after core_free() */
+        const struct vss_provider *provider; /* copied: valid even after core_free();
+                                              * window jobs: the first of the set's */
         void *provider_state;
         char *target;                  /* volume, set id or snapshot id, by op */
         struct vss_set_request request; /* CORE_JOB_PREPARE */
-        bool watchdog;                 /* a release from the watchdog */
         /* Output of core_job_execute(). */
         int r;
         struct vss_error_buf err;
@@ -414,11 +416,12 @@ struct CoreJob {
         Core *core;             /* NULL once the core is freed */
         void (*done)(CoreJob *job);
         void *owner;                   /* NULL once the owner is gone */
+        HoldWindow *window;     /* CORE_JOB_WINDOW, CORE_JOB_WATCHDOG_RELEASE: shared */
         CoreJob *next;         /* in core->jobs or core->done */
         CoreJob *done_next;
 };
 
-/* Run the op (any thread; touches only the job and the provider). */
+/* Run the op (any thread; touches only the job, its HoldWindow and the providers). */
 void core_job_execute(CoreJob *job);
 /* Hand a finished job back (main thread); frees it. */
 void core_job_complete(CoreJob *job);

@@ -80,8 +80,28 @@ CoreJob *core_job_free(CoreJob *job);
 void core_job_start(CoreJob *job);
 /* The owner goes away: the job's result will be dropped. */
 void core_job_orphan(CoreJob *job);
-/* Ask for a watchdog release of SET_ID by PROVIDER (fire and forget). */
-void core_job_watchdog(Core *core, CoreProvider *provider, const char *set_id);
+/* Hand the (preallocated) watchdog JOB to the env, fire and forget; NULL-safe. */
+void core_job_watchdog(Core *core, CoreJob *job);
+
+/* --- window.c ----------------------------------------------------------------- */
+
+/*
+ * What a hold window's two jobs share: N_PROVIDERS slots, filled with
+ * window_set_provider(). Referenced by each job; refs change on the main
+ * thread only. NULL on out-of-memory.
+ */
+HoldWindow *window_new(size_t n_providers);
+void window_set_provider(HoldWindow *w, size_t i, const CoreProvider *p);
+HoldWindow *window_ref(HoldWindow *w);
+HoldWindow *window_unref(HoldWindow *w);
+/* core_job_execute() of CORE_JOB_WINDOW and CORE_JOB_WATCHDOG_RELEASE. */
+void window_execute(CoreJob *job);
+/* Any time, main thread: the window job holds and commits no more, only releases. */
+void window_cancel(CoreJob *job);
+/* Provider index and op the window job is at (for messages; may lag a step). */
+size_t window_progress(const CoreJob *job, const char **ret_op);
+/* Once the window job came back failed: provider index and op of the first failure. */
+size_t window_failure(const CoreJob *job, const char **ret_op);
 
 /* --- writer.c ----------------------------------------------------------------- */
 

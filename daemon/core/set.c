@@ -7,7 +7,8 @@
  *   -> preparing-backup -> prepared (PrepareForBackup: writers PrepareBackup)
  *   -> preparing-snapshot (DoSnapshotSet: writers PrepareSnapshot, provider prepare)
  *   -> freezing (writers Freeze, front-end, then back-end, then system)
- *   -> committing (provider hold, commit, release: the bounded hold window)
+ *   -> committing (provider hold, commit, release: the bounded hold window, one
+ *      job of window.c)
  *   -> thawing (writers Thaw) -> post-snapshot (writers PostSnapshot)
  *   -> ready (snapshots exist) -> completing-backup -> backup-complete
  *   aborting -> aborted, from any state: every writer gets Abort (which thaws a
@@ -39,7 +40,6 @@ struct SetWriter {
 struct SetProvider {
         CoreProvider *p;
         bool prepared; /* prepare started: an abort has something to undo */
-        bool held;     /* hold started and release not done: the watchdog's business */
 };
 
 static void set_send(CoreSet *set, enum core_event event);
@@ -88,6 +88,8 @@ CoreSet *set_free(CoreSet *set)
         while (set->unpublished)
                 snapshot_free(set->unpublished);
         core_job_orphan(set->job);
+        core_job_free(set->window_job);
+        core_job_free(set->watchdog_job);
         if (core->creating == set)
                 core->creating = NULL;
         for (size_t i = 0; i < set->n_volumes; i++)
@@ -492,28 +494,59 @@ static int set_request_fill(CoreSet *set, CoreProvider *p, CoreJob *job)
         return 0;
 }
 
-static void set_provider_start(CoreSet *set, enum core_job_op op)
+/* Prepare on the provider at set->step. */
+static void set_prepare_start(CoreSet *set)
 {
         SetProvider *sp = &set->providers[set->step];
         CoreJob *job;
-        int r = core_job_new(&job, set->core, op, sp->p, set->id, set_job_done, set);
-        if (r >= 0 && op == CORE_JOB_PREPARE && (r = set_request_fill(set, sp->p, job)) < 0)
+        int r = core_job_new(&job, set->core, CORE_JOB_PREPARE, sp->p, set->id, set_job_done,
+                             set);
+        if (r >= 0 && (r = set_request_fill(set, sp->p, job)) < 0)
                 core_job_free(job);
         if (r < 0) {
                 set_abort(set, r, "out of memory starting a provider operation");
                 return;
         }
-        sp->prepared |= op == CORE_JOB_PREPARE;
-        sp->held |= op == CORE_JOB_HOLD;
+        sp->prepared = true;
         set->job = job;
         core_job_start(job);
 }
 
-/* Run OP on every provider of the set in turn. */
-static void set_providers_run(CoreSet *set, enum core_job_op op)
+/*
+ * The hold window's job and its watchdog's, sharing one HoldWindow: allocated
+ * here, long before the window opens, as nothing may be allocated inside it.
+ */
+static int set_window_new(CoreSet *set)
 {
-        set->step = 0;
-        set_provider_start(set, op);
+        HoldWindow *w = window_new(set->n_providers);
+        if (!w)
+                return -ENOMEM;
+        for (size_t i = 0; i < set->n_providers; i++)
+                window_set_provider(w, i, set->providers[i].p);
+        CoreProvider *first = set->providers[0].p;
+        int r = core_job_new(&set->window_job, set->core, CORE_JOB_WINDOW, first, set->id,
+                             set_job_done, set);
+        if (r >= 0) {
+                set->window_job->window = window_ref(w);
+                r = core_job_new(&set->watchdog_job, set->core, CORE_JOB_WATCHDOG_RELEASE, first,
+                                 set->id, NULL, NULL);
+        }
+        if (r >= 0)
+                set->watchdog_job->window = window_ref(w);
+        window_unref(w);
+        return r;
+}
+
+/* Undo what set_do_snapshot() allocated. */
+static void set_snapshot_alloc_undo(CoreSet *set)
+{
+        while (set->unpublished)
+                snapshot_free(set->unpublished);
+        set->window_job = core_job_free(set->window_job);
+        set->watchdog_job = core_job_free(set->watchdog_job);
+        free(set->providers);
+        set->providers = NULL;
+        set->n_providers = 0;
 }
 
 /* --- DoSnapshotSet: the phases ---------------------------------------------------------- */
@@ -525,22 +558,31 @@ int set_do_snapshot(CoreSet *set, struct vss_error_buf *err)
                                   "snapshot set; set %s is %s%s", set->id,
                                   core_set_state_to_string(set->state),
                                   set->state < CORE_SET_PREPARED ? ": call PrepareForBackup" : "");
-        /* Everything the snapshots need is allocated now, none of it after the commit. */
+        /* Everything the window and the snapshots need is allocated now, none of it later. */
         int r = set_providers_collect(set);
         for (size_t i = 0; r >= 0 && i < set->n_volumes; i++)
                 r = snapshot_new(NULL, set, &set->volumes[i]);
+        if (r >= 0)
+                r = set_window_new(set);
         if (r < 0) {
-                while (set->unpublished)
-                        snapshot_free(set->unpublished);
-                free(set->providers);
-                set->providers = NULL;
-                set->n_providers = 0;
+                set_snapshot_alloc_undo(set);
                 return core_error(err, r, "out of memory preparing snapshot set %s", set->id);
         }
         set_notes_reset(set);
         set_state(set, CORE_SET_PREPARING_SNAPSHOT);
         set_send(set, CORE_EVENT_PREPARE_SNAPSHOT);
         return 0;
+}
+
+/* All writers frozen: the hold window opens, bounded by the hold timer; one job runs it. */
+static void set_window_open(CoreSet *set)
+{
+        set_state(set, CORE_SET_COMMITTING);
+        core_timer_arm(set->core, &set->hold_timer,
+                       core_now(set->core) + set->core->config.hold_timeout_ms);
+        set->job = set->window_job;
+        set->window_job = NULL;
+        core_job_start(set->job);
 }
 
 /* Front-end writers all freeze before any back-end one, back-end before system. */
@@ -552,11 +594,7 @@ static void set_freeze_next_level(CoreSet *set)
                                 set_send(set, CORE_EVENT_FREEZE);
                                 return;
                         }
-        /* All frozen: the hold window opens, bounded by the hold timer. */
-        set_state(set, CORE_SET_COMMITTING);
-        core_timer_arm(set->core, &set->hold_timer,
-                       core_now(set->core) + set->core->config.hold_timeout_ms);
-        set_providers_run(set, CORE_JOB_HOLD);
+        set_window_open(set);
 }
 
 static void set_ready(CoreSet *set)
@@ -577,7 +615,8 @@ static void set_phase_done(CoreSet *set)
                 set_call_done(set, 0, set->notes, NULL);
                 break;
         case CORE_SET_PREPARING_SNAPSHOT:
-                set_providers_run(set, CORE_JOB_PREPARE);
+                set->step = 0;
+                set_prepare_start(set);
                 break;
         case CORE_SET_FREEZING:
                 set_freeze_next_level(set);
@@ -598,35 +637,37 @@ static void set_phase_done(CoreSet *set)
         }
 }
 
-/*
- * Every provider has done OP.
- *
- * Known flaw, to mend before the dm provider is wired (issue 3/4): hold,
- * commit and release are separate jobs, so between them the window passes
- * through the main loop (eventfd, this function, a new job allocated) once per
- * provider and step. The window should be one job, prepared before it opens,
- * that runs hold-all, commit-all, release-all on the provider thread.
- */
-static void set_providers_done(CoreSet *set, enum core_job_op op)
+/* One provider prepared; the next one, or the writers freeze. */
+static void set_prepare_done(CoreSet *set)
 {
-        switch (op) {
-        case CORE_JOB_PREPARE:
-                set->level = -1;
-                set_state(set, CORE_SET_FREEZING);
-                set_freeze_next_level(set);
-                break;
-        case CORE_JOB_HOLD:
-                set_providers_run(set, CORE_JOB_COMMIT);
-                break;
-        case CORE_JOB_COMMIT:
-                set_providers_run(set, CORE_JOB_RELEASE);
-                break;
-        default: /* release: the hold window is closed */
-                core_timer_cancel(set->core, &set->hold_timer);
-                set_state(set, CORE_SET_THAWING);
-                set_send(set, CORE_EVENT_THAW);
-                break;
+        if (++set->step < set->n_providers) {
+                set_prepare_start(set);
+                return;
         }
+        set->level = -1;
+        set_state(set, CORE_SET_FREEZING);
+        set_freeze_next_level(set);
+}
+
+/* The window job came back whole: every volume was held, snapshotted and released. */
+static void set_window_closed(CoreSet *set)
+{
+        set->commit_usec = core_realtime_usec(set->core);
+        set_state(set, CORE_SET_THAWING);
+        set_send(set, CORE_EVENT_THAW);
+}
+
+/* Prepare or the window failed: the set aborts, naming the provider and its op. */
+static void set_provider_failed(CoreSet *set, CoreJob *job)
+{
+        const char *op = core_job_op_to_string(job->op);
+        size_t i = job->op == CORE_JOB_WINDOW ? window_failure(job, &op) : set->step;
+        char *msg = core_strdup_printf("provider '%s' failed to %s snapshot set %s: %s",
+                                       set->providers[i].p->vp->name, op, set->id,
+                                       job->err.message[0] ? job->err.message
+                                                           : vss_strerror(job->r));
+        set_abort(set, -VSS_E_PROVIDER_FAILED, msg);
+        core_string_free(msg);
 }
 
 static void set_abort_job_done(CoreSet *set, CoreJob *job);
@@ -639,46 +680,40 @@ static void set_job_done(CoreJob *job)
                 set_check_done(set, job);
                 return;
         }
-        if (set->state == CORE_SET_ABORTING) {
+        if (job->op == CORE_JOB_WINDOW) { /* closed, however it went: bound and watchdog moot */
+                core_timer_cancel(set->core, &set->hold_timer);
+                set->watchdog_job = core_job_free(set->watchdog_job);
+        }
+        if (set->state == CORE_SET_ABORTING)
                 set_abort_job_done(set, job);
-                return;
-        }
-        SetProvider *sp = &set->providers[set->step];
-        if (job->r < 0) {
-                char *msg = core_strdup_printf("provider '%s' failed to %s snapshot set %s: %s",
-                                               sp->p->vp->name, core_job_op_to_string(job->op),
-                                               set->id, job->err.message[0] ? job->err.message
-                                                                            : vss_strerror(job->r));
-                set_abort(set, -VSS_E_PROVIDER_FAILED, msg);
-                core_string_free(msg);
-                return;
-        }
-        if (job->op == CORE_JOB_RELEASE)
-                sp->held = false;
-        if (job->op == CORE_JOB_COMMIT && set->step == 0)
-                set->commit_usec = core_realtime_usec(set->core);
-        if (++set->step < set->n_providers)
-                set_provider_start(set, job->op);
+        else if (job->r < 0)
+                set_provider_failed(set, job);
+        else if (job->op == CORE_JOB_WINDOW)
+                set_window_closed(set);
         else
-                set_providers_done(set, job->op);
+                set_prepare_done(set);
 }
 
-/* The hold window passed its bound: the watchdog releases, the set fails. */
+/*
+ * The hold window passed its bound: cancel it and let the watchdog release,
+ * before anything else (the volumes are still suspended); then the set fails.
+ */
 static void set_hold_timeout(CoreTimer *t)
 {
         CoreSet *set = t->data;
         Core *core = set->core;
-        const char *op = set->job ? core_job_op_to_string(set->job->op) : "an operation";
-        const char *name = set->step < set->n_providers ? set->providers[set->step].p->vp->name
-                                                        : "?";
+        CoreJob *window = set->job; /* armed only while the window job is out */
+        window_cancel(window);
+        core_job_watchdog(core, set->watchdog_job);
+        set->watchdog_job = NULL;
+        const char *op;
+        size_t i = window_progress(window, &op);
         char *msg = core_strdup_printf("the volumes of snapshot set %s stayed suspended past the "
                                        "hold-window bound of %u ms (provider '%s' was still in "
                                        "%s); the provider was told to release them; check the "
                                        "provider or raise HoldTimeoutMs", set->id,
-                                       core->config.hold_timeout_ms, name, op);
-        for (size_t i = 0; i < set->n_providers; i++)
-                if (set->providers[i].held)
-                        core_job_watchdog(core, set->providers[i].p, set->id);
+                                       core->config.hold_timeout_ms,
+                                       set->providers[i].p->vp->name, op);
         if (set->state == CORE_SET_ABORTING)
                 core_notes_append(&set->error_message, msg);
         else
@@ -730,7 +765,8 @@ static bool set_provider_needs_abort(const CoreSet *set, const SetProvider *sp)
 
 static void set_abort_finish(CoreSet *set)
 {
-        core_timer_cancel(set->core, &set->hold_timer);
+        set->window_job = core_job_free(set->window_job); /* never opened */
+        set->watchdog_job = core_job_free(set->watchdog_job);
         bool gone = set->abort_from >= CORE_SET_READY && set_is_auto_release(set) &&
                     !set->abort_failed;
         for (CoreSnapshot *snap = set->snapshots, *next; snap; snap = next) {
@@ -779,7 +815,6 @@ static void set_abort_job_done(CoreSet *set, CoreJob *job)
 {
         if (job->op != CORE_JOB_ABORT) {
                 /* The op that was running when the abort came is over: now undo. */
-                core_timer_cancel(set->core, &set->hold_timer);
                 set_abort_providers(set);
                 return;
         }
@@ -798,8 +833,9 @@ static void set_abort_job_done(CoreSet *set, CoreJob *job)
 
 /*
  * Abort from whatever state the set is in: writers get Abort (a frozen one
- * thaws), a provider op in flight finishes first, then every provider that
- * prepared anything aborts. The pending call gets R and MESSAGE at the end.
+ * thaws), a provider op in flight finishes first (a hold window is cut short:
+ * no more holds or commits, only releases), then every provider that prepared
+ * anything aborts. The pending call gets R and MESSAGE at the end.
  */
 void set_abort(CoreSet *set, int r, const char *message)
 {
@@ -815,6 +851,8 @@ void set_abort(CoreSet *set, int r, const char *message)
         if (set->abort_from >= CORE_SET_READY && set_is_auto_release(set))
                 for (CoreSnapshot *snap = set->snapshots; snap; snap = snap->next)
                         snap->deleting = true;
+        if (set->job && set->job->op == CORE_JOB_WINDOW)
+                window_cancel(set->job); /* the set is lost: suspend no longer than needed */
         if (set->job && set->job->op == CORE_JOB_IS_VOLUME_SUPPORTED) {
                 /* Asking changes nothing: no need to wait for the answer. */
                 core_job_orphan(set->job);

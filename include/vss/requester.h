@@ -120,6 +120,239 @@ const char *vss_provider_info_get_object_path(const vss_provider_info *provider)
 int vss_client_is_volume_supported(vss_client *client, const char *provider_name,
                                    const char *volume, bool *ret_supported, char **ret_reason);
 
+/* ---- snapshots, sets and writers as vssd lists them ------------------------------------ */
+
+/*
+ * The structures below are allocated by the library, which only ever appends
+ * fields to them (lists are arrays of pointers, never of structures), so a
+ * program built against an older header keeps working. Strings are never
+ * NULL ("" when vssd did not say); string arrays are NULL-terminated and
+ * never NULL. Ids are the UUIDs VSS calls snapshot and set ids.
+ *
+ * Each list is a NULL-terminated array; free it with its *_list_free(). To
+ * keep one entry beyond the list, move it out of the array (shifting the rest
+ * down) and free it later with its *_free().
+ */
+
+/* One snapshot ("shadow copy"), as vss_client_list_snapshots() lists it. */
+typedef struct vss_snapshot_info {
+        char *object_path;           /* /org/linuxvss/Vss1/snapshot/<id with _> */
+        char *id;
+        char *set_id;
+        char *set_object_path;
+        char *origin;                /* the volume it is a snapshot of */
+        char *provider;              /* name of the provider that made it */
+        char **attributes;           /* "persistent", "no-auto-release", "no-writers" */
+        uint64_t creation_time_usec; /* microseconds since the epoch */
+        char *state;                 /* "valid", "invalid", "merging" */
+} vss_snapshot_info;
+
+/*
+ * The snapshots vssd knows of, every one or (SET_ID not NULL) those of one
+ * set. Sorted by set, sets oldest first, and by origin within a set.
+ */
+int vss_client_list_snapshots(vss_client *client, const char *set_id,
+                              vss_snapshot_info ***ret_snapshots, size_t *ret_n);
+vss_snapshot_info *vss_snapshot_info_free(vss_snapshot_info *snapshot);
+vss_snapshot_info **vss_snapshot_info_list_free(vss_snapshot_info **snapshots);
+
+/* One snapshot set, as vss_client_list_snapshot_sets() lists it. */
+typedef struct vss_snapshot_set_info {
+        char *object_path;           /* /org/linuxvss/Vss1/set/<id with _> */
+        char *id;
+        char *state;                 /* "created" ... "ready", "aborted": see docs/dbus-api.md */
+        char **volumes;
+        char **attributes;
+        char *error;                 /* why it aborted, "" otherwise */
+        char *session_object_path;   /* the session that made it; "/" once that ended */
+        uint64_t creation_time_usec; /* of its oldest snapshot; 0 while it has none */
+} vss_snapshot_set_info;
+
+/* The snapshot sets vssd knows of, oldest first; sets without snapshots last, by id. */
+int vss_client_list_snapshot_sets(vss_client *client, vss_snapshot_set_info ***ret_sets,
+                                  size_t *ret_n);
+vss_snapshot_set_info *vss_snapshot_set_info_free(vss_snapshot_set_info *set);
+vss_snapshot_set_info **vss_snapshot_set_info_list_free(vss_snapshot_set_info **sets);
+
+/* One registered writer, as vss_client_list_writers() lists it. */
+typedef struct vss_writer_info {
+        char *object_path;           /* /org/linuxvss/Vss1/writer/<n> */
+        char *name;
+        char *instance_id;
+        char *class_id;
+        char *level;                 /* "front-end", "back-end", "system" */
+        char *usage;                 /* free text, e.g. "user-data" */
+        char *state;                 /* "STABLE", "FAILED_AT_FREEZE", ... */
+        enum vss_writer_state state_code; /* VSS_WS_UNKNOWN for a name libvss does not know */
+        char *last_failure;          /* "NONE", "TIMEOUT", ... */
+        enum vss_writer_failure last_failure_code;
+        char *last_failure_message;
+        uint32_t pid;                /* (uint32_t)-1 when vssd does not know */
+        uint32_t uid;                /* (uint32_t)-1 when vssd does not know */
+        uint32_t freeze_timeout_ms;  /* the one in force for this writer */
+} vss_writer_info;
+
+/* The writers registered with vssd, sorted by name and instance id. */
+int vss_client_list_writers(vss_client *client, vss_writer_info ***ret_writers, size_t *ret_n);
+vss_writer_info *vss_writer_info_free(vss_writer_info *writer);
+vss_writer_info **vss_writer_info_list_free(vss_writer_info **writers);
+
+/* What vss_client_delete_snapshots() deletes by. */
+enum vss_delete_by {
+        VSS_DELETE_SNAPSHOT = 0, /* KEY is a snapshot id */
+        VSS_DELETE_SET = 1,      /* KEY is a set id: every snapshot of the set */
+        VSS_DELETE_VOLUME = 2,   /* KEY is a volume: every snapshot of it */
+};
+
+/*
+ * Delete snapshots (DeleteSnapshots); *RET_DELETED (may be NULL) gets how
+ * many went. -ENOENT for an id vssd does not know, -VSS_E_BAD_STATE for a
+ * snapshot whose set is still being made.
+ */
+int vss_client_delete_snapshots(vss_client *client, enum vss_delete_by by, const char *key,
+                                unsigned *ret_deleted);
+
+/* ---- creating snapshots --------------------------------------------------------------- */
+
+/*
+ * Timeouts: the calls that wait for writers or providers (GatherWriterMetadata,
+ * PrepareForBackup, DoSnapshotSet, BackupComplete, AbortBackup, Release and
+ * CreateSnapshotSet) wait without a client-side limit: vssd bounds each of them
+ * itself (the writers' freeze timeouts, EventTimeoutMs, the hold window), and
+ * a shorter client timeout would only abandon a set vssd is still making. If
+ * vssd leaves the bus, they fail at once with -ECONNRESET. Every other call
+ * uses the client's timeout.
+ *
+ * Ownership: a session, and the snapshot set it makes, belong to the client's
+ * connection. When the connection closes (the last vss_client_unref(), or the
+ * process exits) the session ends as if vss_backup_release() had been called:
+ * a set still being made aborts, and the snapshots of an auto-release context
+ * ("backup", "file-share-backup", without the "persistent" or
+ * "no-auto-release" attribute) are deleted. Keep the client alive for as long
+ * as such snapshots are needed.
+ */
+
+/* A requester session (org.linuxvss.Vss1.Backup), like IVssBackupComponents. */
+typedef struct vss_backup vss_backup;
+
+/*
+ * Start a session (StartBackup). CONTEXT: "backup" (NULL), "file-share-backup",
+ * "app-rollback" or "nas-rollback"; ATTRIBUTES: a NULL-terminated list added to
+ * the context's ("persistent", "no-auto-release", "no-writers"), or NULL. The
+ * session keeps a reference to CLIENT.
+ */
+int vss_client_start_backup(vss_client *client, const char *context,
+                            const char *const *attributes, vss_backup **ret);
+vss_backup *vss_backup_ref(vss_backup *backup);
+/*
+ * Dropping the last reference sends nothing: the session lives on until
+ * vss_backup_release() or until the client's connection closes.
+ */
+vss_backup *vss_backup_unref(vss_backup *backup);
+
+/* The session's D-Bus object path, e.g. /org/linuxvss/Vss1/session/3. */
+const char *vss_backup_get_object_path(const vss_backup *backup);
+/* The id of the set vss_backup_start_snapshot_set() started; NULL before. */
+const char *vss_backup_get_snapshot_set_id(const vss_backup *backup);
+
+/* SetContext: change context and attributes before vss_backup_start_snapshot_set(). */
+int vss_backup_set_context(vss_backup *backup, const char *context,
+                           const char *const *attributes);
+
+/* Identify every writer; returns when all answered. No client timeout. */
+int vss_backup_gather_writer_metadata(vss_backup *backup);
+
+/* One writer's status, as vss_backup_gather_writer_status() reports it. */
+typedef struct vss_writer_status {
+        char *object_path;
+        char *name;
+        char *instance_id;
+        char *state;                     /* "STABLE", "FAILED_AT_FREEZE", ... */
+        enum vss_writer_state state_code; /* VSS_WS_UNKNOWN for a name libvss does not know */
+        char *failure;                   /* "NONE", "TIMEOUT", ... */
+        enum vss_writer_failure failure_code;
+        char *message;                   /* the writer's failure message, "" when none */
+} vss_writer_status;
+
+/* GatherWriterStatus: every writer's state and last failure, as a NULL-terminated list. */
+int vss_backup_gather_writer_status(vss_backup *backup, vss_writer_status ***ret_writers,
+                                    size_t *ret_n);
+vss_writer_status *vss_writer_status_free(vss_writer_status *status);
+vss_writer_status **vss_writer_status_list_free(vss_writer_status **list);
+
+/* Select a component a writer reported, by writer instance id, logical path and name. */
+int vss_backup_add_component(vss_backup *backup, const char *instance_id,
+                             const char *logical_path, const char *name);
+
+/*
+ * StartSnapshotSet: *RET_SET_ID (may be NULL; malloc'd) gets the new set's id.
+ * -VSS_E_SET_IN_PROGRESS while another set is being created: retry later.
+ */
+int vss_backup_start_snapshot_set(vss_backup *backup, char **ret_set_id);
+
+/*
+ * AddToSnapshotSet: add VOLUME (a device path); PROVIDER NULL lets the first
+ * provider that supports it take it. *RET_SNAPSHOT_ID (may be NULL; malloc'd)
+ * gets the id the snapshot will have. -VSS_E_VOLUME_NOT_SUPPORTED (the message
+ * says why, per provider), -VSS_E_VOLUME_IN_SET, -VSS_E_MAX_VOLUMES.
+ */
+int vss_backup_add_to_snapshot_set(vss_backup *backup, const char *volume,
+                                   const char *provider, char **ret_snapshot_id);
+
+/*
+ * The steps that involve writers. Each *RET_WARNINGS (may be NULL; malloc'd)
+ * gets the non-fatal writer failures, "" when none. A failure that stops the
+ * set (a Freeze veto, a timeout, a provider error) is returned as an error.
+ */
+int vss_backup_prepare_for_backup(vss_backup *backup, char **ret_warnings);
+int vss_backup_do_snapshot_set(vss_backup *backup, char **ret_warnings);
+int vss_backup_backup_complete(vss_backup *backup, char **ret_warnings);
+
+/* AbortBackup: abort the set from any state; writers get Abort. */
+int vss_backup_abort(vss_backup *backup);
+/* Release: end the session now, as if the connection had closed (see above). */
+int vss_backup_release(vss_backup *backup);
+
+/*
+ * Options of vss_client_create_snapshot_set(). Set SIZE to sizeof(struct
+ * vss_create_options) (VSS_CREATE_OPTIONS_INIT does): it tells the library
+ * which fields the caller knows, so the structure can grow. NULL fields take
+ * vssd's defaults.
+ */
+struct vss_create_options {
+        size_t size;
+        const char *context;           /* NULL: "backup" */
+        const char *const *attributes; /* NULL-terminated, added to the context's; or NULL */
+        const char *provider;          /* use only this provider; NULL: any */
+};
+#define VSS_CREATE_OPTIONS_INIT { .size = sizeof(struct vss_create_options) }
+
+/*
+ * CreateSnapshotSet: the whole lifecycle in one call (StartBackup,
+ * StartSnapshotSet, AddToSnapshotSet for each of the N VOLUMES,
+ * PrepareForBackup, DoSnapshotSet). Returns when the snapshots exist, with
+ * *RET_SET_ID (malloc'd) and *RET_WARNINGS (may be NULL; malloc'd; "" when no
+ * writer failed). OPTS NULL: vssd's defaults (context "backup").
+ *
+ * The session vssd creates for it belongs to CLIENT's connection: with an
+ * auto-release context (the default!) the snapshots are deleted as soon as
+ * the connection closes, i.e. at the last vss_client_unref() or when the
+ * process exits. Use a persistent context ("app-rollback", "nas-rollback")
+ * for snapshots that must outlive the program. No client timeout (see above).
+ */
+int vss_client_create_snapshot_set(vss_client *client, const char *const *volumes, size_t n,
+                                   const struct vss_create_options *opts, char **ret_set_id,
+                                   char **ret_warnings);
+
+/*
+ * End the session that created set SET_ID now, as vss_backup_release() does:
+ * for a set made by vss_client_create_snapshot_set(), whose session has no
+ * vss_backup. Only the connection that created the set may do it. Returns
+ * when the snapshots of an auto-release context are gone; 0 as well when the
+ * session had already ended.
+ */
+int vss_client_release_snapshot_set(vss_client *client, const char *set_id);
+
 #ifdef __cplusplus
 }
 #endif

@@ -170,6 +170,8 @@ bool testbus_start_vssd(TestBus *t, const char *const *extra_args)
         snprintf(t->vssd_log, sizeof(t->vssd_log), "%s/vssd.log", t->dir);
         dbus_bus_add_match(t->conn, "type='signal',sender='org.freedesktop.DBus',"
                            "member='NameOwnerChanged',arg0='org.linuxvss.Vss1'", NULL);
+        /* Objects appearing and changing: what tests wait for instead of sleeping. */
+        dbus_bus_add_match(t->conn, "type='signal',sender='org.linuxvss.Vss1'", NULL);
         t->vssd_pid = fork();
         ck_assert_int_ge(t->vssd_pid, 0);
         if (t->vssd_pid == 0) {
@@ -235,24 +237,171 @@ void testbus_stop(TestBus *t)
         }
 }
 
-DBusMessage *testbus_call(TestBus *t, const char *path, const char *iface, const char *method,
-                          int first_arg_type, ...)
+DBusMessage *testbus_send_msg(DBusConnection *conn, DBusMessage *msg)
 {
-        DBusMessage *msg = dbus_message_new_method_call("org.linuxvss.Vss1", path, iface, method);
-        va_list ap;
-
-        ck_assert_ptr_nonnull(msg);
-        va_start(ap, first_arg_type);
-        ck_assert(dbus_message_append_args_valist(msg, first_arg_type, ap));
-        va_end(ap);
         DBusPendingCall *pending;
-        ck_assert(dbus_connection_send_with_reply(t->conn, msg, &pending, 20000));
+
+        ck_assert(dbus_connection_send_with_reply(conn, msg, &pending, 60000));
         dbus_message_unref(msg);
         dbus_pending_call_block(pending);
         DBusMessage *reply = dbus_pending_call_steal_reply(pending);
         dbus_pending_call_unref(pending);
         ck_assert_ptr_nonnull(reply);
         return reply;
+}
+
+static DBusMessage *new_call_valist(const char *path, const char *iface, const char *method,
+                                    int first_arg_type, va_list ap)
+{
+        DBusMessage *msg = dbus_message_new_method_call("org.linuxvss.Vss1", path, iface, method);
+
+        ck_assert_ptr_nonnull(msg);
+        ck_assert(dbus_message_append_args_valist(msg, first_arg_type, ap));
+        return msg;
+}
+
+DBusMessage *testbus_call(TestBus *t, const char *path, const char *iface, const char *method,
+                          int first_arg_type, ...)
+{
+        va_list ap;
+
+        va_start(ap, first_arg_type);
+        DBusMessage *msg = new_call_valist(path, iface, method, first_arg_type, ap);
+        va_end(ap);
+        return testbus_send_msg(t->conn, msg);
+}
+
+DBusMessage *testbus_call_on(DBusConnection *conn, const char *path, const char *iface,
+                             const char *method, int first_arg_type, ...)
+{
+        va_list ap;
+
+        va_start(ap, first_arg_type);
+        DBusMessage *msg = new_call_valist(path, iface, method, first_arg_type, ap);
+        va_end(ap);
+        return testbus_send_msg(conn, msg);
+}
+
+DBusConnection *testbus_connect(TestBus *t)
+{
+        DBusError error = DBUS_ERROR_INIT;
+        DBusConnection *conn = dbus_connection_open_private(t->address, &error);
+
+        ck_assert_msg(conn && dbus_bus_register(conn, &error), "cannot join the test bus: %s",
+                      error.message);
+        dbus_connection_set_exit_on_disconnect(conn, FALSE);
+        return conn;
+}
+
+void testbus_disconnect(DBusConnection *conn)
+{
+        dbus_connection_close(conn);
+        dbus_connection_unref(conn);
+}
+
+/* The string property PROP of a PropertiesChanged signal, or NULL. */
+static const char *changed_string(DBusMessage *sig, const char *prop)
+{
+        DBusMessageIter iter, dict, entry, value;
+        const char *key, *v;
+
+        if (!dbus_message_iter_init(sig, &iter) || !dbus_message_iter_next(&iter))
+                return NULL;
+        dbus_message_iter_recurse(&iter, &dict);
+        for (; dbus_message_iter_get_arg_type(&dict) == DBUS_TYPE_DICT_ENTRY;
+             dbus_message_iter_next(&dict)) {
+                dbus_message_iter_recurse(&dict, &entry);
+                dbus_message_iter_get_basic(&entry, &key);
+                dbus_message_iter_next(&entry);
+                dbus_message_iter_recurse(&entry, &value);
+                if (strcmp(key, prop) == 0 &&
+                    dbus_message_iter_get_arg_type(&value) == DBUS_TYPE_STRING) {
+                        dbus_message_iter_get_basic(&value, &v);
+                        return v;
+                }
+        }
+        return NULL;
+}
+
+bool testbus_wait_property(TestBus *t, const char *path, const char *prop, const char *value,
+                           int timeout_ms)
+{
+        for (;;) {
+                DBusMessage *sig = testbus_wait_signal(t, "org.freedesktop.DBus.Properties",
+                                                       "PropertiesChanged", timeout_ms);
+                if (!sig)
+                        return false;
+                const char *v = changed_string(sig, prop);
+                bool found = v && strcmp(v, value) == 0 &&
+                             strcmp(dbus_message_get_path(sig), path) == 0;
+                dbus_message_unref(sig);
+                if (found)
+                        return true;
+        }
+}
+
+/* An object under PREFIX appeared: its path into BUF. */
+static bool wait_object_added(TestBus *t, const char *prefix, char *buf, size_t size,
+                              int timeout_ms)
+{
+        for (;;) {
+                DBusMessage *sig = testbus_wait_signal(t, "org.freedesktop.DBus.ObjectManager",
+                                                       "InterfacesAdded", timeout_ms);
+                const char *path = NULL;
+                if (!sig)
+                        return false;
+                dbus_message_get_args(sig, NULL, DBUS_TYPE_OBJECT_PATH, &path, DBUS_TYPE_INVALID);
+                bool found = path && strncmp(path, prefix, strlen(prefix)) == 0;
+                if (found)
+                        snprintf(buf, size, "%s", path);
+                dbus_message_unref(sig);
+                if (found)
+                        return true;
+        }
+}
+
+pid_t testbus_spawn_writer(TestBus *t, char *ret_path, size_t size, const char *format, ...)
+{
+        char args[4096], cmd[4096 + PATH_MAX + 16];
+        va_list ap;
+
+        va_start(ap, format);
+        vsnprintf(args, sizeof(args), format, ap);
+        va_end(ap);
+        snprintf(cmd, sizeof(cmd), "exec %s %s", testbus_path(false, "tests/bus/test-writer"),
+                 args);
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+                setenv("VSS_BUS_ADDRESS", t->address, 1);
+                setenv("DBUS_SYSTEM_BUS_ADDRESS", t->address, 1);
+                execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+                _exit(127);
+        }
+        ck_assert_msg(wait_object_added(t, "/org/linuxvss/Vss1/writer/", ret_path, size, 20000),
+                      "writer %s did not register", args);
+        return pid;
+}
+
+void testbus_kill(pid_t pid)
+{
+        if (pid <= 0)
+                return;
+        kill(pid, SIGTERM);
+        waitpid(pid, NULL, 0);
+}
+
+char *testbus_read_file(const char *path)
+{
+        FILE *f = fopen(path, "re");
+        char *text = NULL;
+        size_t size = 0;
+
+        if (!f)
+                return strdup("");
+        ck_assert_int_ge(getdelim(&text, &size, '\0', f), -1);
+        fclose(f);
+        return text ? text : strdup("");
 }
 
 const char *testbus_error_name(DBusMessage *reply)

@@ -43,6 +43,29 @@ bool testbus_vssd_alive(TestBus *t);
 /* Synchronous call on vssd; returns the reply or error message (never NULL). */
 DBusMessage *testbus_call(TestBus *t, const char *path, const char *iface, const char *method,
                           int first_arg_type, ...);
+/* The same on another connection CONN. */
+DBusMessage *testbus_call_on(DBusConnection *conn, const char *path, const char *iface,
+                             const char *method, int first_arg_type, ...);
+/* Send the method call MSG (taken) on CONN and wait for its reply. */
+DBusMessage *testbus_send_msg(DBusConnection *conn, DBusMessage *msg);
+/* Another client on T's bus (another requester); close it to leave the bus. */
+DBusConnection *testbus_connect(TestBus *t);
+void testbus_disconnect(DBusConnection *conn);
+
+/*
+ * Start build/tests/bus/test-writer with ARGS (shell words) and wait until its
+ * writer object appears; the object path goes into RET_PATH.
+ */
+pid_t testbus_spawn_writer(TestBus *t, char *ret_path, size_t size, const char *format, ...)
+        __attribute__((format(printf, 4, 5)));
+/* SIGTERM PID and reap it (<= 0: nothing). */
+void testbus_kill(pid_t pid);
+/* Wait for PropertiesChanged on PATH setting string property PROP to VALUE. */
+bool testbus_wait_property(TestBus *t, const char *path, const char *prop, const char *value,
+                           int timeout_ms);
+/* The whole of file PATH, malloc()ed ("" when it does not exist). */
+char *testbus_read_file(const char *path);
+
 /* The error name of REPLY, or NULL for a method return. */
 const char *testbus_error_name(DBusMessage *reply);
 /* The error message text of REPLY, or "". */

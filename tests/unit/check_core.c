@@ -83,7 +83,9 @@ START_TEST(test_names)
         ck_assert_str_eq(core_set_state_to_string(CORE_SET_ABORTED), "aborted");
         ck_assert_str_eq(core_session_state_to_string(CORE_SESSION_IN_SET), "in-set");
         ck_assert_str_eq(core_snapshot_state_to_string(VSS_SNAPSHOT_INVALID), "invalid");
-        ck_assert_str_eq(core_job_op_to_string(CORE_JOB_HOLD), "hold");
+        ck_assert_str_eq(core_job_op_to_string(CORE_JOB_WINDOW), "window");
+        ck_assert_str_eq(core_job_op_to_string(CORE_JOB_WATCHDOG_RELEASE),
+                         "watchdog-release");
         ck_assert_int_eq(core_context_from_string("nas-rollback"), CORE_CONTEXT_NAS_ROLLBACK);
         ck_assert_int_eq(core_context_from_string("nope"), -EINVAL);
         ck_assert_str_eq(core_context_to_string(CORE_CONTEXT_FILE_SHARE_BACKUP),

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * check_core_abort.c: everything that stops a snapshot set: writers vetoing
- * each event at each level, timeouts (freeze, events, the hold window) on the
- * test's clock, writers leaving mid-set, and AbortBackup from every state.
+ * each event at each level, timeouts (freeze, events, a hold that hangs) on the
+ * test's clock, writers leaving mid-set, and AbortBackup from every state (the
+ * hold window cut short at each of its ops: check_core_window.c).
  * Whatever the cause, at the end no writer is left frozen and the provider has
  * undone what it made.
  */
@@ -180,25 +181,39 @@ START_TEST(test_freeze_timeout_capped_by_config)
 }
 END_TEST
 
+/* What the set looked like when the slow hold returned, after the freeze timeout. */
+static CoreSession *slow_session;
+static struct call *slow_call;
+static enum core_set_state slow_state;
+static unsigned slow_replies;
+
+static void hold_outlasts_freeze_timeout(void)
+{
+        ck_assert_int_eq(slow_session->set->state, CORE_SET_COMMITTING);
+        advance(5000);
+        slow_state = slow_session->set->state;
+        slow_replies = slow_call->count;
+}
+
 /* The freeze timeout runs from Freeze to Thaw: a slow hold can outlast it. */
 START_TEST(test_freeze_timeout_covers_until_thaw)
 {
         struct test_writer *w = tw_add_full("w", "i-w", VSS_LEVEL_BACK_END, 5000);
-        CoreSession *s = prepared_session(OWNER, two_volumes);
-        E.stop_op = CORE_JOB_HOLD;
+        CoreSession *s = slow_session = prepared_session(OWNER, two_volumes);
+        at_op("fake:hold", hold_outlasts_freeze_timeout);
         struct call c;
-        ck_assert_int_eq(do_snapshot(s, &c), 1);
-        ck_assert_int_eq(w->w->state, VSS_WS_WAITING_FOR_THAW);
-        ck_assert_int_eq(s->set->state, CORE_SET_COMMITTING);
-        advance(5000);
-        ck_assert(trace_has("w:Abort"));
-        ck_assert_int_eq(s->set->state, CORE_SET_ABORTING); /* waits for the hold in flight */
-        ck_assert_uint_eq(c.count, 0);
-        release_all();
-        ck_assert_int_eq(c.r, -VSS_E_WRITER_FAILED);
+        slow_call = &c;
+        ck_assert_int_eq(do_snapshot(s, &c), -VSS_E_WRITER_FAILED);
+        ck_assert_int_eq(slow_state, CORE_SET_ABORTING); /* waited for the window in flight */
+        ck_assert_uint_eq(slow_replies, 0);
         assert_contains(c.message, "stayed frozen");
-        ck_assert_int_lt(trace_pos("fake:hold"), trace_pos("fake:abort"));
+        ck_assert_int_eq(w->w->state, VSS_WS_FAILED_AT_FREEZE);
+        /* Cut short: released at once, never committed, then undone. */
+        ck_assert_int_lt(trace_pos("fake:hold"), trace_pos("w:Abort"));
+        ck_assert_int_lt(trace_pos("w:Abort"), trace_pos("fake:release"));
+        ck_assert_int_lt(trace_pos("fake:release"), trace_pos("fake:abort"));
         ck_assert(!trace_has("fake:commit"));
+        ck_assert_uint_eq(log_count("fake", "release", s->set->id), 1);
         ck_assert_uint_eq(provider_snapshots(), 0);
         ck_assert_int_eq(E.n_watchdog, 0);
 }
@@ -243,43 +258,7 @@ START_TEST(test_thaw_timeout_aborts)
 }
 END_TEST
 
-/* --- the hold window -------------------------------------------------------------------- */
-
-static const enum core_job_op stuck_ops[] = { CORE_JOB_HOLD, CORE_JOB_COMMIT, CORE_JOB_RELEASE };
-
-START_TEST(test_hold_window_bound_releases_and_fails)
-{
-        enum core_job_op op = stuck_ops[_i];
-        tw_add("fe", VSS_LEVEL_FRONT_END);
-        CoreSession *s = prepared_session(OWNER, two_volumes);
-        E.stop_op = op;
-        struct call c;
-        ck_assert_int_eq(do_snapshot(s, &c), 1);
-        ck_assert_int_eq(s->set->state, CORE_SET_COMMITTING);
-        advance(9999);
-        ck_assert_uint_eq(E.n_watchdog, 0);
-        advance(1);
-        ck_assert_uint_eq(E.n_watchdog, 1);
-        ck_assert(trace_has("fake:watchdog"));
-        ck_assert(trace_has("fe:Abort"));           /* writers thaw without waiting */
-        ck_assert_uint_eq(c.count, 0);              /* the stuck op still has to come back */
-        release_all();
-        ck_assert_int_eq(c.r, -VSS_E_HOLD_TIMEOUT);
-        assert_contains(c.message, "hold-window bound of 10000 ms");
-        assert_contains(c.message, core_job_op_to_string(op));
-        ck_assert_int_gt(trace_pos("fake:abort"), trace_pos("fake:watchdog"));
-        ck_assert_int_eq(s->set->state, CORE_SET_ABORTED);
-        ck_assert_uint_eq(count_snapshots(), 0);
-        ck_assert_uint_eq(provider_snapshots(), 0);
-        ck_assert(writer_left_thawed("fe"));
-        ck_assert(creation_allowed());
-}
-END_TEST
-
-struct stuck {
-        CoreJob *job;
-        pthread_t thread;
-};
+/* --- the hold window (the rest is in check_core_window.c) ------------------------- */
 
 static void *stuck_run(void *userdata)
 {
@@ -287,24 +266,16 @@ static void *stuck_run(void *userdata)
         return NULL;
 }
 
-static bool log_mentions(const char *word)
-{
-        char buf[8192] = "";
-        FILE *f = fopen(E.log, "r");
-        if (!f)
-                return false;
-        size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-        buf[n] = '\0';
-        fclose(f);
-        return strstr(buf, word) != NULL;
-}
-
-/* The real thing: hold hangs on the provider thread, the watchdog's release cuts it short. */
+/*
+ * The real thing: the window's hold hangs on the provider thread, the bound
+ * passes, the watchdog's release cuts the hold short, and the window (its
+ * hold failed) releases nothing itself.
+ */
 START_TEST(test_watchdog_release_unblocks_a_hanging_hold)
 {
         fault("stall hold 30000"); /* far past the test's own time limit */
         CoreSession *s = prepared_session(OWNER, two_volumes);
-        E.stop_op = CORE_JOB_HOLD;
+        E.stop_op = CORE_JOB_WINDOW;
         struct call c;
         ck_assert_int_eq(do_snapshot(s, &c), 1);
         ck_assert_uint_eq(E.n_jobs, 1);
@@ -312,15 +283,22 @@ START_TEST(test_watchdog_release_unblocks_a_hanging_hold)
         E.n_jobs = 0;
         pthread_t thread;
         ck_assert_int_eq(pthread_create(&thread, NULL, stuck_run, job), 0);
-        for (int i = 0; i < 2000 && !log_mentions("hold "); i++)
+        for (int i = 0; i < 5000 && !log_count("fake", "hold", NULL); i++)
                 usleep(1000);
-        ck_assert(log_mentions("hold "));
+        ck_assert_uint_eq(log_count("fake", "hold", NULL), 1);
         advance(10000); /* the watchdog releases from this thread */
         ck_assert_int_eq(pthread_join(thread, NULL), 0);
         ck_assert_int_eq(job->r, -ECANCELED);
+        assert_contains(job->err.message, "cancelled by release");
         core_job_complete(job);
         release_all();
         ck_assert_int_eq(c.r, -VSS_E_HOLD_TIMEOUT);
+        assert_contains(c.message, "hold-window bound of 10000 ms (provider 'fake' was still "
+                        "in hold)");
+        ck_assert_uint_eq(E.n_watchdog, 1);
+        ck_assert_uint_eq(log_count("fake", "release", NULL), 1);
+        ck_assert(!trace_has("fake:commit"));
+        ck_assert_int_lt(trace_pos("fake:release"), trace_pos("fake:abort"));
         ck_assert_uint_eq(provider_snapshots(), 0);
 }
 END_TEST
@@ -355,7 +333,7 @@ START_TEST(test_writer_leaves_while_frozen)
         struct test_writer *fe = tw_add("fe", VSS_LEVEL_FRONT_END);
         tw_add("be", VSS_LEVEL_BACK_END);
         CoreSession *s = prepared_session(OWNER, two_volumes);
-        E.stop_op = CORE_JOB_HOLD;
+        E.stop_op = CORE_JOB_WINDOW;
         struct call c;
         ck_assert_int_eq(do_snapshot(s, &c), 1);
         CoreWriter *w = fe->w;
@@ -418,7 +396,7 @@ END_TEST
 enum stop {
         AT_CREATED, AT_ADDING, AT_COLLECTING, AT_PREPARING_BACKUP, AT_PREPARED,
         AT_PREPARING_SNAPSHOT, AT_PROVIDER_PREPARE, AT_FREEZING_FRONT, AT_FREEZING_BACK,
-        AT_HOLD, AT_COMMIT, AT_RELEASE, AT_THAWING, AT_POST_SNAPSHOT, AT_READY,
+        AT_WINDOW, AT_THAWING, AT_POST_SNAPSHOT, AT_READY,
         AT_COMPLETING, AT_BACKUP_COMPLETE, _AT_MAX
 };
 
@@ -438,9 +416,8 @@ static const struct {
         [AT_PROVIDER_PREPARE] = { CORE_SET_PREPARING_SNAPSHOT, true, -1, CORE_JOB_PREPARE },
         [AT_FREEZING_FRONT] = { CORE_SET_FREEZING, true, -1, -1 }, /* "fe" is silent */
         [AT_FREEZING_BACK] = { CORE_SET_FREEZING, true, CORE_EVENT_FREEZE, -1 },
-        [AT_HOLD] = { CORE_SET_COMMITTING, true, -1, CORE_JOB_HOLD },
-        [AT_COMMIT] = { CORE_SET_COMMITTING, true, -1, CORE_JOB_COMMIT },
-        [AT_RELEASE] = { CORE_SET_COMMITTING, true, -1, CORE_JOB_RELEASE },
+        /* Aborts in the middle of the window: check_core_window.c. */
+        [AT_WINDOW] = { CORE_SET_COMMITTING, true, -1, CORE_JOB_WINDOW },
         [AT_THAWING] = { CORE_SET_THAWING, true, CORE_EVENT_THAW, -1 },
         [AT_POST_SNAPSHOT] = { CORE_SET_POST_SNAPSHOT, true, CORE_EVENT_POST_SNAPSHOT, -1 },
         [AT_READY] = { CORE_SET_READY, false, -1, -1 },
@@ -539,8 +516,6 @@ static Suite *abort_suite(void)
         tcase_add_test(tc, test_freeze_timeout_covers_until_thaw);
         tcase_add_test(tc, test_prepare_snapshot_timeout_is_reported);
         tcase_add_test(tc, test_thaw_timeout_aborts);
-        tcase_add_loop_test(tc, test_hold_window_bound_releases_and_fails, 0,
-                            ELEMENTSOF(stuck_ops));
         tcase_add_test(tc, test_watchdog_release_unblocks_a_hanging_hold);
         suite_add_tcase(s, tc);
 

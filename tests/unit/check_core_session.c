@@ -163,7 +163,7 @@ START_TEST(test_owner_leaving_mid_set_aborts)
 {
         struct test_writer *tw = tw_add("db", VSS_LEVEL_BACK_END);
         CoreSession *s = prepared_session(OWNER, two_volumes);
-        E.stop_op = CORE_JOB_COMMIT;
+        E.stop_op = CORE_JOB_WINDOW;
         struct call c;
         ck_assert_int_eq(do_snapshot(s, &c), 1);
         ck_assert_int_eq(tw->w->state, VSS_WS_WAITING_FOR_THAW);

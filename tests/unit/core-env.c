@@ -5,6 +5,7 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,11 +16,15 @@
 
 struct fake_env E;
 
+/* Provider ops may run on a test's own thread (a hanging hold) while the env traces. */
+static pthread_mutex_t trace_lock = PTHREAD_MUTEX_INITIALIZER;
+
 /* --- trace -------------------------------------------------------------------------------- */
 
 __attribute__((format(printf, 1, 2)))
 void trace_add(const char *format, ...)
 {
+        pthread_mutex_lock(&trace_lock);
         size_t len = strlen(E.trace);
         if (len)
                 E.trace[len++] = ' ';
@@ -27,6 +32,7 @@ void trace_add(const char *format, ...)
         va_start(ap, format);
         vsnprintf(E.trace + len, sizeof(E.trace) - len, format, ap);
         va_end(ap);
+        pthread_mutex_unlock(&trace_lock);
 }
 
 void trace_clear(void)
@@ -122,14 +128,9 @@ static int env_writer_send(void *u, const CoreWriter *w, enum core_event event,
         return 0;
 }
 
-static const char *provider_label(const CoreJob *job)
-{
-        return job->provider->name;
-}
-
 static int env_provider_run(void *u, CoreJob *job)
 {
-        if (E.refuse_jobs)
+        if (E.refuse_jobs || (int)job->op == E.refuse_op)
                 return -EAGAIN;
         ck_assert_uint_lt(E.n_jobs, MAX_JOBS);
         E.jobs[E.n_jobs++] = job;
@@ -139,7 +140,7 @@ static int env_provider_run(void *u, CoreJob *job)
 static void env_watchdog(void *u, CoreJob *job)
 {
         E.n_watchdog++;
-        trace_add("%s:watchdog", provider_label(job));
+        trace_add("watchdog");
         core_job_execute(job);
         core_job_complete(job);
 }
@@ -204,14 +205,16 @@ const CoreEnv env_template = {
         .volume_of_path = env_volume_of_path,
 };
 
-/* --- the fake provider -------------------------------------------------------------------- */
+/* --- the fake providers ------------------------------------------------------------------- */
+
+static bool initialising_other; /* both are fake.c, which asks as "fake": tell them apart */
 
 static const char *host_config_get(const char *provider, const char *key)
 {
         if (strcmp(key, "control") == 0)
-                return E.control;
+                return initialising_other ? E.other_control : E.control;
         if (strcmp(key, "log") == 0)
-                return E.log;
+                return initialising_other ? E.other_log : E.log;
         if (strcmp(key, "volumes") == 0)
                 return E.volumes_config;
         return NULL;
@@ -227,27 +230,121 @@ static const struct vss_provider_host host = {
         .config_get = host_config_get,
 };
 
-/* Set the provider's faults: each argument one control-file line ("fail hold"). */
-void fault(const char *line)
+static bool is_other(const char *provider)
 {
-        FILE *f = fopen(E.control, "a");
+        ck_assert_msg(strcmp(provider, "fake") == 0 || strcmp(provider, "other") == 0,
+                      "no provider '%s' in the tests", provider);
+        return strcmp(provider, "other") == 0;
+}
+
+/* Set the provider's faults: each argument one control-file line ("fail hold"). */
+void fault_on(const char *provider, const char *line)
+{
+        FILE *f = fopen(is_other(provider) ? E.other_control : E.control, "a");
         ck_assert_ptr_nonnull(f);
         fprintf(f, "%s\n", line);
         fclose(f);
 }
 
+void fault(const char *line)
+{
+        fault_on("fake", line);
+}
+
 void fault_clear(void)
 {
         unlink(E.control);
+        unlink(E.other_control);
+}
+
+/* Lines of PROVIDER's own log for OP (of SET_ID; NULL: any): the calls it got. */
+unsigned log_count(const char *provider, const char *op, const char *set_id)
+{
+        FILE *f = fopen(is_other(provider) ? E.other_log : E.log, "r");
+        char *line = NULL;
+        size_t size = 0;
+        unsigned n = 0;
+        size_t len = strlen(op);
+        while (f && getline(&line, &size, f) > 0) {
+                line[strcspn(line, "\n")] = '\0';
+                if (strncmp(line, op, len) != 0 || (line[len] != ' ' && line[len] != '\0'))
+                        continue;
+                const char *arg = line[len] ? line + len + 1 : "";
+                n += !set_id || strncmp(arg, set_id, strlen(set_id)) == 0;
+        }
+        free(line);
+        if (f)
+                fclose(f);
+        return n;
+}
+
+/*
+ * The core's provider ops, traced: each call appends "fake:hold" (or
+ * "other:hold") to the trace, runs the real op, then the hooks.
+ */
+static const char *traced_name(void *state)
+{
+        return state == E.other_state ? "other" : "fake";
+}
+
+static int traced_done(void *state, const char *op, int r)
+{
+        char entry[64];
+        snprintf(entry, sizeof(entry), "%s:%s", traced_name(state), op);
+        if (E.after_op)
+                E.after_op(entry);
+        if (E.at_entry && strcmp(E.at_entry, entry) == 0) {
+                E.at_entry = NULL;
+                E.at_fn();
+        }
+        return r;
+}
+
+#define TRACED_SET_OP(op, fn)                                                          \
+        static int traced_##fn(void *state, const char *id, struct vss_error_buf *err) \
+        {                                                                              \
+                trace_add("%s:%s", traced_name(state), op);                            \
+                int r = vss_provider_v1.ops->fn(state, id, err);                       \
+                return traced_done(state, op, r);                                      \
+        }
+
+TRACED_SET_OP("is_volume_supported", is_volume_supported)
+TRACED_SET_OP("hold", hold)
+TRACED_SET_OP("commit", commit)
+TRACED_SET_OP("release", release)
+TRACED_SET_OP("abort", abort)
+TRACED_SET_OP("delete", delete_snapshot)
+
+static int traced_prepare(void *state, const struct vss_set_request *set,
+                          struct vss_error_buf *err)
+{
+        trace_add("%s:prepare", traced_name(state));
+        return traced_done(state, "prepare", vss_provider_v1.ops->prepare(state, set, err));
+}
+
+static struct vss_provider_ops traced_ops;
+
+static void traced_ops_init(void)
+{
+        traced_ops = *vss_provider_v1.ops;
+        traced_ops.is_volume_supported = traced_is_volume_supported;
+        traced_ops.prepare = traced_prepare;
+        traced_ops.hold = traced_hold;
+        traced_ops.commit = traced_commit;
+        traced_ops.release = traced_release;
+        traced_ops.abort = traced_abort;
+        traced_ops.delete_snapshot = traced_delete_snapshot;
 }
 
 /* Add a second provider, "other", that takes /dev/other/a and /dev/other/b only. */
 void env_add_other_provider(void)
 {
-        E.other = vss_provider_v1;
+        E.other = E.fake;
         E.other.name = "other";
         E.volumes_config = "/dev/other/a, /dev/other/b";
+        initialising_other = true;
         ck_assert_int_eq(E.other.ops->init(&host, &E.other_state), 0);
+        initialising_other = false;
         E.volumes_config = NULL;
         ck_assert_int_eq(core_provider_add(E.core, &E.other, E.other_state, NULL, NULL), 0);
 }
@@ -260,13 +357,19 @@ void env_setup_config(const CoreConfig *config)
         E.now = 1000;
         E.deadline = UINT64_MAX;
         E.stop_op = -1;
+        E.refuse_op = -1;
         snprintf(E.dir, sizeof(E.dir), "/tmp/check_core.XXXXXX");
         ck_assert_ptr_nonnull(mkdtemp(E.dir));
         snprintf(E.control, sizeof(E.control), "%s/control", E.dir);
         snprintf(E.log, sizeof(E.log), "%s/log", E.dir);
+        snprintf(E.other_control, sizeof(E.other_control), "%s/other-control", E.dir);
+        snprintf(E.other_log, sizeof(E.other_log), "%s/other-log", E.dir);
+        traced_ops_init();
+        E.fake = vss_provider_v1;
+        E.fake.ops = &traced_ops;
         ck_assert_int_eq(core_new(&E.core, &env_template, config), 0);
         ck_assert_int_eq(vss_provider_v1.ops->init(&host, &E.fake_state), 0);
-        ck_assert_int_eq(core_provider_add(E.core, &vss_provider_v1, E.fake_state, NULL, NULL), 0);
+        ck_assert_int_eq(core_provider_add(E.core, &E.fake, E.fake_state, NULL, NULL), 0);
 }
 
 void env_setup(void)
@@ -287,6 +390,8 @@ void env_teardown(void)
                 E.other.ops->fini(E.other_state);
         unlink(E.control);
         unlink(E.log);
+        unlink(E.other_control);
+        unlink(E.other_log);
         rmdir(E.dir);
 }
 
@@ -299,8 +404,7 @@ static bool run_job(void)
                 return false;
         CoreJob *job = E.jobs[0];
         memmove(E.jobs, E.jobs + 1, --E.n_jobs * sizeof(E.jobs[0]));
-        trace_add("%s:%s", provider_label(job), core_job_op_to_string(job->op));
-        core_job_execute(job);
+        core_job_execute(job); /* the traced ops say what it did */
         core_job_complete(job);
         return true;
 }
@@ -355,6 +459,19 @@ void advance(uint64_t ms)
         E.now += ms;
         if (E.deadline <= E.now)
                 core_dispatch_timers(E.core);
+}
+
+/* Once provider op ENTRY ("fake:commit") returns, run FN, before the core sees the result. */
+void at_op(const char *entry, void (*fn)(void))
+{
+        E.at_entry = entry;
+        E.at_fn = fn;
+}
+
+/* Move the clock by the hold-window bound: its timer fires. */
+void pass_hold_bound(void)
+{
+        advance(core_config_get(E.core)->hold_timeout_ms);
 }
 
 /* --- writers ------------------------------------------------------------------------------ */

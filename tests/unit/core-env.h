@@ -9,10 +9,14 @@
  *     or fail one, or stay silent at one, or leave it to the test;
  *   - provider jobs queued and run on the test's thread by pump(), against the
  *     real fake provider (tests/providers/fake.c) whose faults are set with
- *     fault("fail hold");
+ *     fault("fail hold"); a second one, "other", has its own control and log
+ *     files (fault_on(), log_count());
  *   - one trace string of what happened, in order: writer events as
- *     "name:Event", provider ops as "fake:hold", watchdog releases as
- *     "fake:watchdog".
+ *     "name:Event", every provider op the core calls as "fake:hold" or
+ *     "other:hold" (whichever job and thread calls it), and "watchdog" where
+ *     the env is asked to run a watchdog job;
+ *   - hooks that run right after a provider op returns (after_op, at_op()),
+ *     as if what they do happened while the op ran.
  * It lives in the global E, reset by env_setup() (a checked fixture, with
  * env_teardown()); tests read and set its fields directly.
  */
@@ -68,6 +72,7 @@ struct fake_env {
         uint64_t deadline;
         bool hold_jobs;                 /* pump() leaves provider jobs queued */
         int stop_op;                    /* pump() stops at a job of this op (-1: none) */
+        int refuse_op;                  /* provider_run fails jobs of this op (-1: none) */
         CoreJob *jobs[MAX_JOBS];
         size_t n_jobs;
         unsigned n_watchdog;
@@ -81,10 +86,16 @@ struct fake_env {
         char dir[64];
         char control[128];
         char log[128];
+        char other_control[128];
+        char other_log[128];
         const char *volumes_config;     /* volumes= of the provider being initialised */
         void *fake_state;
         void *other_state;
+        struct vss_provider fake;       /* the fake provider with its ops traced */
         struct vss_provider other;      /* a second fake, named "other", for /dev/other/... */
+        void (*after_op)(const char *entry); /* after every provider op ("fake:hold") */
+        const char *at_entry;           /* at_op(): once, after this op ... */
+        void (*at_fn)(void);            /* ... run this */
 };
 
 extern struct fake_env E;
@@ -109,7 +120,11 @@ unsigned trace_count(const char *word);
 
 /* Set the provider's faults: each call one control-file line ("fail hold"). */
 void fault(const char *line);
+/* The same for PROVIDER, "fake" or "other". */
+void fault_on(const char *provider, const char *line);
 void fault_clear(void);
+/* Lines of PROVIDER's own log for OP (of SET_ID; NULL: any): the calls it got. */
+unsigned log_count(const char *provider, const char *op, const char *set_id);
 /* Add a second provider, "other", that takes /dev/other/a and /dev/other/b only. */
 void env_add_other_provider(void);
 /* A fresh E with a core (CONFIG, or the defaults for NULL) and the fake provider. */
@@ -127,6 +142,10 @@ void run_job_now(void);
 void release_all(void);
 /* Move the clock by MS and fire what is due. */
 void advance(uint64_t ms);
+/* Once provider op ENTRY ("fake:commit") returns, run FN, before the core sees the result. */
+void at_op(const char *entry, void (*fn)(void));
+/* Move the clock by the hold-window bound: its timer fires. */
+void pass_hold_bound(void);
 
 /* --- writers --- */
 

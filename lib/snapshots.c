@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * snapshots.c: the snapshots and snapshot sets vssd knows of, listed from
+ * ObjectManager.GetManagedObjects into vss_snapshot_info and
+ * vss_snapshot_set_info, and DeleteSnapshots.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "libvss-private.h"
+
+/* ---- snapshots --------------------------------------------------------------------------- */
+
+static const struct field_spec snapshot_fields[] = {
+        { "Id", "s", offsetof(vss_snapshot_info, id), 0 },
+        { "SnapshotSet", "o", offsetof(vss_snapshot_info, set_object_path), 0 },
+        { "SnapshotSetId", "s", offsetof(vss_snapshot_info, set_id), 0 },
+        { "Origin", "s", offsetof(vss_snapshot_info, origin), 0 },
+        { "Provider", "s", offsetof(vss_snapshot_info, provider), 0 },
+        { "Attributes", "as", offsetof(vss_snapshot_info, attributes), 0 },
+        { "CreationTime", "t", offsetof(vss_snapshot_info, creation_time_usec), 0 },
+        { "State", "s", offsetof(vss_snapshot_info, state), 0 },
+};
+
+VSS_EXPORT vss_snapshot_info *vss_snapshot_info_free(vss_snapshot_info *snapshot)
+{
+        if (snapshot) {
+                objects_fields_free(snapshot_fields, ELEMENTSOF(snapshot_fields), snapshot);
+                free(snapshot->object_path);
+                free(snapshot);
+        }
+        return NULL;
+}
+
+static inline void vss_snapshot_info_freep(vss_snapshot_info **p)
+{
+        vss_snapshot_info_free(*p);
+}
+
+VSS_EXPORT vss_snapshot_info **vss_snapshot_info_list_free(vss_snapshot_info **snapshots)
+{
+        for (vss_snapshot_info **p = snapshots; p && *p; p++)
+                vss_snapshot_info_free(*p);
+        free(snapshots);
+        return NULL;
+}
+
+static inline void vss_snapshot_info_list_freep(vss_snapshot_info ***l)
+{
+        vss_snapshot_info_list_free(*l);
+}
+
+/* ITER: the a{sv} of the Snapshot interface of OBJECT_PATH. */
+static int snapshot_info_new(vss_client *client, const char *object_path, DBusMessageIter *iter,
+                             vss_snapshot_info **ret)
+{
+        _cleanup_(vss_snapshot_info_freep) vss_snapshot_info *s = calloc(1, sizeof(*s));
+        if (!s || !(s->object_path = strdup(object_path)))
+                return client_oom(client);
+        int r = objects_fields_parse(client, object_path, iter, snapshot_fields,
+                                     ELEMENTSOF(snapshot_fields), s);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+struct snapshot_walk {
+        const char *set_id; /* filter, or NULL */
+        vss_snapshot_info **list;
+        size_t n;
+};
+
+static int snapshot_walk_one(vss_client *client, const char *object_path, const char *interface,
+                             DBusMessageIter *props, void *userdata)
+{
+        struct snapshot_walk *w = userdata;
+        _cleanup_(vss_snapshot_info_freep) vss_snapshot_info *s = NULL;
+
+        if (strcmp(interface, VSS_IFACE_SNAPSHOT) != 0)
+                return 0;
+        int r = snapshot_info_new(client, object_path, props, &s);
+        if (r < 0)
+                return r;
+        if (w->set_id && strcmp(s->set_id, w->set_id) != 0)
+                return 0;
+        r = objects_list_append(client, (void ***)&w->list, &w->n, s);
+        if (r < 0)
+                return r;
+        s = NULL;
+        return 0;
+}
+
+/* A snapshot with its set's age: every snapshot of a set sorts together. */
+struct snapshot_key {
+        vss_snapshot_info *s;
+        uint64_t set_time;
+};
+
+static int snapshot_key_compare(const void *a, const void *b)
+{
+        const struct snapshot_key *ka = a, *kb = b;
+        if (ka->set_time != kb->set_time)
+                return ka->set_time < kb->set_time ? -1 : 1;
+        int c = strcmp(ka->s->set_id, kb->s->set_id);
+        if (c == 0)
+                c = strcmp(ka->s->origin, kb->s->origin);
+        return c ? c : strcmp(ka->s->id, kb->s->id);
+}
+
+/* Oldest first by set (a set's age is its oldest snapshot's), then by origin. */
+static int snapshots_sort(vss_client *client, vss_snapshot_info **list, size_t n)
+{
+        struct snapshot_key *keys = calloc(n ? n : 1, sizeof(*keys));
+        if (!keys)
+                return client_oom(client);
+        for (size_t i = 0; i < n; i++) {
+                keys[i] = (struct snapshot_key){ list[i], list[i]->creation_time_usec };
+                for (size_t k = 0; k < n; k++)
+                        if (strcmp(list[k]->set_id, list[i]->set_id) == 0 &&
+                            list[k]->creation_time_usec < keys[i].set_time)
+                                keys[i].set_time = list[k]->creation_time_usec;
+        }
+        qsort(keys, n, sizeof(*keys), snapshot_key_compare);
+        for (size_t i = 0; i < n; i++)
+                list[i] = keys[i].s;
+        free(keys);
+        return 0;
+}
+
+VSS_EXPORT int vss_client_list_snapshots(vss_client *client, const char *set_id,
+                                         vss_snapshot_info ***ret_snapshots, size_t *ret_n)
+{
+        struct snapshot_walk w = { .set_id = set_id };
+
+        if (!client || !ret_snapshots)
+                return -EINVAL;
+        client_clear_error(client);
+        w.list = calloc(1, sizeof(*w.list));
+        if (!w.list)
+                return client_oom(client);
+        int r = objects_foreach(client, snapshot_walk_one, &w);
+        if (r >= 0)
+                r = snapshots_sort(client, w.list, w.n);
+        if (r < 0) {
+                vss_snapshot_info_list_free(w.list);
+                return r;
+        }
+        *ret_snapshots = w.list;
+        if (ret_n)
+                *ret_n = w.n;
+        return 0;
+}
+
+/* ---- snapshot sets ------------------------------------------------------------------------ */
+
+static const struct field_spec set_fields[] = {
+        { "Id", "s", offsetof(vss_snapshot_set_info, id), 0 },
+        { "State", "s", offsetof(vss_snapshot_set_info, state), 0 },
+        { "Volumes", "as", offsetof(vss_snapshot_set_info, volumes), 0 },
+        { "Attributes", "as", offsetof(vss_snapshot_set_info, attributes), 0 },
+        { "Session", "o", offsetof(vss_snapshot_set_info, session_object_path), 0 },
+        { "Error", "s", offsetof(vss_snapshot_set_info, error), 0 },
+};
+
+VSS_EXPORT vss_snapshot_set_info *vss_snapshot_set_info_free(vss_snapshot_set_info *set)
+{
+        if (set) {
+                objects_fields_free(set_fields, ELEMENTSOF(set_fields), set);
+                free(set->object_path);
+                free(set);
+        }
+        return NULL;
+}
+
+static inline void vss_snapshot_set_info_freep(vss_snapshot_set_info **p)
+{
+        vss_snapshot_set_info_free(*p);
+}
+
+VSS_EXPORT vss_snapshot_set_info **vss_snapshot_set_info_list_free(vss_snapshot_set_info **sets)
+{
+        for (vss_snapshot_set_info **p = sets; p && *p; p++)
+                vss_snapshot_set_info_free(*p);
+        free(sets);
+        return NULL;
+}
+
+/* What a set's age needs from each snapshot. */
+struct snapshot_time {
+        char *set_id;
+        uint64_t creation_time_usec;
+};
+
+static const struct field_spec snapshot_time_fields[] = {
+        { "SnapshotSetId", "s", offsetof(struct snapshot_time, set_id), 0 },
+        { "CreationTime", "t", offsetof(struct snapshot_time, creation_time_usec), 0 },
+};
+
+struct set_walk {
+        vss_snapshot_set_info **list;
+        size_t n;
+        struct snapshot_time *times;
+        size_t n_times;
+};
+
+static int set_walk_snapshot(vss_client *client, const char *object_path, DBusMessageIter *props,
+                             struct set_walk *w)
+{
+        struct snapshot_time t = { 0 };
+
+        int r = objects_fields_parse(client, object_path, props, snapshot_time_fields,
+                                     ELEMENTSOF(snapshot_time_fields), &t);
+        if (r < 0) {
+                objects_fields_free(snapshot_time_fields, ELEMENTSOF(snapshot_time_fields), &t);
+                return r;
+        }
+        struct snapshot_time *times = realloc(w->times, (w->n_times + 1) * sizeof(*times));
+        if (!times) {
+                objects_fields_free(snapshot_time_fields, ELEMENTSOF(snapshot_time_fields), &t);
+                return client_oom(client);
+        }
+        times[w->n_times++] = t;
+        w->times = times;
+        return 0;
+}
+
+static int set_walk_one(vss_client *client, const char *object_path, const char *interface,
+                        DBusMessageIter *props, void *userdata)
+{
+        struct set_walk *w = userdata;
+
+        if (strcmp(interface, VSS_IFACE_SNAPSHOT) == 0)
+                return set_walk_snapshot(client, object_path, props, w);
+        if (strcmp(interface, VSS_IFACE_SNAPSHOT_SET) != 0)
+                return 0;
+
+        _cleanup_(vss_snapshot_set_info_freep) vss_snapshot_set_info *s = calloc(1, sizeof(*s));
+        if (!s || !(s->object_path = strdup(object_path)))
+                return client_oom(client);
+        int r = objects_fields_parse(client, object_path, props, set_fields,
+                                     ELEMENTSOF(set_fields), s);
+        if (r < 0)
+                return r;
+        r = objects_list_append(client, (void ***)&w->list, &w->n, s);
+        if (r < 0)
+                return r;
+        s = NULL;
+        return 0;
+}
+
+/* Sets with snapshots oldest first, then the others (still being made), by id. */
+static int set_compare(const void *a, const void *b)
+{
+        const vss_snapshot_set_info *sa = *(vss_snapshot_set_info *const *)a;
+        const vss_snapshot_set_info *sb = *(vss_snapshot_set_info *const *)b;
+        uint64_t ta = sa->creation_time_usec ? sa->creation_time_usec : UINT64_MAX;
+        uint64_t tb = sb->creation_time_usec ? sb->creation_time_usec : UINT64_MAX;
+        if (ta != tb)
+                return ta < tb ? -1 : 1;
+        return strcmp(sa->id, sb->id);
+}
+
+static void set_walk_finish(struct set_walk *w)
+{
+        for (size_t i = 0; i < w->n; i++)
+                for (size_t k = 0; k < w->n_times; k++) {
+                        const struct snapshot_time *t = &w->times[k];
+                        uint64_t *age = &w->list[i]->creation_time_usec;
+                        if (strcmp(t->set_id, w->list[i]->id) == 0 && t->creation_time_usec &&
+                            (*age == 0 || t->creation_time_usec < *age))
+                                *age = t->creation_time_usec;
+                }
+        qsort(w->list, w->n, sizeof(*w->list), set_compare);
+}
+
+VSS_EXPORT int vss_client_list_snapshot_sets(vss_client *client,
+                                             vss_snapshot_set_info ***ret_sets, size_t *ret_n)
+{
+        struct set_walk w = { 0 };
+
+        if (!client || !ret_sets)
+                return -EINVAL;
+        client_clear_error(client);
+        w.list = calloc(1, sizeof(*w.list));
+        if (!w.list)
+                return client_oom(client);
+        int r = objects_foreach(client, set_walk_one, &w);
+        if (r >= 0)
+                set_walk_finish(&w);
+        for (size_t k = 0; k < w.n_times; k++)
+                free(w.times[k].set_id);
+        free(w.times);
+        if (r < 0) {
+                vss_snapshot_set_info_list_free(w.list);
+                return r;
+        }
+        *ret_sets = w.list;
+        if (ret_n)
+                *ret_n = w.n;
+        return 0;
+}
+
+/* ---- deleting ----------------------------------------------------------------------------- */
+
+VSS_EXPORT int vss_client_delete_snapshots(vss_client *client, enum vss_delete_by by,
+                                           const char *key, unsigned *ret_deleted)
+{
+        static const char *const by_names[] = {
+                [VSS_DELETE_SNAPSHOT] = "snapshot",
+                [VSS_DELETE_SET] = "set",
+                [VSS_DELETE_VOLUME] = "volume",
+        };
+        _cleanup_(dbus_message_unrefp) DBusMessage *call = NULL;
+        _cleanup_(dbus_message_unrefp) DBusMessage *reply = NULL;
+        dbus_uint32_t deleted;
+
+        if (!client || !key || (unsigned)by >= ELEMENTSOF(by_names))
+                return -EINVAL;
+        client_clear_error(client);
+        const char *by_name = by_names[by];
+        if (!*key)
+                return client_fail(client, -EINVAL, NULL, "no %s given to delete snapshots by",
+                                   by == VSS_DELETE_VOLUME ? "volume" : "id");
+        int r = objects_check_string(client, by == VSS_DELETE_VOLUME ? "volume" : "id", key);
+        if (r < 0)
+                return r;
+
+        call = bus_new_call(VSS_ROOT_PATH, VSS_IFACE_COORDINATOR, "DeleteSnapshots");
+        if (!call || !dbus_message_append_args(call, DBUS_TYPE_STRING, &by_name, DBUS_TYPE_STRING,
+                                               &key, DBUS_TYPE_INVALID))
+                return client_oom(client);
+        r = bus_call(client, call, "u", &reply);
+        if (r < 0)
+                return r;
+        if (!dbus_message_get_args(reply, NULL, DBUS_TYPE_UINT32, &deleted, DBUS_TYPE_INVALID))
+                return client_fail(client, -EBADMSG, NULL,
+                                   "vssd's answer to DeleteSnapshots could not be read");
+        if (ret_deleted)
+                *ret_deleted = deleted;
+        return 0;
+}
