@@ -382,6 +382,43 @@ int lifecycle_start(Manager *m)
         return 0;
 }
 
+/* Before the loop sleeps, while stopping: are the providers done? */
+static int on_stop_check(LoopSource *source, void *userdata)
+{
+        Manager *m = userdata;
+        if (core_is_idle(m->core)) {
+                log_info("sessions ended and provider operations finished; stopping");
+                loop_exit(m->loop, 0);
+        }
+        return 0;
+}
+
+static int on_stop_timeout(LoopSource *source, void *userdata)
+{
+        Manager *m = userdata;
+        log_error("a provider operation is still running %u ms after the stop began; "
+                  "stopping without it (vssd recovers what it left at the next start)",
+                  m->settings.hold_timeout_ms + 10000);
+        loop_exit(m->loop, 0);
+        return 0;
+}
+
+void lifecycle_shutdown(Manager *m)
+{
+        if (m->stopping) {
+                log_info("asked again: stopping now");
+                loop_exit(m->loop, 0);
+                return;
+        }
+        m->stopping = true;
+        core_shutdown(m->core);
+        /* A hold window in flight ends within its bound; its abort shortly after. */
+        uint64_t bound_usec = (m->settings.hold_timeout_ms + 10000ull) * 1000;
+        if (loop_add_defer(m->loop, &m->stop_check, on_stop_check, m) < 0 ||
+            loop_add_timer(m->loop, &m->stop_timer, bound_usec, on_stop_timeout, m) < 0)
+                loop_exit(m->loop, 0);
+}
+
 /* core_free() tells nobody: take the bus objects down first. */
 static void lifecycle_unpublish_all(Manager *m)
 {
@@ -405,4 +442,6 @@ void lifecycle_stop(Manager *m)
                 lifecycle_unpublish_all(m);
         m->core = core_free(m->core);
         m->core_timer = loop_source_free(m->core_timer);
+        m->stop_check = loop_source_free(m->stop_check);
+        m->stop_timer = loop_source_free(m->stop_timer);
 }

@@ -35,6 +35,11 @@ typedef struct Exported {
 /* Create the core, hand it the loaded providers and follow names leaving the bus. */
 int lifecycle_start(Manager *m);
 void lifecycle_stop(Manager *m);
+/*
+ * SIGTERM: end every session (writers thaw, sets being made abort), then leave
+ * the loop once no provider op is in flight, or after a bound.
+ */
+void lifecycle_shutdown(Manager *m);
 /* Give the core the timeouts in m->settings; -EINVAL with a message when out of range. */
 int lifecycle_apply_settings(Manager *m, struct vss_error_buf *err);
 

@@ -115,7 +115,7 @@ static int on_signal(LoopSource *source, const struct signalfd_siginfo *si, void
                 return 0;
         }
         log_info("received %s, stopping", strsignal((int)si->ssi_signo));
-        loop_exit(ctx->manager->loop, 0);
+        lifecycle_shutdown(ctx->manager);
         return 0;
 }
 

@@ -26,6 +26,9 @@ typedef struct Manager {
         size_t n_provider_objects;
         Core *core;             /* the VSS state machine (lifecycle.h) */
         LoopSource *core_timer; /* the core's one wake-up */
+        LoopSource *stop_check; /* while stopping: exit once the core is idle */
+        LoopSource *stop_timer; /* bound of a graceful stop */
+        bool stopping;          /* sessions ended; exit once the providers are done */
 } Manager;
 
 /* The root object /org/linuxvss/Vss1 (coordinator.c). */

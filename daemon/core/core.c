@@ -587,6 +587,24 @@ void core_owner_vanished(Core *core, const char *owner)
         core_leave(core);
 }
 
+/* vssd is stopping: as if every requester had left the bus. */
+void core_shutdown(Core *core)
+{
+        core_enter(core);
+        CoreSession *s = core->sessions;
+        while (s) {
+                CoreSession *next = s->next;
+                session_end(s, "vssd is stopping");
+                s = next;
+        }
+        core_leave(core);
+}
+
+bool core_is_idle(const Core *core)
+{
+        return !core->jobs && !core->done;
+}
+
 /* --- names ------------------------------------------------------------------------------- */
 
 const char *core_job_op_to_string(enum core_job_op op)

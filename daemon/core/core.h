@@ -377,6 +377,15 @@ CoreProvider *core_provider_find(Core *core, const char *name);
 
 /* The owner's unique name left the bus: its sessions end, its writers leave. */
 void core_owner_vanished(Core *core, const char *owner);
+/*
+ * The daemon is stopping: every session ends as if its owner had left (sets
+ * being made abort and their writers thaw; auto-release snapshots are
+ * deleted). Wait for core_is_idle() before core_free(), so that what this
+ * started on the providers finishes.
+ */
+void core_shutdown(Core *core);
+/* No provider job is out or waiting to be processed. */
+bool core_is_idle(const Core *core);
 
 /* Fire the timers that are due (the env's timer_set deadline passed). */
 void core_dispatch_timers(Core *core);

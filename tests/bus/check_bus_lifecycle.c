@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "tests/bus/harness.h"
@@ -390,6 +391,31 @@ START_TEST(test_requester_killed_mid_set)
 }
 END_TEST
 
+/* systemctl stop mid-set: the frozen writers thaw before vssd is gone. */
+START_TEST(test_stop_mid_set_thaws_writers)
+{
+        const char *fe = writer("fe", "front-end", NULL);
+        writer("be", "back-end", "--hang Freeze");
+        char *s = prepared_session(tb.conn);
+
+        DBusMessage *msg = dbus_message_new_method_call(IFACE, s, BACKUP, "DoSnapshotSet");
+        ck_assert(dbus_connection_send(tb.conn, msg, NULL));
+        dbus_message_unref(msg);
+        ck_assert_msg(testbus_wait_property(&tb, fe, "State", "WAITING_FOR_THAW", 10000),
+                      "the front-end writer never froze");
+        ck_assert_int_eq(testbus_stop_vssd(&tb), 0);
+        /* Writers end when vssd leaves the bus: then their logs are complete. */
+        for (size_t i = 0; i < n_writers; i++)
+                ck_assert_int_eq(waitpid(writers[i], NULL, 0), writers[i]);
+        n_writers = 0;
+        expect_order(strv3("fe Freeze", "be Freeze", "fe Abort"));
+        ck_assert(logged("be Abort"));
+        ck_assert(logged("abort "));
+        ck_assert(!logged("hold "));
+        free(s);
+}
+END_TEST
+
 START_TEST(test_two_requesters_race)
 {
         DBusConnection *other = testbus_connect(&tb);
@@ -526,6 +552,7 @@ static Suite *lifecycle_suite(void)
         tcase_add_test(tc, test_writer_that_never_answers_times_out);
         tcase_add_test(tc, test_writer_killed_mid_freeze);
         tcase_add_test(tc, test_requester_killed_mid_set);
+        tcase_add_test(tc, test_stop_mid_set_thaws_writers);
         tcase_add_test(tc, test_two_requesters_race);
         tcase_add_test(tc, test_create_snapshot_set_auto_release);
         tcase_add_test(tc, test_bad_requests);
