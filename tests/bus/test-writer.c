@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <vss/writer.h>
@@ -152,6 +153,16 @@ static void on_signal(int sig)
 static int write_ready_file(const char *path, const char *object_path)
 {
         char tmp[4096];
+        struct stat st;
+
+        /* A FIFO: a reader (a script) is blocked on it, waiting for this line. */
+        if (stat(path, &st) == 0 && S_ISFIFO(st.st_mode)) {
+                FILE *fifo = fopen(path, "we");
+                if (!fifo)
+                        return -errno;
+                fprintf(fifo, "%s\n", object_path);
+                return fclose(fifo) == 0 ? 0 : -errno;
+        }
 
         snprintf(tmp, sizeof(tmp), "%s.tmp", path);
         FILE *f = fopen(tmp, "we");
