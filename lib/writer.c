@@ -766,7 +766,8 @@ static int writer_check_registered(vss_writer *w)
         if (w->state == WRITER_REGISTERED)
                 return 0;
         if (w->state == WRITER_LOST)
-                return client_fail(w->client, -ENOTCONN, NULL, "%s", w->lost_reason);
+                return client_fail(w->client, -ENOTCONN, NULL, "%s",
+                                   w->lost_reason ? w->lost_reason : "vssd left the bus");
         return client_fail(w->client, -ENOTCONN, NULL,
                            "writer '%s' is not registered with vssd; call "
                            "vss_writer_register() first", w->name);
@@ -985,28 +986,39 @@ static void writer_handle_message(vss_writer *w, DBusMessage *m)
                 writer_lost(w, "writer '%s': the connection to the bus at %s was lost; "
                                "register again when the bus is back",
                             w->name, w->client->address);
-        else if (dbus_message_is_signal(m, DBUS_NAME, "NameOwnerChanged") && is_from(m, DBUS_NAME))
+        else if (dbus_message_is_signal(m, DBUS_NAME, "NameOwnerChanged") &&
+                 is_from(m, DBUS_NAME))
                 writer_name_owner_changed(w, m);
-        else if (w->state == WRITER_REGISTERED && is_from(m, w->vssd_owner) && path &&
-                 strcmp(path, w->object_path) == 0 && dbus_message_has_interface(m, VSS_IFACE_WRITER))
-                writer_handle_event(w, m);
+        else if (is_from(m, w->vssd_owner) && path && strcmp(path, w->object_path) == 0 &&
+                 dbus_message_has_interface(m, VSS_IFACE_WRITER))
+                writer_handle_event(w, m); /* only vssd's current owner, only our object */
 }
 
-/* Pop and handle every queued message; reads the socket once, without waiting. */
+/*
+ * Read the socket once, without waiting, and handle every queued message.
+ * Once vssd is lost they are only dropped: left queued (or a dead socket
+ * left in the epoll set) they would keep the application's poll spinning.
+ */
 static void writer_dispatch_queue(vss_writer *w)
 {
         DBusConnection *conn = w->client->conn;
         DBusMessage *m;
 
         dbus_connection_read_write(conn, 0);
-        while (w->state == WRITER_REGISTERED && (m = dbus_connection_pop_message(conn))) {
-                writer_handle_message(w, m);
+        while ((m = dbus_connection_pop_message(conn))) {
+                if (w->state == WRITER_REGISTERED)
+                        writer_handle_message(w, m);
                 dbus_message_unref(m);
         }
-        if (w->state == WRITER_REGISTERED && !dbus_connection_get_is_connected(conn))
+        if (dbus_connection_get_is_connected(conn))
+                return;
+        if (w->state == WRITER_REGISTERED)
                 writer_lost(w, "writer '%s': the connection to the bus at %s was lost; "
                                "register again when the bus is back",
                             w->name, w->client->address);
+        if (w->socket_fd >= 0)
+                epoll_ctl(w->epoll_fd, EPOLL_CTL_DEL, w->socket_fd, NULL);
+        w->socket_fd = -1;
 }
 
 VSS_EXPORT int vss_writer_dispatch(vss_writer *writer)
@@ -1021,18 +1033,18 @@ VSS_EXPORT int vss_writer_dispatch(vss_writer *writer)
                                    w->name);
         client_clear_error(w->client);
         writer_drain_wakeups(w);
-        if (atomic_load(&w->stop))
-                writer_wake(w); /* keep the stop visible to a poll */
-        int r = writer_check_registered(w);
-        if (r < 0)
-                return r;
+        if (w->state == WRITER_NEW || !w->client->conn)
+                return writer_check_registered(w);
 
         vss_writer_ref(w);
         w->dispatching = true;
         writer_dispatch_queue(w);
         w->dispatching = false;
-        r = w->state == WRITER_LOST ? writer_check_registered(w) : 0;
-        writer_kick(w);
+        int r = 0;
+        if (w->state == WRITER_LOST)
+                r = writer_check_registered(w);
+        else
+                writer_kick(w);
         vss_writer_unref(w);
         return r;
 }

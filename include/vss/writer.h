@@ -132,8 +132,8 @@ typedef int (*vss_writer_event_fn)(vss_writer *writer, const struct vss_writer_e
  * ON_EVENT may be NULL: every event then succeeds (a writer that only lists
  * components). Returns -EINVAL for a CONFIG whose size is not set, a missing
  * name or instance id, a string that is not UTF-8, an out-of-range level, or
- * an address that is not a D-Bus address; -ENOMEM; or -errno when an eventfd or epoll instance cannot
- * be made.
+ * an address that is not a D-Bus address; -ENOMEM; or -errno when an eventfd
+ * or epoll instance cannot be made.
  */
 VSS_EXPORT int vss_writer_new(vss_writer **ret, const char *address,
                               const struct vss_writer_config *config,

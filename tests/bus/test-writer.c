@@ -40,7 +40,11 @@ struct options {
         int exit_at; /* event type, or -1 */
 };
 
-static struct options opt = { .level = VSS_LEVEL_BACK_END, .hang = -1, .exit_at = -1 };
+/* vssd may require a class id; tests that do not care get this one. */
+#define TEST_CLASS_ID "4c1d7e57-0000-4000-8000-7e577e577e57"
+
+static struct options opt = { .class_id = TEST_CLASS_ID, .level = VSS_LEVEL_BACK_END,
+                              .hang = -1, .exit_at = -1 };
 static int log_fd = -1;
 static vss_writer *volatile writer; /* for the signal handler */
 
@@ -48,7 +52,7 @@ static void usage(FILE *out)
 {
         fprintf(out,
                 "Usage: test-writer --name N --instance ID [options]\n"
-                "  --class-id ID               class id (default: none)\n"
+                "  --class-id ID               class id (default " TEST_CLASS_ID ")\n"
                 "  --level front-end|back-end|system  (default back-end)\n"
                 "  --freeze-timeout MS         the writer's freeze timeout\n"
                 "  --log FILE                  append \"<name> <Event> <set-id>\" per event\n"
@@ -191,7 +195,7 @@ static const struct option long_options[] = {
         { "ready-file", required_argument, NULL, OPT_READY_FILE },
         { "bus", required_argument, NULL, OPT_BUS },
         { "help", no_argument, NULL, 'h' },
-        {},
+        { NULL, 0, NULL, 0 },
 };
 
 static char *components[64];
@@ -275,7 +279,7 @@ int main(int argc, char **argv)
         cfg.usage = "test";
         int r = vss_writer_new(&w, bus_address, &cfg, on_event, NULL);
         if (r < 0)
-                return fail(NULL, "cannot create the writer", r);
+                return fail(NULL, "cannot create the writer (is --bus a D-Bus address?)", r);
         for (size_t i = 0; i < n_components; i++)
                 if ((r = add_component(w, components[i])) < 0)
                         return fail(w, "cannot add a component", r);
