@@ -260,6 +260,34 @@ static void sync_writers(void)
         free(s);
 }
 
+/* GatherWriterStatus on session S lists writer NAME in STATE with FAILURE. */
+static void expect_writer_status(const char *s, const char *name, const char *state,
+                                 const char *failure)
+{
+        DBusMessage *reply = session_call(tb.conn, s, "GatherWriterStatus");
+        DBusMessageIter iter, array, st;
+        bool found = false;
+
+        expect_ok(reply, "GatherWriterStatus");
+        dbus_message_iter_init(reply, &iter);
+        dbus_message_iter_recurse(&iter, &array);
+        for (; dbus_message_iter_get_arg_type(&array) == DBUS_TYPE_STRUCT;
+             dbus_message_iter_next(&array)) {
+                const char *f[6];
+                dbus_message_iter_recurse(&array, &st);
+                for (int i = 0; i < 6; i++, dbus_message_iter_next(&st))
+                        dbus_message_iter_get_basic(&st, &f[i]);
+                if (strcmp(f[1], name) != 0)
+                        continue;
+                found = true;
+                ck_assert_msg(strcmp(f[3], state) == 0 && strcmp(f[4], failure) == 0,
+                              "writer %s is %s/%s, wanted %s/%s", name, f[3], f[4], state,
+                              failure);
+        }
+        ck_assert_msg(found, "GatherWriterStatus does not list writer %s", name);
+        dbus_message_unref(reply);
+}
+
 /* --- a whole backup ------------------------------------------------------------------------- */
 
 /* Three writers at three levels: every phase in order, freezes by level, the hold inside. */
@@ -316,6 +344,8 @@ START_TEST(test_writer_veto_at_freeze_aborts_and_thaws_the_others)
         ck_assert(!logged("hold "));
         ck_assert(logged("abort "));
         expect_property(be, WRITER, "State", "FAILED_AT_FREEZE");
+        expect_writer_status(s, "be", "FAILED_AT_FREEZE", "RETRYABLE");
+        expect_writer_status(s, "fe", "STABLE", "NONE");
         /* The creation lock is free again: the next set can start. */
         char *s2 = start_backup(tb.conn, NULL);
         session_ok(tb.conn, s2, "StartSnapshotSet");
@@ -494,6 +524,30 @@ START_TEST(test_bad_requests)
 }
 END_TEST
 
+/* A selected component with files outside the set: PrepareForBackup refuses. */
+START_TEST(test_component_outside_the_set_is_inconsistent)
+{
+        writer("db", "back-end", "--component :pgdata:/etc/passwd");
+        const char *instance = "db-1", *root = "", *name = "pgdata", *other = "nope";
+        char *s = start_backup(tb.conn, NULL);
+
+        session_ok(tb.conn, s, "GatherWriterMetadata");
+        expect_error(testbus_call(&tb, s, BACKUP, "AddComponent", DBUS_TYPE_STRING, &instance,
+                                  DBUS_TYPE_STRING, &root, DBUS_TYPE_STRING, &other,
+                                  DBUS_TYPE_INVALID),
+                     "NotFound", "nope");
+        ok(testbus_call(&tb, s, BACKUP, "AddComponent", DBUS_TYPE_STRING, &instance,
+                        DBUS_TYPE_STRING, &root, DBUS_TYPE_STRING, &name, DBUS_TYPE_INVALID),
+           "AddComponent");
+        session_ok(tb.conn, s, "StartSnapshotSet");
+        ok(add_volume(tb.conn, s, "/dev/fake/a"), "AddToSnapshotSet");
+        expect_error(session_call(tb.conn, s, "PrepareForBackup"), "InconsistentSnapshot",
+                     "/etc/passwd");
+        ck_assert(!logged("db PrepareBackup"));
+        free(s);
+}
+END_TEST
+
 /* The test itself is a writer here, to answer with cookies of its choosing. */
 START_TEST(test_stale_and_foreign_answers)
 {
@@ -556,6 +610,7 @@ static Suite *lifecycle_suite(void)
         tcase_add_test(tc, test_two_requesters_race);
         tcase_add_test(tc, test_create_snapshot_set_auto_release);
         tcase_add_test(tc, test_bad_requests);
+        tcase_add_test(tc, test_component_outside_the_set_is_inconsistent);
         tcase_add_test(tc, test_stale_and_foreign_answers);
         suite_add_tcase(s, tc);
         return s;
