@@ -54,8 +54,7 @@ static int call(vss_client *client, DBusMessage *m, bool long_call, const char *
 {
         int r = long_call ? objects_call_long(client, m, reply_signature, ret_reply)
                           : bus_call(client, m, reply_signature, ret_reply);
-        if (r < 0 && client->error_name &&
-            strcmp(client->error_name, DBUS_ERROR_UNKNOWN_OBJECT) == 0)
+        if (r < 0 && client_error_is(client, DBUS_ERROR_UNKNOWN_OBJECT))
                 return client_fail(client, -ENOENT, DBUS_ERROR_UNKNOWN_OBJECT,
                                    "%s no longer exists on vssd: it was released, or vssd "
                                    "restarted; start again",
@@ -84,23 +83,48 @@ static int reply_string(vss_client *client, DBusMessage *reply, char **ret)
         return 0;
 }
 
-/* METHOD without arguments, answered with nothing (SIGNATURE "") or a string. */
-static int backup_simple(vss_backup *b, const char *method, bool long_call,
-                         const char *reply_signature, char **ret)
+/* METHOD of session B without arguments, through call(). */
+static int backup_call(vss_backup *b, const char *method, bool long_call,
+                       const char *reply_signature, DBusMessage **ret_reply)
 {
         _cleanup_(dbus_message_unrefp) DBusMessage *m = NULL;
-        _cleanup_(dbus_message_unrefp) DBusMessage *reply = NULL;
 
-        if (!b)
-                return -EINVAL;
         client_clear_error(b->client);
         m = backup_new_call(b, method);
         if (!m)
                 return client_oom(b->client);
-        int r = call(b->client, m, long_call, reply_signature, &reply);
+        return call(b->client, m, long_call, reply_signature, ret_reply);
+}
+
+/*
+ * A step vssd bounds itself (no client-side timeout), answered with nothing
+ * (SIGNATURE "") or a string, such as warnings, copied to *RET (may be NULL).
+ */
+static int backup_simple(vss_backup *b, const char *method, const char *reply_signature,
+                         char **ret)
+{
+        _cleanup_(dbus_message_unrefp) DBusMessage *reply = NULL;
+
+        if (!b)
+                return -EINVAL;
+        int r = backup_call(b, method, true, reply_signature, &reply);
         if (r < 0 || !*reply_signature)
                 return r;
         return reply_string(b->client, reply, ret);
+}
+
+/* The id of the set at PATH, METHOD's answer; -EBADMSG when PATH is not a set's. */
+static int reply_set_id(vss_client *client, const char *method, const char *path, char **ret)
+{
+        int r = objects_path_to_id(path, "set", ret);
+        if (r == -ENOMEM)
+                return client_oom(client);
+        if (r < 0)
+                return client_fail(client, -EBADMSG, NULL,
+                                   "vssd answered %s with '%s', which is not a "
+                                   "snapshot set's path",
+                                   method, path);
+        return 0;
 }
 
 VSS_EXPORT int vss_client_start_backup(vss_client *client, const char *context,
@@ -170,7 +194,7 @@ VSS_EXPORT int vss_backup_set_context(vss_backup *backup, const char *context,
 
 VSS_EXPORT int vss_backup_gather_writer_metadata(vss_backup *backup)
 {
-        return backup_simple(backup, "GatherWriterMetadata", true, "", NULL);
+        return backup_simple(backup, "GatherWriterMetadata", "", NULL);
 }
 
 VSS_EXPORT int vss_backup_add_component(vss_backup *backup, const char *instance_id,
@@ -197,32 +221,21 @@ VSS_EXPORT int vss_backup_add_component(vss_backup *backup, const char *instance
 
 VSS_EXPORT int vss_backup_start_snapshot_set(vss_backup *backup, char **ret_set_id)
 {
-        _cleanup_(dbus_message_unrefp) DBusMessage *m = NULL;
         _cleanup_(dbus_message_unrefp) DBusMessage *reply = NULL;
         _cleanup_free_ char *id = NULL;
         const char *path;
 
         if (!backup)
                 return -EINVAL;
-        vss_client *client = backup->client;
-        client_clear_error(client);
-        m = backup_new_call(backup, "StartSnapshotSet");
-        if (!m)
-                return client_oom(client);
-        int r = call(client, m, false, "o", &reply);
+        int r = backup_call(backup, "StartSnapshotSet", false, "o", &reply);
         if (r < 0)
                 return r;
         (void)dbus_message_get_args(reply, NULL, DBUS_TYPE_OBJECT_PATH, &path, DBUS_TYPE_INVALID);
-        r = objects_path_to_id(path, "set", &id);
-        if (r == -ENOMEM)
-                return client_oom(client);
+        r = reply_set_id(backup->client, "StartSnapshotSet", path, &id);
         if (r < 0)
-                return client_fail(client, -EBADMSG, NULL,
-                                   "vssd answered StartSnapshotSet with '%s', which is not a "
-                                   "snapshot set's path",
-                                   path);
+                return r;
         if (ret_set_id && !(*ret_set_id = strdup(id)))
-                return client_oom(client);
+                return client_oom(backup->client);
         free(backup->set_id);
         backup->set_id = TAKE_PTR(id);
         return 0;
@@ -257,27 +270,27 @@ VSS_EXPORT int vss_backup_add_to_snapshot_set(vss_backup *backup, const char *vo
 
 VSS_EXPORT int vss_backup_prepare_for_backup(vss_backup *backup, char **ret_warnings)
 {
-        return backup_simple(backup, "PrepareForBackup", true, "s", ret_warnings);
+        return backup_simple(backup, "PrepareForBackup", "s", ret_warnings);
 }
 
 VSS_EXPORT int vss_backup_do_snapshot_set(vss_backup *backup, char **ret_warnings)
 {
-        return backup_simple(backup, "DoSnapshotSet", true, "s", ret_warnings);
+        return backup_simple(backup, "DoSnapshotSet", "s", ret_warnings);
 }
 
 VSS_EXPORT int vss_backup_backup_complete(vss_backup *backup, char **ret_warnings)
 {
-        return backup_simple(backup, "BackupComplete", true, "s", ret_warnings);
+        return backup_simple(backup, "BackupComplete", "s", ret_warnings);
 }
 
 VSS_EXPORT int vss_backup_abort(vss_backup *backup)
 {
-        return backup_simple(backup, "AbortBackup", true, "", NULL);
+        return backup_simple(backup, "AbortBackup", "", NULL);
 }
 
 VSS_EXPORT int vss_backup_release(vss_backup *backup)
 {
-        return backup_simple(backup, "Release", true, "", NULL);
+        return backup_simple(backup, "Release", "", NULL);
 }
 
 /* ---- writer status ------------------------------------------------------------------------ */
@@ -296,13 +309,8 @@ VSS_EXPORT vss_writer_status *vss_writer_status_free(vss_writer_status *status)
         return NULL;
 }
 
-VSS_EXPORT vss_writer_status **vss_writer_status_list_free(vss_writer_status **list)
-{
-        for (vss_writer_status **p = list; p && *p; p++)
-                vss_writer_status_free(*p);
-        free(list);
-        return NULL;
-}
+DEFINE_PUBLIC_LIST_FREE_FUNC(vss_writer_status, vss_writer_status_list_free,
+                             vss_writer_status_free);
 
 /* ITER points at one (osssss). */
 static vss_writer_status *writer_status_new(DBusMessageIter *iter)
@@ -334,7 +342,6 @@ static vss_writer_status *writer_status_new(DBusMessageIter *iter)
 VSS_EXPORT int vss_backup_gather_writer_status(vss_backup *backup,
                                                vss_writer_status ***ret_writers, size_t *ret_n)
 {
-        _cleanup_(dbus_message_unrefp) DBusMessage *m = NULL;
         _cleanup_(dbus_message_unrefp) DBusMessage *reply = NULL;
         DBusMessageIter iter, array;
         size_t n = 0;
@@ -342,11 +349,7 @@ VSS_EXPORT int vss_backup_gather_writer_status(vss_backup *backup,
         if (!backup || !ret_writers)
                 return -EINVAL;
         vss_client *client = backup->client;
-        client_clear_error(client);
-        m = backup_new_call(backup, "GatherWriterStatus");
-        if (!m)
-                return client_oom(client);
-        int r = call(client, m, false, "a(osssss)", &reply);
+        int r = backup_call(backup, "GatherWriterStatus", false, "a(osssss)", &reply);
         if (r < 0)
                 return r;
 
@@ -444,14 +447,9 @@ VSS_EXPORT int vss_client_create_snapshot_set(vss_client *client, const char *co
                 return r;
         (void)dbus_message_get_args(reply, NULL, DBUS_TYPE_OBJECT_PATH, &path, DBUS_TYPE_STRING,
                                     &warnings, DBUS_TYPE_INVALID);
-        r = objects_path_to_id(path, "set", &id);
-        if (r == -ENOMEM)
-                return client_oom(client);
+        r = reply_set_id(client, "CreateSnapshotSet", path, &id);
         if (r < 0)
-                return client_fail(client, -EBADMSG, NULL,
-                                   "vssd answered CreateSnapshotSet with '%s', which is not a "
-                                   "snapshot set's path",
-                                   path);
+                return r;
         if (ret_warnings && !(warnings_copy = strdup(warnings)))
                 return client_oom(client);
         *ret_set_id = TAKE_PTR(id);
@@ -473,8 +471,7 @@ static int set_session(vss_client *client, const char *set_id, const char *path,
                                             &property, DBUS_TYPE_INVALID))
                 return client_oom(client);
         int r = bus_call(client, m, "v", &reply);
-        if (r < 0 && client->error_name &&
-            strcmp(client->error_name, DBUS_ERROR_UNKNOWN_OBJECT) == 0)
+        if (r < 0 && client_error_is(client, DBUS_ERROR_UNKNOWN_OBJECT))
                 return client_fail(client, -ENOENT, DBUS_ERROR_UNKNOWN_OBJECT,
                                    "vssd has no snapshot set %s", set_id);
         if (r < 0)
@@ -516,8 +513,7 @@ VSS_EXPORT int vss_client_release_snapshot_set(vss_client *client, const char *s
                 return client_oom(client);
         r = objects_call_long(client, m, "", &reply);
         /* It ended meanwhile: what was asked is done. */
-        if (r < 0 && client->error_name &&
-            strcmp(client->error_name, DBUS_ERROR_UNKNOWN_OBJECT) == 0) {
+        if (r < 0 && client_error_is(client, DBUS_ERROR_UNKNOWN_OBJECT)) {
                 client_clear_error(client);
                 return 0;
         }

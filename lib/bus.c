@@ -2,8 +2,7 @@
 /*
  * bus.c: the one path every libvss call takes to vssd: build the call, send
  * it and wait, turn a D-Bus error into a code and a sentence for the caller,
- * check the reply's signature; plus the table-driven parser for property
- * dictionaries (a{sv}) that every object kind uses.
+ * check the reply's signature; and the object path of a provider.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -105,118 +104,6 @@ int bus_call(vss_client *client, DBusMessage *call, const char *reply_signature,
         }
         *ret_reply = reply;
         return 0;
-}
-
-static const struct prop_spec *prop_find(const struct prop_spec *spec, size_t n_spec,
-                                         const char *name)
-{
-        for (size_t i = 0; i < n_spec; i++)
-                if (strcmp(spec[i].name, name) == 0)
-                        return &spec[i];
-        return NULL;
-}
-
-static int prop_set(vss_client *client, const char *what, const struct prop_spec *p,
-                    DBusMessageIter *variant, void *out)
-{
-        int type = dbus_message_iter_get_arg_type(variant);
-        if (type != p->type)
-                return client_fail(client, -EBADMSG, NULL,
-                                   "vssd sent property %s of %s as type '%c' where libvss "
-                                   "expects '%c'; are vssd and libvss from the same release?",
-                                   p->name, what, type, p->type);
-
-        void *field = (char *)out + p->offset;
-        if (type == DBUS_TYPE_UINT32) {
-                dbus_uint32_t v;
-                dbus_message_iter_get_basic(variant, &v);
-                *(uint32_t *)field = v;
-                return 0;
-        }
-
-        const char *s;
-        dbus_message_iter_get_basic(variant, &s);
-        char *copy = strdup(s);
-        if (!copy)
-                return client_oom(client);
-        free(*(char **)field);
-        *(char **)field = copy;
-        return 0;
-}
-
-/* Strings vssd did not send read as "", so accessors never return NULL. */
-static int props_fill_missing(vss_client *client, const struct prop_spec *spec, size_t n_spec,
-                              void *out)
-{
-        for (size_t i = 0; i < n_spec; i++) {
-                char **field = (char **)((char *)out + spec[i].offset);
-                if (spec[i].type != DBUS_TYPE_STRING || *field)
-                        continue;
-                *field = strdup("");
-                if (!*field)
-                        return client_oom(client);
-        }
-        return 0;
-}
-
-int props_parse(vss_client *client, const char *what, DBusMessageIter *iter,
-                const struct prop_spec *spec, size_t n_spec, void *out)
-{
-        DBusMessageIter array;
-
-        if (dbus_message_iter_get_arg_type(iter) != DBUS_TYPE_ARRAY ||
-            dbus_message_iter_get_element_type(iter) != DBUS_TYPE_DICT_ENTRY)
-                return client_fail(client, -EBADMSG, NULL,
-                                   "vssd sent the properties of %s in an unexpected form", what);
-
-        dbus_message_iter_recurse(iter, &array);
-        for (; dbus_message_iter_get_arg_type(&array) == DBUS_TYPE_DICT_ENTRY;
-             dbus_message_iter_next(&array)) {
-                DBusMessageIter entry, variant;
-                const char *name;
-
-                /* The caller checked the signature: key s, value v. */
-                dbus_message_iter_recurse(&array, &entry);
-                dbus_message_iter_get_basic(&entry, &name);
-                dbus_message_iter_next(&entry);
-                dbus_message_iter_recurse(&entry, &variant);
-
-                const struct prop_spec *p = prop_find(spec, n_spec, name);
-                if (!p)
-                        continue; /* a newer vssd may have more */
-                int r = prop_set(client, what, p, &variant, out);
-                if (r < 0)
-                        return r;
-        }
-        return props_fill_missing(client, spec, n_spec, out);
-}
-
-void props_free(const struct prop_spec *spec, size_t n_spec, void *out)
-{
-        for (size_t i = 0; i < n_spec; i++)
-                if (spec[i].type == DBUS_TYPE_STRING) {
-                        char **field = (char **)((char *)out + spec[i].offset);
-                        free(*field);
-                        *field = NULL;
-                }
-}
-
-int bus_get_all(vss_client *client, const char *path, const char *interface, const char *what,
-                const struct prop_spec *spec, size_t n_spec, void *out)
-{
-        _cleanup_(dbus_message_unrefp) DBusMessage *call = NULL;
-        _cleanup_(dbus_message_unrefp) DBusMessage *reply = NULL;
-        DBusMessageIter iter;
-
-        call = bus_new_call(path, DBUS_INTERFACE_PROPERTIES, "GetAll");
-        if (!call || !dbus_message_append_args(call, DBUS_TYPE_STRING, &interface,
-                                               DBUS_TYPE_INVALID))
-                return client_oom(client);
-        int r = bus_call(client, call, "a{sv}", &reply);
-        if (r < 0)
-                return r;
-        dbus_message_iter_init(reply, &iter);
-        return props_parse(client, what, &iter, spec, n_spec, out);
 }
 
 int provider_object_path(const char *name, char **ret)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * libvss-private.h: what the files of libvss share and no client sees: the
- * client structure, the call helper over libdbus, the property-table parser
- * and cleanup helpers. Nothing here is exported (lib/libvss.sym decides).
+ * client structure, the call helper over libdbus, the property-table parser,
+ * the GetManagedObjects walker and cleanup helpers. Nothing here is exported
+ * (lib/libvss.sym decides).
  */
 #ifndef VSS_LIBVSS_PRIVATE_H
 #define VSS_LIBVSS_PRIVATE_H
@@ -10,6 +11,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <dbus/dbus.h>
 
@@ -31,17 +33,35 @@
                 _taken;                                                                      \
         })
 
+/* FUNCp(TYPE *p): FUNC(*p) unless NULL, a _cleanup_ helper for FUNC (as systemd's). */
+#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func)                                             \
+        static inline void func##p(type *p)                                                  \
+        {                                                                                    \
+                if (*p)                                                                      \
+                        func(*p);                                                            \
+        }
+
+/*
+ * The exported NAME: free a NULL-terminated array of TYPE * (NULL is fine)
+ * with FREE_ONE on each entry, return NULL; and its _cleanup_ helper NAMEp.
+ */
+#define DEFINE_PUBLIC_LIST_FREE_FUNC(type, name, free_one)                                  \
+        VSS_EXPORT type **name(type **list)                                                  \
+        {                                                                                    \
+                for (type **p = list; p && *p; p++)                                          \
+                        free_one(*p);                                                        \
+                free(list);                                                                  \
+                return NULL;                                                                 \
+        }                                                                                    \
+        DEFINE_TRIVIAL_CLEANUP_FUNC(type **, name)
+
 static inline void freep(void *p)
 {
         free(*(void **)p);
 }
 #define _cleanup_free_ _cleanup_(freep)
 
-static inline void dbus_message_unrefp(DBusMessage **m)
-{
-        if (*m)
-                dbus_message_unref(*m);
-}
+DEFINE_TRIVIAL_CLEANUP_FUNC(DBusMessage *, dbus_message_unref);
 
 static inline void dbus_error_freep(DBusError *e)
 {
@@ -70,6 +90,12 @@ void client_clear_error(vss_client *client);
 /* client_fail() for lack of memory. */
 int client_oom(vss_client *client);
 
+/* Whether the client's last failure was the D-Bus error NAME. */
+static inline bool client_error_is(const vss_client *client, const char *name)
+{
+        return client->error_name && strcmp(client->error_name, name) == 0;
+}
+
 /* The client's private connection, opened on first use. */
 int client_connection(vss_client *client, DBusConnection **ret);
 
@@ -84,31 +110,10 @@ int bus_call(vss_client *client, DBusMessage *call, const char *reply_signature,
 /* A new method call to vssd; NULL on lack of memory. */
 DBusMessage *bus_new_call(const char *path, const char *interface, const char *method);
 
-/* One property a table maps into a C structure. */
-struct prop_spec {
-        const char *name;
-        int type; /* DBUS_TYPE_STRING (into char *) or DBUS_TYPE_UINT32 */
-        size_t offset;
-};
-
-/*
- * Fill OUT from an a{sv} dictionary (ITER points at the array) following
- * SPEC; unknown properties are skipped, so a newer vssd still works. Strings
- * missing from the dictionary are set to "".
- */
-int props_parse(vss_client *client, const char *what, DBusMessageIter *iter,
-                const struct prop_spec *spec, size_t n_spec, void *out);
-/* Free the strings SPEC describes in OUT. */
-void props_free(const struct prop_spec *spec, size_t n_spec, void *out);
-
-/* Properties.GetAll(INTERFACE) on PATH, parsed into OUT by props_parse(). */
-int bus_get_all(vss_client *client, const char *path, const char *interface, const char *what,
-                const struct prop_spec *spec, size_t n_spec, void *out);
-
 /* Object path of provider NAME: every byte outside [A-Za-z0-9] becomes _xx. */
 int provider_object_path(const char *name, char **ret);
 
-/* ---- requester side (lib/objects.c): what backup.c, snapshots.c and writer-info.c share -- */
+/* ---- lib/objects.c: what the files reading vssd's objects share ----------------------- */
 
 /*
  * One property a field table maps into a C structure, by D-Bus signature:
@@ -123,14 +128,19 @@ struct field_spec {
 };
 
 /*
- * Fill OUT from an a{sv} (ITER points at the array) following SPEC, like
- * props_parse() but for more types: unknown properties are skipped, missing
- * strings read "", missing arrays empty, missing numbers keep OUT's value.
+ * Fill OUT from an a{sv} (ITER points at the array) following SPEC: unknown
+ * properties are skipped, so a newer vssd still works; missing strings read
+ * "", missing arrays empty, missing numbers keep OUT's value. WHAT names the
+ * object in messages.
  */
 int objects_fields_parse(vss_client *client, const char *what, DBusMessageIter *iter,
                          const struct field_spec *spec, size_t n_spec, void *out);
 /* Free what SPEC describes in OUT. */
 void objects_fields_free(const struct field_spec *spec, size_t n_spec, void *out);
+
+/* Properties.GetAll(INTERFACE) on PATH, parsed into OUT by objects_fields_parse(). */
+int objects_get_all(vss_client *client, const char *path, const char *interface,
+                    const char *what, const struct field_spec *spec, size_t n_spec, void *out);
 
 /*
  * ObjectManager.GetManagedObjects on the root, then FN once per interface of
@@ -140,6 +150,22 @@ void objects_fields_free(const struct field_spec *spec, size_t n_spec, void *out
 typedef int (*objects_fn)(vss_client *client, const char *object_path, const char *interface,
                           DBusMessageIter *props, void *userdata);
 int objects_foreach(vss_client *client, objects_fn fn, void *userdata);
+
+/*
+ * Make a new item in *RET from the a{sv} PROPS of INTERFACE on OBJECT_PATH,
+ * or leave *RET NULL to skip that one (another interface, filtered out).
+ */
+typedef int (*objects_item_fn)(vss_client *client, const char *object_path,
+                               const char *interface, DBusMessageIter *props, void *userdata,
+                               void **ret);
+/*
+ * objects_foreach() collecting what NEW_ITEM makes into *LIST, a new
+ * NULL-terminated array of *N items (allocated even when empty). Clears the
+ * client's last error first. *LIST and *N are set on failure too: the caller
+ * frees the list either way.
+ */
+int objects_list(vss_client *client, objects_item_fn new_item, void *userdata, void ***list,
+                 size_t *n);
 
 /* Append ITEM to the NULL-terminated *LIST of *N; on failure ITEM stays the caller's. */
 int objects_list_append(vss_client *client, void ***list, size_t *n, void *item);

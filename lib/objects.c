@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * objects.c: what the requester side of libvss shares: walking
- * GetManagedObjects, a property-table parser for the lifecycle objects' types
- * (object paths, string arrays, 64-bit times, the (ss) of LastFailure),
- * the id <-> object path rule, the options dictionary, and calls without a
- * client-side timeout.
+ * objects.c: what the files reading vssd's objects share: the property-table
+ * parser every object kind uses (strings, numbers, object paths, string
+ * arrays, the (ss) of LastFailure), Properties.GetAll, walking and listing
+ * GetManagedObjects; and for the requester side the id <-> object path rule,
+ * the options dictionary, and calls without a client-side timeout.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -185,6 +185,24 @@ void objects_fields_free(const struct field_spec *spec, size_t n_spec, void *out
         }
 }
 
+int objects_get_all(vss_client *client, const char *path, const char *interface,
+                    const char *what, const struct field_spec *spec, size_t n_spec, void *out)
+{
+        _cleanup_(dbus_message_unrefp) DBusMessage *call = NULL;
+        _cleanup_(dbus_message_unrefp) DBusMessage *reply = NULL;
+        DBusMessageIter iter;
+
+        call = bus_new_call(path, DBUS_INTERFACE_PROPERTIES, "GetAll");
+        if (!call || !dbus_message_append_args(call, DBUS_TYPE_STRING, &interface,
+                                               DBUS_TYPE_INVALID))
+                return client_oom(client);
+        int r = bus_call(client, call, "a{sv}", &reply);
+        if (r < 0)
+                return r;
+        dbus_message_iter_init(reply, &iter);
+        return objects_fields_parse(client, what, &iter, spec, n_spec, out);
+}
+
 /* ITER points at one object's a{sa{sv}}. */
 static int foreach_interface(vss_client *client, const char *object_path, DBusMessageIter *iter,
                              objects_fn fn, void *userdata)
@@ -236,6 +254,42 @@ int objects_foreach(vss_client *client, objects_fn fn, void *userdata)
                         return r;
         }
         return 0;
+}
+
+struct list_walk {
+        objects_item_fn new_item;
+        void *userdata;
+        void ***list;
+        size_t *n;
+};
+
+static int list_walk_one(vss_client *client, const char *object_path, const char *interface,
+                         DBusMessageIter *props, void *userdata)
+{
+        struct list_walk *w = userdata;
+
+        /* Room first, so that no item is ever made without a place to go. */
+        void **l = realloc(*w->list, (*w->n + 2) * sizeof(*l));
+        if (!l)
+                return client_oom(client);
+        *w->list = l;
+        int r = w->new_item(client, object_path, interface, props, w->userdata, &l[*w->n]);
+        if (r >= 0 && l[*w->n])
+                l[++*w->n] = NULL;
+        return r;
+}
+
+int objects_list(vss_client *client, objects_item_fn new_item, void *userdata, void ***list,
+                 size_t *n)
+{
+        struct list_walk w = { new_item, userdata, list, n };
+
+        client_clear_error(client);
+        *n = 0;
+        *list = calloc(1, sizeof(**list));
+        if (!*list)
+                return client_oom(client);
+        return objects_foreach(client, list_walk_one, &w);
 }
 
 int objects_list_append(vss_client *client, void ***list, size_t *n, void *item)

@@ -21,13 +21,13 @@ struct vss_provider_info {
         uint32_t abi_version;
 };
 
-static const struct prop_spec provider_props[] = {
-        { "Name", DBUS_TYPE_STRING, offsetof(vss_provider_info, name) },
-        { "Id", DBUS_TYPE_STRING, offsetof(vss_provider_info, id) },
-        { "Version", DBUS_TYPE_STRING, offsetof(vss_provider_info, version) },
-        { "Description", DBUS_TYPE_STRING, offsetof(vss_provider_info, description) },
-        { "AbiVersion", DBUS_TYPE_UINT32, offsetof(vss_provider_info, abi_version) },
-        { "Path", DBUS_TYPE_STRING, offsetof(vss_provider_info, path) },
+static const struct field_spec provider_fields[] = {
+        { "Name", "s", offsetof(vss_provider_info, name), 0 },
+        { "Id", "s", offsetof(vss_provider_info, id), 0 },
+        { "Version", "s", offsetof(vss_provider_info, version), 0 },
+        { "Description", "s", offsetof(vss_provider_info, description), 0 },
+        { "AbiVersion", "u", offsetof(vss_provider_info, abi_version), 0 },
+        { "Path", "s", offsetof(vss_provider_info, path), 0 },
 };
 
 VSS_EXPORT vss_provider_info *vss_provider_info_ref(vss_provider_info *provider)
@@ -41,29 +41,15 @@ VSS_EXPORT vss_provider_info *vss_provider_info_unref(vss_provider_info *provide
 {
         if (!provider || --provider->n_ref > 0)
                 return NULL;
-        props_free(provider_props, ELEMENTSOF(provider_props), provider);
+        objects_fields_free(provider_fields, ELEMENTSOF(provider_fields), provider);
         free(provider->object_path);
         free(provider);
         return NULL;
 }
 
-static inline void vss_provider_info_unrefp(vss_provider_info **p)
-{
-        vss_provider_info_unref(*p);
-}
-
-VSS_EXPORT vss_provider_info **vss_provider_info_list_free(vss_provider_info **providers)
-{
-        for (vss_provider_info **p = providers; p && *p; p++)
-                vss_provider_info_unref(*p);
-        free(providers);
-        return NULL;
-}
-
-static inline void vss_provider_info_list_freep(vss_provider_info ***l)
-{
-        vss_provider_info_list_free(*l);
-}
+DEFINE_TRIVIAL_CLEANUP_FUNC(vss_provider_info *, vss_provider_info_unref);
+DEFINE_PUBLIC_LIST_FREE_FUNC(vss_provider_info, vss_provider_info_list_free,
+                             vss_provider_info_unref);
 
 VSS_EXPORT const char *vss_provider_info_get_name(const vss_provider_info *provider)
 {
@@ -100,10 +86,12 @@ VSS_EXPORT const char *vss_provider_info_get_object_path(const vss_provider_info
         return provider ? provider->object_path : NULL;
 }
 
-/* ITER points at the a{sv} of the Provider interface of OBJECT_PATH. */
-static int provider_info_new(vss_client *client, const char *object_path, DBusMessageIter *iter,
-                             vss_provider_info **ret)
+/* An objects_item_fn: a vss_provider_info from each Provider interface. */
+static int provider_info_new(vss_client *client, const char *object_path, const char *interface,
+                             DBusMessageIter *props, void *userdata, void **ret)
 {
+        if (strcmp(interface, VSS_IFACE_PROVIDER) != 0)
+                return 0;
         _cleanup_(vss_provider_info_unrefp) vss_provider_info *p = calloc(1, sizeof(*p));
         if (!p)
                 return client_oom(client);
@@ -111,52 +99,11 @@ static int provider_info_new(vss_client *client, const char *object_path, DBusMe
         p->object_path = strdup(object_path);
         if (!p->object_path)
                 return client_oom(client);
-        int r = props_parse(client, object_path, iter, provider_props,
-                            ELEMENTSOF(provider_props), p);
+        int r = objects_fields_parse(client, object_path, props, provider_fields,
+                                     ELEMENTSOF(provider_fields), p);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(p);
-        return 0;
-}
-
-/* Append P to the NULL-terminated *LIST of *N entries; takes P either way. */
-static int list_append(vss_client *client, vss_provider_info ***list, size_t *n,
-                       vss_provider_info *p)
-{
-        vss_provider_info **l = realloc(*list, (*n + 2) * sizeof(*l));
-        if (!l) {
-                vss_provider_info_unref(p);
-                return client_oom(client);
-        }
-        l[(*n)++] = p;
-        l[*n] = NULL;
-        *list = l;
-        return 0;
-}
-
-/* ITER points at one object's a{sa{sv}}: keep it if it is a provider. */
-static int parse_object(vss_client *client, const char *object_path, DBusMessageIter *iter,
-                        vss_provider_info ***list, size_t *n)
-{
-        DBusMessageIter ifaces;
-
-        dbus_message_iter_recurse(iter, &ifaces);
-        for (; dbus_message_iter_get_arg_type(&ifaces) == DBUS_TYPE_DICT_ENTRY;
-             dbus_message_iter_next(&ifaces)) {
-                DBusMessageIter entry;
-                const char *interface;
-                vss_provider_info *p = NULL;
-
-                dbus_message_iter_recurse(&ifaces, &entry);
-                dbus_message_iter_get_basic(&entry, &interface);
-                if (strcmp(interface, VSS_IFACE_PROVIDER) != 0)
-                        continue;
-                dbus_message_iter_next(&entry);
-                int r = provider_info_new(client, object_path, &entry, &p);
-                if (r < 0)
-                        return r;
-                return list_append(client, list, n, p);
-        }
         return 0;
 }
 
@@ -171,40 +118,14 @@ static int provider_compare(const void *a, const void *b)
 VSS_EXPORT int vss_client_list_providers(vss_client *client, vss_provider_info ***ret_providers,
                                          size_t *ret_n)
 {
-        _cleanup_(dbus_message_unrefp) DBusMessage *call = NULL;
-        _cleanup_(dbus_message_unrefp) DBusMessage *reply = NULL;
         _cleanup_(vss_provider_info_list_freep) vss_provider_info **list = NULL;
-        DBusMessageIter iter, objects;
-        size_t n = 0;
+        size_t n;
 
         if (!client || !ret_providers)
                 return -EINVAL;
-        call = bus_new_call(VSS_ROOT_PATH, "org.freedesktop.DBus.ObjectManager",
-                            "GetManagedObjects");
-        if (!call)
-                return client_oom(client);
-        int r = bus_call(client, call, "a{oa{sa{sv}}}", &reply);
+        int r = objects_list(client, provider_info_new, NULL, (void ***)&list, &n);
         if (r < 0)
                 return r;
-
-        /* An empty list is still an allocated, NULL-terminated array. */
-        list = calloc(1, sizeof(*list));
-        if (!list)
-                return client_oom(client);
-        dbus_message_iter_init(reply, &iter);
-        dbus_message_iter_recurse(&iter, &objects);
-        for (; dbus_message_iter_get_arg_type(&objects) == DBUS_TYPE_DICT_ENTRY;
-             dbus_message_iter_next(&objects)) {
-                DBusMessageIter entry;
-                const char *object_path;
-
-                dbus_message_iter_recurse(&objects, &entry);
-                dbus_message_iter_get_basic(&entry, &object_path);
-                dbus_message_iter_next(&entry);
-                r = parse_object(client, object_path, &entry, &list, &n);
-                if (r < 0)
-                        return r;
-        }
         /* Stable order, whatever order vssd keeps its objects in. */
         qsort(list, n, sizeof(*list), provider_compare);
         *ret_providers = TAKE_PTR(list);
@@ -250,8 +171,7 @@ VSS_EXPORT int vss_client_is_volume_supported(vss_client *client, const char *pr
                 return client_oom(client);
         r = bus_call(client, call, "bs", &reply);
         /* Here an unknown object can only mean one thing. */
-        if (r < 0 && client->error_name &&
-            strcmp(client->error_name, DBUS_ERROR_UNKNOWN_OBJECT) == 0)
+        if (r < 0 && client_error_is(client, DBUS_ERROR_UNKNOWN_OBJECT))
                 return client_fail(client, -ENOENT, DBUS_ERROR_UNKNOWN_OBJECT,
                                    "vssd has no provider named '%s'", provider_name);
         if (r < 0)

@@ -33,62 +33,27 @@ VSS_EXPORT vss_snapshot_info *vss_snapshot_info_free(vss_snapshot_info *snapshot
         return NULL;
 }
 
-static inline void vss_snapshot_info_freep(vss_snapshot_info **p)
-{
-        vss_snapshot_info_free(*p);
-}
+DEFINE_TRIVIAL_CLEANUP_FUNC(vss_snapshot_info *, vss_snapshot_info_free);
+DEFINE_PUBLIC_LIST_FREE_FUNC(vss_snapshot_info, vss_snapshot_info_list_free,
+                             vss_snapshot_info_free);
 
-VSS_EXPORT vss_snapshot_info **vss_snapshot_info_list_free(vss_snapshot_info **snapshots)
+/* An objects_item_fn: a vss_snapshot_info from each Snapshot of set USERDATA (NULL: any). */
+static int snapshot_info_new(vss_client *client, const char *object_path, const char *interface,
+                             DBusMessageIter *props, void *userdata, void **ret)
 {
-        for (vss_snapshot_info **p = snapshots; p && *p; p++)
-                vss_snapshot_info_free(*p);
-        free(snapshots);
-        return NULL;
-}
-
-static inline void vss_snapshot_info_list_freep(vss_snapshot_info ***l)
-{
-        vss_snapshot_info_list_free(*l);
-}
-
-/* ITER: the a{sv} of the Snapshot interface of OBJECT_PATH. */
-static int snapshot_info_new(vss_client *client, const char *object_path, DBusMessageIter *iter,
-                             vss_snapshot_info **ret)
-{
-        _cleanup_(vss_snapshot_info_freep) vss_snapshot_info *s = calloc(1, sizeof(*s));
-        if (!s || !(s->object_path = strdup(object_path)))
-                return client_oom(client);
-        int r = objects_fields_parse(client, object_path, iter, snapshot_fields,
-                                     ELEMENTSOF(snapshot_fields), s);
-        if (r < 0)
-                return r;
-        *ret = TAKE_PTR(s);
-        return 0;
-}
-
-struct snapshot_walk {
-        const char *set_id; /* filter, or NULL */
-        vss_snapshot_info **list;
-        size_t n;
-};
-
-static int snapshot_walk_one(vss_client *client, const char *object_path, const char *interface,
-                             DBusMessageIter *props, void *userdata)
-{
-        struct snapshot_walk *w = userdata;
-        _cleanup_(vss_snapshot_info_freep) vss_snapshot_info *s = NULL;
+        const char *set_id = userdata;
 
         if (strcmp(interface, VSS_IFACE_SNAPSHOT) != 0)
                 return 0;
-        int r = snapshot_info_new(client, object_path, props, &s);
+        _cleanup_(vss_snapshot_info_freep) vss_snapshot_info *s = calloc(1, sizeof(*s));
+        if (!s || !(s->object_path = strdup(object_path)))
+                return client_oom(client);
+        int r = objects_fields_parse(client, object_path, props, snapshot_fields,
+                                     ELEMENTSOF(snapshot_fields), s);
         if (r < 0)
                 return r;
-        if (w->set_id && strcmp(s->set_id, w->set_id) != 0)
-                return 0;
-        r = objects_list_append(client, (void ***)&w->list, &w->n, s);
-        if (r < 0)
-                return r;
-        s = NULL;
+        if (!set_id || strcmp(s->set_id, set_id) == 0)
+                *ret = TAKE_PTR(s);
         return 0;
 }
 
@@ -132,24 +97,19 @@ static int snapshots_sort(vss_client *client, vss_snapshot_info **list, size_t n
 VSS_EXPORT int vss_client_list_snapshots(vss_client *client, const char *set_id,
                                          vss_snapshot_info ***ret_snapshots, size_t *ret_n)
 {
-        struct snapshot_walk w = { .set_id = set_id };
+        _cleanup_(vss_snapshot_info_list_freep) vss_snapshot_info **list = NULL;
+        size_t n;
 
         if (!client || !ret_snapshots)
                 return -EINVAL;
-        client_clear_error(client);
-        w.list = calloc(1, sizeof(*w.list));
-        if (!w.list)
-                return client_oom(client);
-        int r = objects_foreach(client, snapshot_walk_one, &w);
+        int r = objects_list(client, snapshot_info_new, (void *)set_id, (void ***)&list, &n);
         if (r >= 0)
-                r = snapshots_sort(client, w.list, w.n);
-        if (r < 0) {
-                vss_snapshot_info_list_free(w.list);
+                r = snapshots_sort(client, list, n);
+        if (r < 0)
                 return r;
-        }
-        *ret_snapshots = w.list;
+        *ret_snapshots = TAKE_PTR(list);
         if (ret_n)
-                *ret_n = w.n;
+                *ret_n = n;
         return 0;
 }
 
@@ -174,18 +134,9 @@ VSS_EXPORT vss_snapshot_set_info *vss_snapshot_set_info_free(vss_snapshot_set_in
         return NULL;
 }
 
-static inline void vss_snapshot_set_info_freep(vss_snapshot_set_info **p)
-{
-        vss_snapshot_set_info_free(*p);
-}
-
-VSS_EXPORT vss_snapshot_set_info **vss_snapshot_set_info_list_free(vss_snapshot_set_info **sets)
-{
-        for (vss_snapshot_set_info **p = sets; p && *p; p++)
-                vss_snapshot_set_info_free(*p);
-        free(sets);
-        return NULL;
-}
+DEFINE_TRIVIAL_CLEANUP_FUNC(vss_snapshot_set_info *, vss_snapshot_set_info_free);
+DEFINE_PUBLIC_LIST_FREE_FUNC(vss_snapshot_set_info, vss_snapshot_set_info_list_free,
+                             vss_snapshot_set_info_free);
 
 /* What a set's age needs from each snapshot. */
 struct snapshot_time {
@@ -198,15 +149,13 @@ static const struct field_spec snapshot_time_fields[] = {
         { "CreationTime", "t", offsetof(struct snapshot_time, creation_time_usec), 0 },
 };
 
-struct set_walk {
-        vss_snapshot_set_info **list;
+struct snapshot_times {
+        struct snapshot_time *v;
         size_t n;
-        struct snapshot_time *times;
-        size_t n_times;
 };
 
-static int set_walk_snapshot(vss_client *client, const char *object_path, DBusMessageIter *props,
-                             struct set_walk *w)
+static int snapshot_times_add(vss_client *client, const char *object_path,
+                              DBusMessageIter *props, struct snapshot_times *times)
 {
         struct snapshot_time t = { 0 };
 
@@ -216,23 +165,25 @@ static int set_walk_snapshot(vss_client *client, const char *object_path, DBusMe
                 objects_fields_free(snapshot_time_fields, ELEMENTSOF(snapshot_time_fields), &t);
                 return r;
         }
-        struct snapshot_time *times = realloc(w->times, (w->n_times + 1) * sizeof(*times));
-        if (!times) {
+        struct snapshot_time *v = realloc(times->v, (times->n + 1) * sizeof(*v));
+        if (!v) {
                 objects_fields_free(snapshot_time_fields, ELEMENTSOF(snapshot_time_fields), &t);
                 return client_oom(client);
         }
-        times[w->n_times++] = t;
-        w->times = times;
+        v[times->n++] = t;
+        times->v = v;
         return 0;
 }
 
-static int set_walk_one(vss_client *client, const char *object_path, const char *interface,
-                        DBusMessageIter *props, void *userdata)
+/*
+ * An objects_item_fn: a vss_snapshot_set_info from each SnapshotSet
+ * interface, and the time of each Snapshot into USERDATA's snapshot_times.
+ */
+static int set_info_new(vss_client *client, const char *object_path, const char *interface,
+                        DBusMessageIter *props, void *userdata, void **ret)
 {
-        struct set_walk *w = userdata;
-
         if (strcmp(interface, VSS_IFACE_SNAPSHOT) == 0)
-                return set_walk_snapshot(client, object_path, props, w);
+                return snapshot_times_add(client, object_path, props, userdata);
         if (strcmp(interface, VSS_IFACE_SNAPSHOT_SET) != 0)
                 return 0;
 
@@ -243,10 +194,7 @@ static int set_walk_one(vss_client *client, const char *object_path, const char 
                                      ELEMENTSOF(set_fields), s);
         if (r < 0)
                 return r;
-        r = objects_list_append(client, (void ***)&w->list, &w->n, s);
-        if (r < 0)
-                return r;
-        s = NULL;
+        *ret = TAKE_PTR(s);
         return 0;
 }
 
@@ -262,43 +210,40 @@ static int set_compare(const void *a, const void *b)
         return strcmp(sa->id, sb->id);
 }
 
-static void set_walk_finish(struct set_walk *w)
+/* A set's age is its oldest snapshot's. */
+static void sets_sort(vss_snapshot_set_info **list, size_t n, const struct snapshot_times *times)
 {
-        for (size_t i = 0; i < w->n; i++)
-                for (size_t k = 0; k < w->n_times; k++) {
-                        const struct snapshot_time *t = &w->times[k];
-                        uint64_t *age = &w->list[i]->creation_time_usec;
-                        if (strcmp(t->set_id, w->list[i]->id) == 0 && t->creation_time_usec &&
+        for (size_t i = 0; i < n; i++)
+                for (size_t k = 0; k < times->n; k++) {
+                        const struct snapshot_time *t = &times->v[k];
+                        uint64_t *age = &list[i]->creation_time_usec;
+                        if (strcmp(t->set_id, list[i]->id) == 0 && t->creation_time_usec &&
                             (*age == 0 || t->creation_time_usec < *age))
                                 *age = t->creation_time_usec;
                 }
-        qsort(w->list, w->n, sizeof(*w->list), set_compare);
+        qsort(list, n, sizeof(*list), set_compare);
 }
 
 VSS_EXPORT int vss_client_list_snapshot_sets(vss_client *client,
                                              vss_snapshot_set_info ***ret_sets, size_t *ret_n)
 {
-        struct set_walk w = { 0 };
+        _cleanup_(vss_snapshot_set_info_list_freep) vss_snapshot_set_info **list = NULL;
+        struct snapshot_times times = { 0 };
+        size_t n;
 
         if (!client || !ret_sets)
                 return -EINVAL;
-        client_clear_error(client);
-        w.list = calloc(1, sizeof(*w.list));
-        if (!w.list)
-                return client_oom(client);
-        int r = objects_foreach(client, set_walk_one, &w);
+        int r = objects_list(client, set_info_new, &times, (void ***)&list, &n);
         if (r >= 0)
-                set_walk_finish(&w);
-        for (size_t k = 0; k < w.n_times; k++)
-                free(w.times[k].set_id);
-        free(w.times);
-        if (r < 0) {
-                vss_snapshot_set_info_list_free(w.list);
+                sets_sort(list, n, &times);
+        for (size_t k = 0; k < times.n; k++)
+                free(times.v[k].set_id);
+        free(times.v);
+        if (r < 0)
                 return r;
-        }
-        *ret_sets = w.list;
+        *ret_sets = TAKE_PTR(list);
         if (ret_n)
-                *ret_n = w.n;
+                *ret_n = n;
         return 0;
 }
 

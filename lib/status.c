@@ -8,28 +8,25 @@
 
 #include "libvss-private.h"
 
-static const struct prop_spec status_props[] = {
-        { "Version", DBUS_TYPE_STRING, offsetof(vss_status, version) },
-        { "ProviderAbiVersion", DBUS_TYPE_UINT32, offsetof(vss_status, provider_abi_version) },
-        { "MaxVolumesPerSet", DBUS_TYPE_UINT32, offsetof(vss_status, max_volumes_per_set) },
-        { "FreezeTimeoutMs", DBUS_TYPE_UINT32, offsetof(vss_status, freeze_timeout_ms) },
-        { "HoldTimeoutMs", DBUS_TYPE_UINT32, offsetof(vss_status, hold_timeout_ms) },
-        { "ProviderDirectory", DBUS_TYPE_STRING, offsetof(vss_status, provider_directory) },
+static const struct field_spec status_fields[] = {
+        { "Version", "s", offsetof(vss_status, version), 0 },
+        { "ProviderAbiVersion", "u", offsetof(vss_status, provider_abi_version), 0 },
+        { "MaxVolumesPerSet", "u", offsetof(vss_status, max_volumes_per_set), 0 },
+        { "FreezeTimeoutMs", "u", offsetof(vss_status, freeze_timeout_ms), 0 },
+        { "HoldTimeoutMs", "u", offsetof(vss_status, hold_timeout_ms), 0 },
+        { "ProviderDirectory", "s", offsetof(vss_status, provider_directory), 0 },
 };
 
 VSS_EXPORT vss_status *vss_status_free(vss_status *status)
 {
         if (status) {
-                props_free(status_props, ELEMENTSOF(status_props), status);
+                objects_fields_free(status_fields, ELEMENTSOF(status_fields), status);
                 free(status);
         }
         return NULL;
 }
 
-static inline void vss_status_freep(vss_status **s)
-{
-        vss_status_free(*s);
-}
+DEFINE_TRIVIAL_CLEANUP_FUNC(vss_status *, vss_status_free);
 
 VSS_EXPORT int vss_client_get_status(vss_client *client, vss_status **ret_status)
 {
@@ -39,8 +36,8 @@ VSS_EXPORT int vss_client_get_status(vss_client *client, vss_status **ret_status
         _cleanup_(vss_status_freep) vss_status *status = calloc(1, sizeof(*status));
         if (!status)
                 return client_oom(client);
-        int r = bus_get_all(client, VSS_ROOT_PATH, VSS_IFACE_COORDINATOR, "the coordinator",
-                            status_props, ELEMENTSOF(status_props), status);
+        int r = objects_get_all(client, VSS_ROOT_PATH, VSS_IFACE_COORDINATOR, "the coordinator",
+                                status_fields, ELEMENTSOF(status_fields), status);
         if (r < 0)
                 return r;
         *ret_status = TAKE_PTR(status);

@@ -35,28 +35,21 @@ VSS_EXPORT vss_writer_info *vss_writer_info_free(vss_writer_info *writer)
         return NULL;
 }
 
-static inline void vss_writer_info_freep(vss_writer_info **p)
-{
-        vss_writer_info_free(*p);
-}
+DEFINE_TRIVIAL_CLEANUP_FUNC(vss_writer_info *, vss_writer_info_free);
+DEFINE_PUBLIC_LIST_FREE_FUNC(vss_writer_info, vss_writer_info_list_free, vss_writer_info_free);
 
-VSS_EXPORT vss_writer_info **vss_writer_info_list_free(vss_writer_info **writers)
+/* An objects_item_fn: a vss_writer_info from each Writer interface. */
+static int writer_info_new(vss_client *client, const char *object_path, const char *interface,
+                           DBusMessageIter *props, void *userdata, void **ret)
 {
-        for (vss_writer_info **p = writers; p && *p; p++)
-                vss_writer_info_free(*p);
-        free(writers);
-        return NULL;
-}
-
-static int writer_info_new(vss_client *client, const char *object_path, DBusMessageIter *iter,
-                           vss_writer_info **ret)
-{
+        if (strcmp(interface, VSS_IFACE_WRITER) != 0)
+                return 0;
         _cleanup_(vss_writer_info_freep) vss_writer_info *w = calloc(1, sizeof(*w));
         if (!w || !(w->object_path = strdup(object_path)))
                 return client_oom(client);
         /* Unknown unless vssd says: 0 would read as root. */
         w->pid = w->uid = UINT32_MAX;
-        int r = objects_fields_parse(client, object_path, iter, writer_fields,
+        int r = objects_fields_parse(client, object_path, props, writer_fields,
                                      ELEMENTSOF(writer_fields), w);
         if (r < 0)
                 return r;
@@ -74,28 +67,6 @@ static int writer_info_new(vss_client *client, const char *object_path, DBusMess
         return 0;
 }
 
-struct writer_walk {
-        vss_writer_info **list;
-        size_t n;
-};
-
-static int writer_walk_one(vss_client *client, const char *object_path, const char *interface,
-                           DBusMessageIter *props, void *userdata)
-{
-        struct writer_walk *walk = userdata;
-        vss_writer_info *w = NULL;
-
-        if (strcmp(interface, VSS_IFACE_WRITER) != 0)
-                return 0;
-        int r = writer_info_new(client, object_path, props, &w);
-        if (r < 0)
-                return r;
-        r = objects_list_append(client, (void ***)&walk->list, &walk->n, w);
-        if (r < 0)
-                vss_writer_info_free(w);
-        return r;
-}
-
 static int writer_compare(const void *a, const void *b)
 {
         const vss_writer_info *wa = *(vss_writer_info *const *)a;
@@ -109,22 +80,17 @@ static int writer_compare(const void *a, const void *b)
 VSS_EXPORT int vss_client_list_writers(vss_client *client, vss_writer_info ***ret_writers,
                                        size_t *ret_n)
 {
-        struct writer_walk walk = { 0 };
+        _cleanup_(vss_writer_info_list_freep) vss_writer_info **list = NULL;
+        size_t n;
 
         if (!client || !ret_writers)
                 return -EINVAL;
-        client_clear_error(client);
-        walk.list = calloc(1, sizeof(*walk.list));
-        if (!walk.list)
-                return client_oom(client);
-        int r = objects_foreach(client, writer_walk_one, &walk);
-        if (r < 0) {
-                vss_writer_info_list_free(walk.list);
+        int r = objects_list(client, writer_info_new, NULL, (void ***)&list, &n);
+        if (r < 0)
                 return r;
-        }
-        qsort(walk.list, walk.n, sizeof(*walk.list), writer_compare);
-        *ret_writers = walk.list;
+        qsort(list, n, sizeof(*list), writer_compare);
+        *ret_writers = TAKE_PTR(list);
         if (ret_n)
-                *ret_n = walk.n;
+                *ret_n = n;
         return 0;
 }
