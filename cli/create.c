@@ -289,13 +289,17 @@ static void release_set(vss_client *client, const char *set_id)
 
 /* ---- the verb ------------------------------------------------------------------------------ */
 
+/* Names the first volumes only: vssd's message says which one is at fault. */
 static int create_fail(struct vssctl *ctx, int r, int n, char *volumes[])
 {
-        char what[512];
-        size_t len = (size_t)snprintf(what, sizeof(what), "cannot create a snapshot set of");
-        for (int i = 0; i < n && len < sizeof(what); i++)
-                len += (size_t)snprintf(what + len, sizeof(what) - len, "%s %s", i ? "," : "",
-                                        volumes[i]);
+        enum { SHOWN = 3 };
+        char what[1024];
+        int len = snprintf(what, sizeof(what), "cannot create a snapshot set of");
+        for (int i = 0; i < n && i < SHOWN; i++)
+                len += snprintf(what + len, sizeof(what) - (size_t)len, "%s %.200s",
+                                i ? "," : "", volumes[i]);
+        if (n > SHOWN)
+                snprintf(what + len, sizeof(what) - (size_t)len, " and %d more", n - SHOWN);
         return vssctl_fail(ctx, r, what);
 }
 

@@ -1,0 +1,841 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * check_bus_vssctl_lifecycle.c: vssctl create, delete and list
+ * shadows|sets|writers (and through them libvss's requester API) against the
+ * real vssd on a private bus with the fake provider and test writers.
+ *
+ * Output is compared with golden files in tests/bus/golden/ after masking
+ * what changes from run to run: every UUID reads <uuid>, every local time
+ * "YYYY-MM-DD HH:MM:SS" reads <time>, and writer pids read <pid>. Since the
+ * masks hide the ids, each test also checks that the ids one command prints
+ * are the ones the next lists.
+ */
+#include <check.h>
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tests/bus/harness.h"
+
+#define UUID_LEN 36
+#define MAX_SNAPSHOTS 64
+
+static TestBus tb;
+static pid_t writers[4];
+static size_t n_writers;
+static char fake_log[PATH_MAX];
+
+static void setup(void)
+{
+        testbus_start(&tb, NULL);
+        snprintf(fake_log, sizeof(fake_log), "%s/fake.log", tb.dir);
+        n_writers = 0;
+}
+
+static void teardown(void)
+{
+        for (size_t i = 0; i < n_writers; i++)
+                testbus_kill(writers[i]);
+        testbus_stop(&tb);
+}
+
+/* ---- running vssctl ---------------------------------------------------------------------- */
+
+static const char *vssctl_path(void)
+{
+        return testbus_path(false, "vssctl");
+}
+
+/* Run "vssctl ARGS"; its exit status, and stdout with stderr into *RET_OUTPUT. */
+__attribute__((format(printf, 2, 3)))
+static int vssctl(char **ret_output, const char *format, ...)
+{
+        char args[6144];
+        va_list ap;
+
+        va_start(ap, format);
+        vsnprintf(args, sizeof(args), format, ap);
+        va_end(ap);
+        return testbus_run(&tb, ret_output, "%s %s", vssctl_path(), args);
+}
+
+/* ---- masking and golden files -------------------------------------------------------------- */
+
+/* Does P start with PATTERN, where 'x' is any hex digit and 'd' any decimal digit? */
+static bool matches(const char *p, const char *pattern)
+{
+        for (; *pattern; p++, pattern++) {
+                if (*pattern == 'x' ? !isxdigit((unsigned char)*p)
+                    : *pattern == 'd' ? !isdigit((unsigned char)*p)
+                                      : *p != *pattern)
+                        return false;
+        }
+        return true;
+}
+
+static const char UUID_PATTERN[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+static const char TIME_PATTERN[] = "dddd-dd-dd dd:dd:dd";
+
+/* TEXT with each UUID replaced by <uuid> and each local time by <time>; malloc()ed. */
+static char *mask(const char *text)
+{
+        char *out = malloc(strlen(text) + 1), *o = out;
+
+        ck_assert_ptr_nonnull(out);
+        for (const char *p = text; *p;) {
+                if (matches(p, UUID_PATTERN)) {
+                        o = stpcpy(o, "<uuid>");
+                        p += UUID_LEN;
+                } else if (matches(p, TIME_PATTERN)) {
+                        o = stpcpy(o, "<time>");
+                        p += sizeof(TIME_PATTERN) - 1;
+                } else
+                        *o++ = *p++;
+        }
+        *o = '\0';
+        return out;
+}
+
+/* The golden file NAME with @PROVIDER_DIR@ filled in; malloc()ed. */
+static char *golden(const char *name)
+{
+        char path[512];
+        snprintf(path, sizeof(path), "tests/bus/golden/%s", name);
+        const char *file = testbus_path(true, path);
+
+        ck_assert_msg(access(file, R_OK) == 0, "missing golden file %s", path);
+        char *text = testbus_read_file(file);
+        const char *dir = testbus_path(false, "tests/providers");
+        char *out = malloc(strlen(text) * 2 + strlen(dir) * 8 + 1), *o = out;
+        ck_assert_ptr_nonnull(out);
+        for (char *p = text; *p;) {
+                if (strncmp(p, "@PROVIDER_DIR@", 14) == 0) {
+                        o = stpcpy(o, dir);
+                        p += 14;
+                } else
+                        *o++ = *p++;
+        }
+        *o = '\0';
+        free(text);
+        return out;
+}
+
+/* MASKED (what WHAT printed, masked) equals golden file NAME. */
+static void assert_golden(const char *what, const char *masked, const char *name)
+{
+        char *want = golden(name);
+        ck_assert_msg(strcmp(masked, want) == 0, "%s printed (masked):\n%s\nwanted (%s):\n%s",
+                      what, masked, name, want);
+        free(want);
+}
+
+static char *run_golden(int status, const char *name, bool masked, const char *args)
+{
+        char *out;
+        int r = vssctl(&out, "%s", args);
+
+        ck_assert_msg(r == status, "vssctl %s: exit %d, wanted %d; output:\n%s", args, r, status,
+                      out);
+        if (name) {
+                char *text = masked ? mask(out) : strdup(out);
+                assert_golden(args, text, name);
+                free(text);
+        }
+        return out;
+}
+
+/*
+ * Run "vssctl ARGS": assert exit STATUS and, unless NAME is NULL, that its
+ * masked output equals golden file NAME. Returns the unmasked output.
+ */
+__attribute__((format(printf, 3, 4)))
+static char *expect_vssctl(int status, const char *name, const char *format, ...)
+{
+        char args[6144];
+        va_list ap;
+
+        va_start(ap, format);
+        vsnprintf(args, sizeof(args), format, ap);
+        va_end(ap);
+        return run_golden(status, name, true, args);
+}
+
+/* The same without masking: for output that names ids the test chose. */
+static void expect_vssctl_unmasked(int status, const char *name, const char *args)
+{
+        free(run_golden(status, name, false, args));
+}
+
+/* Run "vssctl ARGS" and assert it printed exactly WANT and exited STATUS. */
+static void expect_exact(int status, const char *want, const char *args)
+{
+        char *out = expect_vssctl(status, NULL, "%s", args);
+        ck_assert_msg(strcmp(out, want) == 0, "vssctl %s printed:\n%s\nwanted:\n%s", args, out,
+                      want);
+        free(out);
+}
+
+/*
+ * "vssctl --json ARGS" must print a JSON document: python3 parses it as D and
+ * runs CODE (using double quotes only). Returns what CODE printed.
+ */
+static char *json_query(const char *args, const char *code)
+{
+        char err_path[PATH_MAX], *out;
+
+        /* vssctl's stderr (warnings) is no part of the document. */
+        snprintf(err_path, sizeof(err_path), "%s/json.err", tb.dir);
+        int r = testbus_run(&tb, &out,
+                            "%s --json %s 2>%s | python3 -c 'import json, sys, time\n"
+                            "d = json.load(sys.stdin)\n%s'",
+                            vssctl_path(), args, err_path, code);
+        char *err = testbus_read_file(err_path);
+        ck_assert_msg(r == 0, "vssctl --json %s, through python3 (%s): exit %d:\n%s%s", args,
+                      code, r, err, out);
+        free(err);
+        return out;
+}
+
+/* The snapshots vssd lists, one "ID SET ORIGIN STATE PROVIDER ATTRIBUTES" line each. */
+static char *json_shadows(void)
+{
+        return json_query("list shadows",
+                          "for s in d[\"snapshots\"]:\n"
+                          "    print(s[\"id\"], s[\"snapshot_set_id\"], s[\"origin\"], "
+                          "s[\"state\"], s[\"provider\"], \",\".join(s[\"attributes\"]) or \"-\")");
+}
+
+/* The sets vssd lists, one "ID STATE VOLUMES ATTRIBUTES ERROR" line each. */
+static char *json_sets(void)
+{
+        return json_query("list sets",
+                          "for s in d[\"snapshot_sets\"]:\n"
+                          "    print(s[\"id\"], s[\"state\"], \",\".join(s[\"volumes\"]), "
+                          "\",\".join(s[\"attributes\"]) or \"-\", s[\"error\"] or \"-\")");
+}
+
+static bool log_has(const char *needle)
+{
+        char *text = testbus_read_file(fake_log);
+        bool found = strstr(text, needle) != NULL;
+        free(text);
+        return found;
+}
+
+static void expect_nothing_left(void)
+{
+        expect_exact(0, "No shadow copies.\n", "list shadows");
+        expect_exact(0, "No snapshot sets.\n", "list sets");
+}
+
+/* ---- what create printed ------------------------------------------------------------------- */
+
+struct created {
+        char set_id[UUID_LEN + 1];
+        char context[64];
+        size_t n;
+        char ids[MAX_SNAPSHOTS][UUID_LEN + 1];
+        char origins[MAX_SNAPSHOTS][128];
+};
+
+/* Parse create's table: "Snapshot set: ID", "Context: C", a header, "ID  ORIGIN" per snapshot. */
+static void parse_created(const char *text, struct created *c)
+{
+        memset(c, 0, sizeof(*c));
+        for (const char *line = text, *next; *line; line = next) {
+                size_t len = strcspn(line, "\n");
+                next = line + len + (line[len] == '\n');
+                if (strncmp(line, "Snapshot set: ", 14) == 0 && matches(line + 14, UUID_PATTERN))
+                        memcpy(c->set_id, line + 14, UUID_LEN);
+                else if (strncmp(line, "Context: ", 9) == 0)
+                        snprintf(c->context, sizeof(c->context), "%.*s", (int)len - 9, line + 9);
+                else if (matches(line, UUID_PATTERN) && c->n < MAX_SNAPSHOTS) {
+                        memcpy(c->ids[c->n], line, UUID_LEN);
+                        const char *origin = line + UUID_LEN + strspn(line + UUID_LEN, " ");
+                        snprintf(c->origins[c->n], sizeof(c->origins[0]), "%.*s",
+                                 (int)(len - (size_t)(origin - line)), origin);
+                        c->n++;
+                }
+        }
+        ck_assert_msg(c->set_id[0], "no set id in:\n%s", text);
+}
+
+/* "vssctl create ARGS" succeeded: what it printed, parsed. */
+static void create_ok(struct created *c, const char *args)
+{
+        char *out = expect_vssctl(0, NULL, "create %s", args);
+        parse_created(out, c);
+        free(out);
+}
+
+/* The lines json_shadows() prints for snapshot I of C. */
+static void append_shadow_line(char *buf, size_t size, const struct created *c, size_t i,
+                               const char *attributes)
+{
+        size_t len = strlen(buf);
+        snprintf(buf + len, size - len, "%s %s %s valid fake %s\n", c->ids[i], c->set_id,
+                 c->origins[i], attributes);
+}
+
+static uint64_t now_usec(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* ---- create: persistent ---------------------------------------------------------------------- */
+
+START_TEST(test_create_persistent_outlives_vssctl)
+{
+        struct created c;
+        char want[2048] = "";
+        uint64_t before = now_usec();
+
+        char *out = expect_vssctl(0, "create-two.txt", "create /dev/fake/a /dev/fake/b");
+        uint64_t after = now_usec();
+        parse_created(out, &c);
+        free(out);
+        ck_assert_str_eq(c.context, "app-rollback");
+        ck_assert_uint_eq(c.n, 2);
+        ck_assert_str_eq(c.origins[0], "/dev/fake/a");
+        ck_assert_str_eq(c.origins[1], "/dev/fake/b");
+
+        /* vssctl has exited: the set and its snapshots are still there, with create's ids. */
+        out = expect_vssctl(0, "list-shadows-two.txt", "list shadows");
+        for (size_t i = 0; i < c.n; i++) {
+                char row[256];
+                snprintf(row, sizeof(row), "%s  %s  %s  ", c.ids[i], c.set_id, c.origins[i]);
+                ck_assert_msg(strstr(out, row), "no row '%s' in:\n%s", row, out);
+        }
+        free(out);
+        out = expect_vssctl(0, "list-sets-two.txt", "list sets");
+        ck_assert_msg(strncmp(out + strcspn(out, "\n") + 1, c.set_id, UUID_LEN) == 0, "%s", out);
+        free(out);
+
+        out = json_shadows();
+        append_shadow_line(want, sizeof(want), &c, 0, "persistent,no-auto-release");
+        append_shadow_line(want, sizeof(want), &c, 1, "persistent,no-auto-release");
+        ck_assert_str_eq(out, want);
+        free(out);
+        out = json_sets();
+        snprintf(want, sizeof(want), "%s ready /dev/fake/a,/dev/fake/b persistent,no-auto-release -\n",
+                 c.set_id);
+        ck_assert_str_eq(out, want);
+        free(out);
+        ck_assert(!log_has("delete"));
+
+        /* Made while create ran, and the same instant in the JSON's two forms and the table's. */
+        out = json_query("list shadows",
+                         "for s in d[\"snapshots\"]:\n"
+                         "    t = s[\"creation_time_usec\"]\n"
+                         "    assert s[\"creation_time\"] == time.strftime(\"%Y-%m-%dT%H:%M:%SZ\", "
+                         "time.gmtime(t // 1000000)), s\n"
+                         "    print(t)");
+        uint64_t usec = strtoull(out, NULL, 10);
+        ck_assert_msg(usec >= before && usec <= after, "created at %" PRIu64 ", not within "
+                      "[%" PRIu64 ", %" PRIu64 "]", usec, before, after);
+        free(out);
+        char local[64];
+        time_t secs = (time_t)(usec / 1000000);
+        struct tm tm;
+        strftime(local, sizeof(local), "%Y-%m-%d %H:%M:%S", localtime_r(&secs, &tm));
+        out = expect_vssctl(0, NULL, "list shadows");
+        ck_assert_msg(strstr(out, local), "no local time %s in:\n%s", local, out);
+        free(out);
+}
+END_TEST
+
+START_TEST(test_create_json)
+{
+        char want[1024];
+
+        char *out = json_query("create /dev/fake/c",
+                               "print(d[\"snapshot_set_id\"], d[\"context\"], "
+                               "repr(d[\"warnings\"]), len(d[\"snapshots\"]))\n"
+                               "for s in d[\"snapshots\"]:\n"
+                               "    print(s[\"id\"], s[\"origin\"], s[\"provider\"])");
+        struct created c = { .n = 1 };
+        char context[64], warnings[64], origin[64], provider[64];
+        int n;
+        ck_assert_msg(sscanf(out, "%36s %63s %63s %d %36s %63s %63s", c.set_id, context, warnings,
+                             &n, c.ids[0], origin, provider) == 7,
+                      "%s", out);
+        free(out);
+        ck_assert_str_eq(context, "app-rollback");
+        ck_assert_str_eq(warnings, "''");
+        ck_assert_int_eq(n, 1);
+        ck_assert_str_eq(origin, "/dev/fake/c");
+        ck_assert_str_eq(provider, "fake");
+        strcpy(c.origins[0], origin);
+
+        want[0] = '\0';
+        append_shadow_line(want, sizeof(want), &c, 0, "persistent,no-auto-release");
+        out = json_shadows();
+        ck_assert_str_eq(out, want);
+        free(out);
+}
+END_TEST
+
+/* The escape hatch the refusal message names: an auto-release context made persistent. */
+START_TEST(test_create_backup_persistent_attribute)
+{
+        struct created c;
+        char want[1024] = "";
+
+        create_ok(&c, "--context backup --attribute persistent /dev/fake/a");
+        ck_assert_str_eq(c.context, "backup");
+        char *out = json_shadows();
+        append_shadow_line(want, sizeof(want), &c, 0, "persistent");
+        ck_assert_str_eq(out, want);
+        free(out);
+}
+END_TEST
+
+/* ---- create --exec ------------------------------------------------------------------------------ */
+
+START_TEST(test_create_exec)
+{
+        char err_path[PATH_MAX], *out;
+        struct created c;
+
+        /*
+         * CMD prints its environment and lists the snapshots while they exist.
+         * vssctl's own report goes to stderr, into a file; the "exit $?" keeps
+         * vssctl's status as the shell's, after the harness's 2>&1.
+         */
+        snprintf(err_path, sizeof(err_path), "%s/create.err", tb.dir);
+        int r = testbus_run(&tb, &out,
+                            "%s create --exec 'echo \"set=$VSS_SNAPSHOT_SET_ID\"; "
+                            "echo \"ids=$VSS_SNAPSHOT_IDS\"; echo \"volumes=$VSS_VOLUMES\"; "
+                            "%s list shadows; exit 7' /dev/fake/a /dev/fake/b 2>%s; exit $?",
+                            vssctl_path(), vssctl_path(), err_path);
+        char *err = testbus_read_file(err_path);
+        ck_assert_msg(r == 7, "exit %d, wanted CMD's 7; stdout:\n%s\nstderr:\n%s", r, out, err);
+
+        /* stdout is CMD's alone; the set went to stderr. */
+        char *masked = mask(out);
+        assert_golden("create --exec (stdout)", masked, "create-exec.stdout");
+        free(masked);
+        masked = mask(err);
+        assert_golden("create --exec (stderr)", masked, "create-exec.stderr");
+        free(masked);
+
+        /* The environment names the set vssctl printed, and CMD saw it listed. */
+        parse_created(err, &c);
+        ck_assert_uint_eq(c.n, 2);
+        char want[1024];
+        snprintf(want, sizeof(want), "set=%s\nids=%s %s\nvolumes=%s %s\n", c.set_id, c.ids[0],
+                 c.ids[1], c.origins[0], c.origins[1]);
+        ck_assert_msg(strncmp(out, want, strlen(want)) == 0, "CMD printed:\n%s\nwanted:\n%s",
+                      out, want);
+        for (size_t i = 0; i < c.n; i++) {
+                char row[256];
+                snprintf(row, sizeof(row), "%s  %s  %s  ", c.ids[i], c.set_id, c.origins[i]);
+                ck_assert_msg(strstr(out, row), "CMD did not see '%s':\n%s", row, out);
+        }
+        free(out);
+        free(err);
+
+        /* Released once CMD ended: gone from vssd and deleted in the provider. */
+        expect_nothing_left();
+        for (size_t i = 0; i < c.n; i++) {
+                char line[64];
+                snprintf(line, sizeof(line), "delete %s\n", c.ids[i]);
+                ck_assert_msg(log_has(line), "provider never got '%s'", line);
+        }
+}
+END_TEST
+
+START_TEST(test_create_exec_exit_status)
+{
+        static const struct {
+                const char *cmd;
+                int status;
+        } cases[] = {
+                { "true", 0 },
+                { "exit 3", 3 },
+                { "kill -TERM $$", 128 + 15 }, /* as the shell reports a signal */
+                { "/nonexistent/command", 127 },
+        };
+
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                char *out;
+                int r = vssctl(&out, "create --exec '%s' /dev/fake/a", cases[i].cmd);
+                ck_assert_msg(r == cases[i].status, "--exec '%s': exit %d, wanted %d:\n%s",
+                              cases[i].cmd, r, cases[i].status, out);
+                free(out);
+                expect_nothing_left();
+        }
+}
+END_TEST
+
+/* ---- create: refused and bad input ------------------------------------------------------------- */
+
+START_TEST(test_create_auto_release_refused)
+{
+        free(expect_vssctl(2, "create-auto-release.txt", "create --context backup /dev/fake/a"));
+        char *out = expect_vssctl(2, NULL, "create --no-writers --context file-share-backup "
+                                           "/dev/fake/a");
+        ck_assert_msg(strstr(out, "context 'file-share-backup' is auto-release"), "%s", out);
+        free(out);
+        ck_assert_msg(!log_has("prepare"), "vssd was asked to make a set");
+        expect_nothing_left();
+}
+END_TEST
+
+START_TEST(test_create_bad_input)
+{
+        char *out, many[65 * 16] = "";
+
+        free(expect_vssctl(1, "create-unsupported.txt", "create /dev/sda1"));
+        free(expect_vssctl(1, "create-duplicate.txt", "create /dev/fake/a /dev/fake/b /dev/fake/a"));
+        free(expect_vssctl(1, "create-relative.txt", "create fake/a"));
+        for (int i = 1; i <= 65; i++)
+                sprintf(many + strlen(many), " /dev/fake/v%d", i);
+        out = expect_vssctl(1, NULL, "create%s", many);
+        ck_assert_msg(strstr(out, ": 65 volumes given; a snapshot set holds at most 64\n"), "%s",
+                      out);
+        free(out);
+        free(expect_vssctl(2, "create-no-volume.txt", "create"));
+        ck_assert_msg(!log_has("prepare"), "vssd was asked to make a set");
+
+        /* vssd took all that in its stride. */
+        ck_assert(testbus_vssd_alive(&tb));
+        free(expect_vssctl(0, "status.txt", "status"));
+        expect_nothing_left();
+}
+END_TEST
+
+/* 64 volumes is the limit, not one past it. */
+START_TEST(test_create_max_volumes)
+{
+        char many[64 * 16] = "";
+        struct created c;
+
+        for (int i = 1; i <= 64; i++)
+                sprintf(many + strlen(many), " /dev/fake/v%02d", i);
+        create_ok(&c, many);
+        ck_assert_uint_eq(c.n, 64);
+        char *out = json_query("list sets", "print(len(d[\"snapshot_sets\"][0][\"volumes\"]))");
+        ck_assert_str_eq(out, "64\n");
+        free(out);
+}
+END_TEST
+
+/* ---- writers -------------------------------------------------------------------------------------- */
+
+static pid_t spawn_writer(const char *name, const char *args)
+{
+        char path[256];
+        ck_assert_uint_lt(n_writers, sizeof(writers) / sizeof(writers[0]));
+        pid_t pid = testbus_spawn_writer(&tb, path, sizeof(path), "--name %s --instance %s-1 "
+                                         "--log %s/writers.log %s", name, name, tb.dir, args);
+        writers[n_writers++] = pid;
+        return pid;
+}
+
+/*
+ * In each line of TEXT, replace the first whole word TOKEN, right-aligned in
+ * a cell WIDTH wide, by the cell REPLACEMENT; malloc()ed.
+ */
+static char *mask_cell(const char *text, const char *token, size_t width, const char *replacement)
+{
+        size_t tlen = strlen(token), pad = width - tlen;
+        char *out = malloc(strlen(text) * 2 + 64), *o = out;
+        bool done = false; /* in this line */
+
+        ck_assert_ptr_nonnull(out);
+        for (const char *p = text; *p;) {
+                bool word = !done && strncmp(p, token, tlen) == 0 &&
+                            (p == text || p[-1] == ' ') && (p[tlen] == ' ' || p[tlen] == '\n');
+                /* The cell's padding is already copied: take it back. */
+                *o = '\0';
+                if (word && (size_t)(o - out) >= pad && strspn(o - pad, " ") == pad) {
+                        o = stpcpy(o - pad, replacement);
+                        p += tlen;
+                        done = true;
+                } else {
+                        if (*p == '\n')
+                                done = false;
+                        *o++ = *p++;
+                }
+        }
+        *o = '\0';
+        return out;
+}
+
+/*
+ * TEXT, a "list writers" table, as it would be if each pid of PIDS read
+ * <pid>: its PID column is as wide as the longest pid, or "PID".
+ */
+static char *mask_pids(const char *text, const pid_t *pids, size_t n)
+{
+        char buf[32];
+        size_t width = 3;
+
+        for (size_t i = 0; i < n; i++) {
+                size_t len = (size_t)snprintf(buf, sizeof(buf), "%d", (int)pids[i]);
+                if (len > width)
+                        width = len;
+        }
+        char *out = mask_cell(text, "PID", width, "  PID");
+        for (size_t i = 0; i < n; i++) {
+                snprintf(buf, sizeof(buf), "%d", (int)pids[i]);
+                char *next = mask_cell(out, buf, width, "<pid>");
+                free(out);
+                out = next;
+        }
+        return out;
+}
+
+static void expect_writers_golden(const char *name)
+{
+        char *out = expect_vssctl(0, NULL, "list writers");
+        char *masked = mask_pids(out, writers, n_writers);
+        assert_golden("list writers", masked, name);
+        free(masked);
+        free(out);
+}
+
+START_TEST(test_list_writers)
+{
+        expect_exact(0, "No writers registered.\n", "list writers");
+        pid_t db = spawn_writer("db", "--level front-end --freeze-timeout 1500");
+        pid_t logs = spawn_writer("logs", "--level back-end");
+        expect_writers_golden("list-writers.txt");
+
+        char *out = json_query("list writers",
+                               "for w in d[\"writers\"]:\n"
+                               "    print(w[\"name\"], w[\"instance_id\"], w[\"level\"], "
+                               "w[\"state\"], w[\"pid\"], w[\"uid\"], w[\"freeze_timeout_ms\"], "
+                               "w[\"object_path\"].startswith(\"/org/linuxvss/Vss1/writer/\"))");
+        char want[512];
+        snprintf(want, sizeof(want),
+                 "db db-1 front-end STABLE %d %u 1500 True\n"
+                 "logs logs-1 back-end STABLE %d %u 60000 True\n",
+                 (int)db, (unsigned)getuid(), (int)logs, (unsigned)getuid());
+        ck_assert_str_eq(out, want);
+        free(out);
+
+        /* A writer that leaves is no longer listed. */
+        testbus_kill(writers[--n_writers]);
+        DBusMessage *removed = testbus_wait_signal(&tb, "org.freedesktop.DBus.ObjectManager",
+                                                   "InterfacesRemoved", 10000);
+        ck_assert_msg(removed, "vssd did not notice writer logs leave");
+        dbus_message_unref(removed);
+        out = json_query("list writers", "print([w[\"name\"] for w in d[\"writers\"]])");
+        ck_assert_str_eq(out, "['db']\n");
+        free(out);
+}
+END_TEST
+
+START_TEST(test_writer_veto_fails_create)
+{
+        spawn_writer("db", "--level front-end --freeze-timeout 1500");
+        spawn_writer("logs", "--level back-end --fail Freeze");
+
+        free(expect_vssctl(1, "create-veto.txt", "create /dev/fake/a"));
+        expect_writers_golden("list-writers-veto.txt");
+
+        /* Nothing was left behind: the provider aborted the set before commit. */
+        expect_nothing_left();
+        ck_assert(log_has("prepare ") && log_has("abort "));
+        ck_assert(!log_has("commit"));
+        char path[PATH_MAX];
+        snprintf(path, sizeof(path), "%s/writers.log", tb.dir);
+        char *text = testbus_read_file(path);
+        ck_assert_msg(strstr(text, "db Abort ") && strstr(text, "logs Abort "), "%s", text);
+        ck_assert_msg(strstr(text, "logs Freeze ") && !strstr(text, "PostSnapshot"), "%s", text);
+        free(text);
+
+        /* Without writers the same volume snapshots fine. */
+        struct created c;
+        create_ok(&c, "--no-writers /dev/fake/a");
+        ck_assert_str_eq(c.context, "nas-rollback");
+}
+END_TEST
+
+/* vssd bounds create by the writer's freeze timeout; vssctl's --timeout does not cut it short. */
+START_TEST(test_writer_freeze_timeout)
+{
+        spawn_writer("slow", "--freeze-timeout 1500 --hang Freeze");
+
+        free(expect_vssctl(1, "create-freeze-timeout.txt", "--timeout 0.5 create /dev/fake/a"));
+        expect_writers_golden("list-writers-timeout.txt");
+        expect_nothing_left();
+        ck_assert(log_has("abort ") && !log_has("commit"));
+}
+END_TEST
+
+/* A writer failing after the snapshots exist costs a warning, not the set. */
+START_TEST(test_writer_failure_after_snapshot_warns)
+{
+        struct created c;
+        char want[512] = "";
+
+        spawn_writer("pw", "--fail PostSnapshot");
+        char *out = expect_vssctl(0, "create-warning.txt", "create /dev/fake/a");
+        parse_created(out, &c);
+        free(out);
+        out = json_shadows();
+        append_shadow_line(want, sizeof(want), &c, 0, "persistent,no-auto-release");
+        ck_assert_str_eq(out, want);
+        free(out);
+
+        out = json_query("create /dev/fake/b", "print(d[\"warnings\"])");
+        ck_assert_str_eq(out, "writer 'pw' failed PostSnapshot (RETRYABLE): test writer pw "
+                              "vetoes PostSnapshot\n");
+        free(out);
+}
+END_TEST
+
+/* ---- delete --------------------------------------------------------------------------------------- */
+
+/* The ids json_shadows() lists, in its order, space-separated. */
+static char *listed_ids(void)
+{
+        return json_query("list shadows", "print(\" \".join(s[\"id\"] for s in d[\"snapshots\"]))");
+}
+
+START_TEST(test_delete)
+{
+        struct created ab, c1, c2, d;
+        char want[512], *out;
+
+        create_ok(&ab, "/dev/fake/a /dev/fake/b");
+        create_ok(&c1, "/dev/fake/c");
+        create_ok(&c2, "/dev/fake/c");
+        create_ok(&d, "/dev/fake/d");
+
+        free(expect_vssctl(0, "delete-two.txt", "delete --set %s", ab.set_id));
+        out = listed_ids();
+        snprintf(want, sizeof(want), "%s %s %s\n", c1.ids[0], c2.ids[0], d.ids[0]);
+        ck_assert_str_eq(out, want);
+        free(out);
+
+        free(expect_vssctl(0, "delete-two.txt", "delete --volume /dev/fake/c"));
+        out = listed_ids();
+        snprintf(want, sizeof(want), "%s\n", d.ids[0]);
+        ck_assert_str_eq(out, want);
+        free(out);
+
+        free(expect_vssctl(0, "delete-one.json", "--json delete --snapshot %s", d.ids[0]));
+        expect_nothing_left();
+
+        /* Each went from the provider once. */
+        const struct created *all[] = { &ab, &c1, &c2, &d };
+        char *text = testbus_read_file(fake_log);
+        for (size_t i = 0; i < 4; i++)
+                for (size_t j = 0; j < all[i]->n; j++) {
+                        char line[64];
+                        snprintf(line, sizeof(line), "delete %s\n", all[i]->ids[j]);
+                        const char *hit = strstr(text, line);
+                        ck_assert_msg(hit && !strstr(hit + 1, line), "'%s' not once in:\n%s",
+                                      line, text);
+                }
+        free(text);
+}
+END_TEST
+
+/* Listed by origin within a set; one snapshot of a set goes, the other stays. */
+START_TEST(test_delete_one_snapshot_of_set)
+{
+        struct created ab;
+        char want[512] = "", *out;
+
+        create_ok(&ab, "/dev/fake/b /dev/fake/a");
+        size_t a = strcmp(ab.origins[0], "/dev/fake/a") == 0 ? 0 : 1;
+        ck_assert_str_eq(ab.origins[a], "/dev/fake/a");
+        append_shadow_line(want, sizeof(want), &ab, a, "persistent,no-auto-release");
+        append_shadow_line(want, sizeof(want), &ab, 1 - a, "persistent,no-auto-release");
+        out = json_shadows();
+        ck_assert_str_eq(out, want);
+        free(out);
+        /* The set keeps the volumes in the order given. */
+        out = json_sets();
+        snprintf(want, sizeof(want), "%s ready /dev/fake/b,/dev/fake/a persistent,no-auto-release -\n",
+                 ab.set_id);
+        ck_assert_str_eq(out, want);
+        free(out);
+
+        free(expect_vssctl(0, "delete-one.txt", "delete --snapshot %s", ab.ids[a]));
+        out = listed_ids();
+        snprintf(want, sizeof(want), "%s\n", ab.ids[1 - a]);
+        ck_assert_str_eq(out, want);
+        free(out);
+        free(expect_vssctl(0, "delete-one.txt", "delete --set %s", ab.set_id));
+        expect_nothing_left();
+}
+END_TEST
+
+START_TEST(test_delete_unknown)
+{
+        struct created a;
+
+        create_ok(&a, "/dev/fake/a");
+        expect_vssctl_unmasked(1, "delete-unknown-snapshot.txt",
+                               "delete --snapshot 00000000-0000-0000-0000-000000000000");
+        expect_vssctl_unmasked(1, "delete-unknown-set.txt",
+                               "delete --set 00000000-0000-0000-0000-000000000000");
+        expect_vssctl_unmasked(1, "delete-unknown-volume.txt", "delete --volume /dev/fake/zz");
+        /* Deleting twice: the second time it is unknown. */
+        free(expect_vssctl(0, "delete-one.txt", "delete --snapshot %s", a.ids[0]));
+        char *out = expect_vssctl(1, NULL, "delete --snapshot %s", a.ids[0]);
+        ck_assert_msg(strstr(out, "no snapshot with id"), "%s", out);
+        free(out);
+        ck_assert(!log_has("delete 0000"));
+}
+END_TEST
+
+START_TEST(test_delete_usage)
+{
+        struct created a;
+
+        create_ok(&a, "/dev/fake/a");
+        free(expect_vssctl(2, "delete-nothing.txt", "delete"));
+        char *out = expect_vssctl(2, NULL, "delete --set %s --volume /dev/fake/a", a.set_id);
+        ck_assert_msg(strstr(out, "takes one of"), "%s", out);
+        free(out);
+        /* A usage error deletes nothing. */
+        out = listed_ids();
+        ck_assert_str_eq(strtok(out, "\n"), a.ids[0]);
+        free(out);
+}
+END_TEST
+
+int main(void)
+{
+        Suite *s = suite_create("bus: vssctl lifecycle");
+        TCase *tc = tcase_create("vssctl lifecycle");
+
+        tcase_add_checked_fixture(tc, setup, teardown);
+        tcase_set_timeout(tc, 120);
+        tcase_add_test(tc, test_create_persistent_outlives_vssctl);
+        tcase_add_test(tc, test_create_json);
+        tcase_add_test(tc, test_create_backup_persistent_attribute);
+        tcase_add_test(tc, test_create_exec);
+        tcase_add_test(tc, test_create_exec_exit_status);
+        tcase_add_test(tc, test_create_auto_release_refused);
+        tcase_add_test(tc, test_create_bad_input);
+        tcase_add_test(tc, test_create_max_volumes);
+        tcase_add_test(tc, test_list_writers);
+        tcase_add_test(tc, test_writer_veto_fails_create);
+        tcase_add_test(tc, test_writer_freeze_timeout);
+        tcase_add_test(tc, test_writer_failure_after_snapshot_warns);
+        tcase_add_test(tc, test_delete);
+        tcase_add_test(tc, test_delete_one_snapshot_of_set);
+        tcase_add_test(tc, test_delete_unknown);
+        tcase_add_test(tc, test_delete_usage);
+        suite_add_tcase(s, tc);
+        SRunner *sr = srunner_create(s);
+        srunner_run_all(sr, CK_NORMAL);
+        int failed = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
