@@ -23,34 +23,10 @@ static void teardown(void)
         testbus_stop(&tb);
 }
 
-/* The golden file NAME with @PROVIDER_DIR@ filled in; malloc()ed. */
-static char *golden(const char *name)
-{
-        char path[512], buf[16384], *out = malloc(32768);
-        snprintf(path, sizeof(path), "tests/bus/golden/%s", name);
-        FILE *f = fopen(testbus_path(true, path), "re");
-
-        ck_assert_msg(f, "missing golden file %s", path);
-        size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-        fclose(f);
-        buf[n] = '\0';
-        const char *dir = testbus_path(false, "tests/providers");
-        char *o = out;
-        for (char *p = buf; *p;) {
-                if (strncmp(p, "@PROVIDER_DIR@", 14) == 0) {
-                        o += sprintf(o, "%s", dir);
-                        p += 14;
-                } else
-                        *o++ = *p++;
-        }
-        *o = '\0';
-        return out;
-}
-
 /* Run vssctl ARGS; assert exit status STATUS and output equal to golden file NAME. */
 static void expect_golden(const char *args, int status, const char *name)
 {
-        char *out, *want = golden(name);
+        char *out, *want = testbus_golden(name);
         int r = testbus_run(&tb, &out, "%s %s", testbus_path(false, "vssctl"), args);
 
         ck_assert_msg(r == status, "vssctl %s: exit %d, wanted %d; output:\n%s", args, r, status,

@@ -101,34 +101,10 @@ static char *mask(const char *text)
         return out;
 }
 
-/* The golden file NAME with @PROVIDER_DIR@ filled in; malloc()ed. */
-static char *golden(const char *name)
-{
-        char path[512];
-        snprintf(path, sizeof(path), "tests/bus/golden/%s", name);
-        const char *file = testbus_path(true, path);
-
-        ck_assert_msg(access(file, R_OK) == 0, "missing golden file %s", path);
-        char *text = testbus_read_file(file);
-        const char *dir = testbus_path(false, "tests/providers");
-        char *out = malloc(strlen(text) * 2 + strlen(dir) * 8 + 1), *o = out;
-        ck_assert_ptr_nonnull(out);
-        for (char *p = text; *p;) {
-                if (strncmp(p, "@PROVIDER_DIR@", 14) == 0) {
-                        o = stpcpy(o, dir);
-                        p += 14;
-                } else
-                        *o++ = *p++;
-        }
-        *o = '\0';
-        free(text);
-        return out;
-}
-
 /* MASKED (what WHAT printed, masked) equals golden file NAME. */
 static void assert_golden(const char *what, const char *masked, const char *name)
 {
-        char *want = golden(name);
+        char *want = testbus_golden(name);
         ck_assert_msg(strcmp(masked, want) == 0, "%s printed (masked):\n%s\nwanted (%s):\n%s",
                       what, masked, name, want);
         free(want);

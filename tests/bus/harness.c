@@ -478,3 +478,27 @@ DBusMessage *testbus_wait_signal(TestBus *t, const char *iface, const char *memb
                         return NULL;
         }
 }
+
+/* The golden file NAME with @PROVIDER_DIR@ filled in; malloc()ed. */
+char *testbus_golden(const char *name)
+{
+        char path[512];
+        snprintf(path, sizeof(path), "tests/bus/golden/%s", name);
+        const char *file = testbus_path(true, path);
+
+        ck_assert_msg(access(file, R_OK) == 0, "missing golden file %s", path);
+        char *text = testbus_read_file(file);
+        const char *dir = testbus_path(false, "tests/providers");
+        char *out = malloc(strlen(text) * 2 + strlen(dir) * 8 + 1), *o = out;
+        ck_assert_ptr_nonnull(out);
+        for (char *p = text; *p;) {
+                if (strncmp(p, "@PROVIDER_DIR@", 14) == 0) {
+                        o = stpcpy(o, dir);
+                        p += 14;
+                } else
+                        *o++ = *p++;
+        }
+        *o = '\0';
+        free(text);
+        return out;
+}

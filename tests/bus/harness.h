@@ -66,6 +66,9 @@ bool testbus_wait_property(TestBus *t, const char *path, const char *prop, const
 /* The whole of file PATH, malloc()ed ("" when it does not exist). */
 char *testbus_read_file(const char *path);
 
+/* Golden file tests/bus/golden/NAME with @PROVIDER_DIR@ filled in; malloc()ed. */
+char *testbus_golden(const char *name);
+
 /* The error name of REPLY, or NULL for a method return. */
 const char *testbus_error_name(DBusMessage *reply);
 /* The error message text of REPLY, or "". */
