@@ -9,8 +9,7 @@
 
 #include <vss/vss.h>
 
-#include "daemon/manager.h"
-#include "daemon/provider-runner.h"
+#include "daemon/lifecycle.h"
 #include "daemon/util/log.h"
 
 struct ProviderObject {
@@ -55,60 +54,12 @@ static int get_path(DBusMessageIter *iter, void *userdata)
         return bus_append_string(iter, p->plugin->path) ? 0 : -ENOMEM;
 }
 
-/* IsVolumeSupported in flight: asked on the provider thread, answered on the loop. */
-struct support_query {
-        ProviderObject *provider;
-        Bus *bus;
-        DBusMessage *request;
-        const char *volume; /* in REQUEST */
-        int result;
-        struct vss_error_buf err;
-};
-
-static void support_query_work(void *userdata)
-{
-        struct support_query *q = userdata;
-        const Plugin *plugin = q->provider->plugin;
-
-        q->result = plugin->provider->ops->is_volume_supported(plugin->state, q->volume, &q->err);
-}
-
-static int support_query_reply(struct support_query *q)
-{
-        DBusMessageIter iter;
-        bool supported = q->result > 0;
-        DBusMessage *reply = dbus_message_new_method_return(q->request);
-
-        if (!reply)
-                return -ENOMEM;
-        dbus_message_iter_init_append(reply, &iter);
-        int r = bus_append_bool(&iter, supported) &&
-                                bus_append_string(&iter, supported ? "" : q->err.message)
-                        ? bus_send(q->bus, reply)
-                        : -ENOMEM;
-        dbus_message_unref(reply);
-        return r;
-}
-
-static void support_query_done(void *userdata)
-{
-        struct support_query *q = userdata;
-        const char *name = q->provider->plugin->provider->name;
-        char text[VSS_ERROR_MESSAGE_MAX + 128];
-
-        if (q->result < 0) {
-                snprintf(text, sizeof(text), "provider %s could not examine %s: %s", name,
-                         q->volume, q->err.message[0] ? q->err.message : vss_strerror(q->result));
-                bus_send_error(q->bus, q->request, q->result, text);
-        } else if (support_query_reply(q) < 0)
-                bus_send_error(q->bus, q->request, -ENOMEM, NULL);
-        dbus_message_unref(q->request);
-        free(q);
-}
-
+/* Asked on the provider thread like every provider op; the loop serves others meanwhile. */
 static int method_is_volume_supported(BusCall *call, void *userdata)
 {
         ProviderObject *p = userdata;
+        CoreProvider *provider = core_provider_find(p->manager->core, p->plugin->provider->name);
+        struct vss_error_buf err = { "" };
         const char *volume;
 
         dbus_message_get_args(bus_call_get_message(call), NULL, DBUS_TYPE_STRING, &volume,
@@ -116,20 +67,16 @@ static int method_is_volume_supported(BusCall *call, void *userdata)
         if (volume[0] != '/')
                 return bus_call_error(call, -EINVAL, "volume \"%s\" is not an absolute device "
                                       "path such as /dev/mapper/data", volume);
-        struct support_query *q = calloc(1, sizeof(*q));
-        if (!q)
+        if (!provider)
+                return bus_call_error(call, -ENOENT, "provider %s is not registered with the "
+                                      "coordinator", p->plugin->provider->name);
+        Pending *pending = pending_new(call, REPLY_SUPPORTED);
+        if (!pending)
                 return -ENOMEM;
-        *q = (struct support_query){ .provider = p, .bus = bus_call_get_bus(call),
-                                     .volume = volume };
-        /* Providers may probe devices slowly: the loop keeps serving meanwhile. */
-        int r = provider_runner_submit(p->manager->runner, q, support_query_work,
-                                       support_query_done);
-        if (r < 0) {
-                free(q);
-                return r;
-        }
-        q->request = bus_call_defer(call);
-        return 0;
+        return pending_started(pending, call,
+                               core_provider_is_volume_supported(p->manager->core, provider,
+                                                                 volume, pending, &err),
+                               &err);
 }
 
 static const BusInterface provider_interface = {

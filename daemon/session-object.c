@@ -242,12 +242,12 @@ static bool append_writer_status(DBusMessageIter *array, const CoreWriter *w)
 static int method_gather_writer_status(BusCall *call, void *userdata)
 {
         Exported *e = userdata;
-        CoreSession *s = e->object;
+        struct vss_error_buf err = { "" };
         DBusMessageIter iter, array;
 
-        if (strcmp(s->owner, sender_of(call)) != 0)
-                return bus_call_error(call, -EACCES, "session %llu belongs to %s; only its "
-                                      "owner may use it", (unsigned long long)s->id, s->owner);
+        int r = core_session_check(e->object, sender_of(call), &err);
+        if (r < 0)
+                return lifecycle_error(call, r, &err);
         DBusMessage *reply = bus_call_new_reply(call);
         if (!reply)
                 return -ENOMEM;
@@ -256,7 +256,7 @@ static int method_gather_writer_status(BusCall *call, void *userdata)
         for (CoreWriter *w = core_writer_first(e->manager->core); ok && w; w = w->next)
                 ok = append_writer_status(&array, w);
         ok = ok && dbus_message_iter_close_container(&iter, &array);
-        int r = ok ? bus_call_send_reply(call, reply) : -ENOMEM;
+        r = ok ? bus_call_send_reply(call, reply) : -ENOMEM;
         dbus_message_unref(reply);
         return r;
 }

@@ -79,29 +79,25 @@ struct credentials_query {
         uint64_t writer_id;
 };
 
+static int credential(BusCall *call, const char *key, DBusMessageIter *value, void *userdata)
+{
+        Exported *e = userdata;
+        if (dbus_message_iter_get_arg_type(value) != DBUS_TYPE_UINT32)
+                return 0;
+        if (strcmp(key, "UnixUserID") == 0)
+                dbus_message_iter_get_basic(value, &e->uid);
+        else if (strcmp(key, "ProcessID") == 0)
+                dbus_message_iter_get_basic(value, &e->pid);
+        return 0;
+}
+
 static void credentials_parse(DBusMessage *reply, Exported *e)
 {
-        DBusMessageIter iter, dict;
+        DBusMessageIter iter;
 
-        if (!dbus_message_iter_init(reply, &iter) ||
-            dbus_message_iter_get_arg_type(&iter) != DBUS_TYPE_ARRAY)
-                return;
-        dbus_message_iter_recurse(&iter, &dict);
-        for (; dbus_message_iter_get_arg_type(&dict) == DBUS_TYPE_DICT_ENTRY;
-             dbus_message_iter_next(&dict)) {
-                DBusMessageIter entry, value;
-                const char *key;
-                dbus_message_iter_recurse(&dict, &entry);
-                dbus_message_iter_get_basic(&entry, &key);
-                dbus_message_iter_next(&entry);
-                dbus_message_iter_recurse(&entry, &value);
-                if (dbus_message_iter_get_arg_type(&value) != DBUS_TYPE_UINT32)
-                        continue;
-                if (strcmp(key, "UnixUserID") == 0)
-                        dbus_message_iter_get_basic(&value, &e->uid);
-                else if (strcmp(key, "ProcessID") == 0)
-                        dbus_message_iter_get_basic(&value, &e->pid);
-        }
+        if (dbus_message_iter_init(reply, &iter) &&
+            strcmp(dbus_message_get_signature(reply), "a{sv}") == 0)
+                bus_dict_foreach(NULL, &iter, credential, e);
 }
 
 static void credentials_done(DBusPendingCall *pending, void *userdata)

@@ -486,9 +486,16 @@ CoreProvider *core_provider_first(Core *core)
         return core->providers;
 }
 
+/* A "no" comes with the provider's reason; an error says who failed on what. */
 static void core_volume_check_done(CoreJob *job)
 {
-        core_call_complete(job->core, job->owner, job->r, job->err.message, NULL, 0);
+        char *msg = job->r >= 0 ? NULL
+                                : core_strdup_printf("provider %s could not examine %s: %s",
+                                                     job->provider->name, job->target,
+                                                     job->err.message[0] ? job->err.message
+                                                                         : vss_strerror(job->r));
+        core_call_complete(job->core, job->owner, job->r, msg ? msg : job->err.message, NULL, 0);
+        core_string_free(msg);
 }
 
 int core_provider_is_volume_supported(Core *core, CoreProvider *provider, const char *volume,

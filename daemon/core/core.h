@@ -461,6 +461,11 @@ uint32_t core_writer_freeze_timeout(const CoreWriter *w);
 
 /* --- sessions (the Backup interface) --------------------------------------------- */
 
+/*
+ * May SENDER use session S (its owner, and the session not ended)? For calls
+ * that read what the core already shows (GatherWriterStatus).
+ */
+int core_session_check(CoreSession *s, const char *sender, struct vss_error_buf *err);
 /* StartBackup. */
 int core_session_new(CoreSession **ret, Core *core, const char *owner,
                      struct vss_error_buf *err);

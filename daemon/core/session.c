@@ -123,6 +123,11 @@ static int session_check(CoreSession *s, const char *sender, struct vss_error_bu
         return 0;
 }
 
+int core_session_check(CoreSession *s, const char *sender, struct vss_error_buf *err)
+{
+        return session_check(s, sender, err);
+}
+
 static int session_check_idle(CoreSession *s, const char *sender,
                               struct vss_error_buf *err)
 {

@@ -160,7 +160,8 @@ bool bus_append_object_path(DBusMessageIter *iter, const char *path);
 
 /*
  * Walk the a{sv} at ARRAY: FN gets each key and an iterator on the variant's
- * content; a negative return stops the walk and is returned.
+ * content; a negative return stops the walk and is returned. CALL is only
+ * passed on to FN (NULL for a dictionary that is not a call's argument).
  */
 typedef int (*bus_dict_fn)(BusCall *call, const char *key, DBusMessageIter *value,
                            void *userdata);

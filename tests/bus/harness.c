@@ -340,19 +340,18 @@ bool testbus_wait_property(TestBus *t, const char *path, const char *prop, const
         }
 }
 
-/* An object under PREFIX appeared: its path into BUF. */
-static bool wait_object_added(TestBus *t, const char *prefix, char *buf, size_t size,
-                              int timeout_ms)
+bool testbus_wait_object(TestBus *t, const char *member, const char *prefix, char *buf,
+                         size_t size, int timeout_ms)
 {
         for (;;) {
                 DBusMessage *sig = testbus_wait_signal(t, "org.freedesktop.DBus.ObjectManager",
-                                                       "InterfacesAdded", timeout_ms);
+                                                       member, timeout_ms);
                 const char *path = NULL;
                 if (!sig)
                         return false;
                 dbus_message_get_args(sig, NULL, DBUS_TYPE_OBJECT_PATH, &path, DBUS_TYPE_INVALID);
                 bool found = path && strncmp(path, prefix, strlen(prefix)) == 0;
-                if (found)
+                if (found && buf)
                         snprintf(buf, size, "%s", path);
                 dbus_message_unref(sig);
                 if (found)
@@ -378,7 +377,8 @@ pid_t testbus_spawn_writer(TestBus *t, char *ret_path, size_t size, const char *
                 execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
                 _exit(127);
         }
-        ck_assert_msg(wait_object_added(t, "/org/linuxvss/Vss1/writer/", ret_path, size, 20000),
+        ck_assert_msg(testbus_wait_object(t, "InterfacesAdded", "/org/linuxvss/Vss1/writer/",
+                                          ret_path, size, 20000),
                       "writer %s did not register", args);
         return pid;
 }

@@ -58,6 +58,12 @@ void testbus_disconnect(DBusConnection *conn);
  */
 pid_t testbus_spawn_writer(TestBus *t, char *ret_path, size_t size, const char *format, ...)
         __attribute__((format(printf, 4, 5)));
+/*
+ * Wait for ObjectManager signal MEMBER (InterfacesAdded or InterfacesRemoved)
+ * about an object under PREFIX; its path into BUF (may be NULL).
+ */
+bool testbus_wait_object(TestBus *t, const char *member, const char *prefix, char *buf,
+                         size_t size, int timeout_ms);
 /* SIGTERM PID and reap it (<= 0: nothing). */
 void testbus_kill(pid_t pid);
 /* Wait for PropertiesChanged on PATH setting string property PROP to VALUE. */

@@ -672,17 +672,31 @@ static int fake_abort(void *state, const char *set_id, struct vss_error_buf *err
 
 /* --- single snapshots ----------------------------------------------------- */
 
+/* Begin OP on snapshot SNAPSHOT_ID; NULL, with *RET_R the op's result, if it cannot go on. */
+static struct fake_snapshot *snapshot_op_begin(struct fake *f, struct line *line, const char *op,
+                                               const char *snapshot_id, const char *extra,
+                                               struct vss_error_buf *err, int *ret_r)
+{
+        int r = op_begin(f, line_start(line, op, snapshot_id, extra), NULL, err);
+        if (r < 0) {
+                *ret_r = r;
+                return NULL;
+        }
+        struct fake_snapshot *snap = snapshot_lookup(f, snapshot_id, err);
+        if (!snap)
+                *ret_r = op_end(f, -ENOENT);
+        return snap;
+}
+
 static int fake_delete_snapshot(void *state, const char *snapshot_id, struct vss_error_buf *err)
 {
         struct fake *f = state;
         struct line line;
-        struct fake_snapshot *snap;
-        int r = op_begin(f, line_start(&line, "delete", snapshot_id, NULL), NULL, err);
-        if (r < 0)
-                return r;
-        snap = snapshot_lookup(f, snapshot_id, err);
+        int r;
+        struct fake_snapshot *snap = snapshot_op_begin(f, &line, "delete", snapshot_id,
+                                                       NULL, err, &r);
         if (!snap)
-                return op_end(f, -ENOENT);
+                return r;
         snapshot_remove(snap);
         return op_end(f, 0);
 }
@@ -692,13 +706,11 @@ static int fake_expose(void *state, const char *snapshot_id, const char *mount_p
 {
         struct fake *f = state;
         struct line line;
-        struct fake_snapshot *snap;
-        int r = op_begin(f, line_start(&line, "expose", snapshot_id, mount_point), NULL, err);
-        if (r < 0)
-                return r;
-        snap = snapshot_lookup(f, snapshot_id, err);
+        int r;
+        struct fake_snapshot *snap = snapshot_op_begin(f, &line, "expose", snapshot_id,
+                                                       mount_point, err, &r);
         if (!snap)
-                return op_end(f, -ENOENT);
+                return r;
         if (!mount_point || !mount_point[0])
                 return op_end(f, set_error(err, -EINVAL, "fake provider: expose of snapshot "
                                            "%s without a mount point", snapshot_id));
@@ -717,13 +729,11 @@ static int fake_unexpose(void *state, const char *snapshot_id, struct vss_error_
 {
         struct fake *f = state;
         struct line line;
-        struct fake_snapshot *snap;
-        int r = op_begin(f, line_start(&line, "unexpose", snapshot_id, NULL), NULL, err);
-        if (r < 0)
-                return r;
-        snap = snapshot_lookup(f, snapshot_id, err);
+        int r;
+        struct fake_snapshot *snap = snapshot_op_begin(f, &line, "unexpose", snapshot_id,
+                                                       NULL, err, &r);
         if (!snap)
-                return op_end(f, -ENOENT);
+                return r;
         if (!snap->exposed)
                 return op_end(f, set_error(err, -VSS_E_BAD_STATE, "fake provider: snapshot "
                                            "%s is not exposed", snapshot_id));
@@ -737,13 +747,11 @@ static int fake_revert(void *state, const char *snapshot_id, struct vss_error_bu
 {
         struct fake *f = state;
         struct line line;
-        struct fake_snapshot *snap;
-        int r = op_begin(f, line_start(&line, "revert", snapshot_id, NULL), NULL, err);
-        if (r < 0)
-                return r;
-        snap = snapshot_lookup(f, snapshot_id, err);
+        int r;
+        struct fake_snapshot *snap = snapshot_op_begin(f, &line, "revert", snapshot_id,
+                                                       NULL, err, &r);
         if (!snap)
-                return op_end(f, -ENOENT);
+                return r;
         snapshot_remove(snap);
         return op_end(f, 0);
 }
