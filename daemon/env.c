@@ -228,10 +228,10 @@ static void env_provider_watchdog(void *userdata, CoreJob *job)
         Manager *m = userdata;
         /* Release first, log after: the volumes may still be suspended. */
         int r = provider_runner_watchdog(m->runner, job, job_work, job_done);
-        if (r >= 0)
+        if (r >= 0) {
                 log_warning("hold window of %s past its bound: releasing on the watchdog "
                             "thread", job->target);
-        else {
+        } else {
                 /* No thread to spare: release from here rather than not at all. */
                 log_error("cannot start the watchdog thread (%s); releasing on the main thread",
                           vss_strerror(r));
