@@ -67,6 +67,7 @@ CORE_SRC     := $(wildcard daemon/core/*.c)
 DBUS_SRC     := $(wildcard daemon/dbus/*.c)
 DAEMON_SRC   := $(wildcard daemon/*.c)
 LIB_SRC      := $(wildcard lib/*.c)
+DMSNAP_SRC   := $(wildcard providers/dm-snapshot/*.c)
 CLI_SRC      := $(wildcard cli/*.c)
 
 VSSD         := $(B)/vssd
@@ -75,8 +76,9 @@ LIBVSS_SO    := $(B)/libvss.so.1
 FAKE_PROV    := $(B)/tests/providers/fake.so
 BAD_PROVS    := $(B)/tests/providers/wrong-abi.so $(B)/tests/providers/no-symbol.so
 TEST_WRITER  := $(B)/tests/bus/test-writer
+DMSNAP       := $(B)/providers/dm-snapshot.so
 
-all: $(VSSD) $(VSSCTL) $(LIBVSS_SO) $(FAKE_PROV) $(BAD_PROVS)
+all: $(VSSD) $(VSSCTL) $(LIBVSS_SO) $(DMSNAP) $(FAKE_PROV) $(BAD_PROVS)
 
 $(B)/%.o: %.c
 	@mkdir -p $(@D)
@@ -106,6 +108,11 @@ $(VSSCTL): $(call obj,$(CLI_SRC)) $(LIBVSS_SO)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) -L$(B) -lvss -Wl,-rpath,'$$ORIGIN'
 
 # --- provider plugins -----------------------------------------------------------
+$(DMSNAP): $(call pic,$(DMSNAP_SRC))
+	@mkdir -p $(@D)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -shared -Wl,--no-undefined -o $@ $^ $(DM_LIBS) -lpthread
+
 $(B)/tests/providers/%.so: $(call pic,tests/providers/%.c)
 	@mkdir -p $(@D)
 	$(call msg,LD,$@)
@@ -131,11 +138,13 @@ check_core_session_OBJS := $(CORE_TEST_OBJS)
 check_core_window_OBJS := $(CORE_TEST_OBJS)
 check_provider_runner_OBJS := daemon/provider-runner.c daemon/util/loop.c daemon/util/log.c
 check_volume_OBJS := daemon/volume.c
+check_store_OBJS := providers/dm-snapshot/store.c providers/dm-snapshot/util.c
+check_expose_OBJS := providers/dm-snapshot/expose.c providers/dm-snapshot/util.c
 check_plugins_OBJS := daemon/plugins.c daemon/util/config.c daemon/util/log.c common/error.c
 
 $(B)/tests/unit/check_%: $(B)/tests/unit/check_%.o
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(DBUS_LIBS) -ldl -lpthread
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(DBUS_LIBS) $(DM_LIBS) -ldl -lpthread
 
 $(B)/tests/unit/check_%.o: tests/unit/check_%.c
 	@mkdir -p $(@D)
@@ -159,6 +168,22 @@ $(TEST_WRITER): $(B)/tests/bus/test-writer.o $(LIBVSS_SO)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) -L$(B) -lvss -Wl,-rpath,'$$ORIGIN/../..'
 
+# --- VM tests: Check programs run inside tests/vm/run against a real dm -----------
+VM_TESTS     := $(patsubst tests/vm/%.c,$(B)/tests/vm/%,$(wildcard tests/vm/check_*.c))
+check_dmlib_OBJS := providers/dm-snapshot/dm.c providers/dm-snapshot/util.c
+
+$(B)/tests/vm/check_%: $(B)/tests/vm/check_%.o $(B)/tests/vm/vmtest.o $(B)/tests/bus/harness.o \
+		$(TEST_WRITER)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(CHECK_LIBS) $(DBUS_LIBS) $(DM_LIBS) -lpthread
+
+$(B)/tests/vm/check_%.o: tests/vm/check_%.c
+	@mkdir -p $(@D)
+	$(call msg,CC,$<)
+	$(Q)$(CC) $(CFLAGS) $(CHECK_CFLAGS) -c $< -o $@
+
+$(VM_TESTS): $$(call pic,$$(check_$$(patsubst check_%,%,$$(@F))_OBJS))
+
 # --- benchmarks: figures beside a baseline measured in the same run -------------
 BENCHES      := $(patsubst bench/%.c,$(B)/bench/%,$(wildcard bench/*.c))
 
@@ -177,9 +202,10 @@ deps:
 	@tools/install-deps
 
 check: deps
-	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(BUS_TESTS)
+	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(BUS_TESTS) $(VM_TESTS)
 	@echo "== tests"
-	@tests/run-all $(UNIT_TESTS) $(BUS_TESTS) tests/install/check-install tests/vm/check-smoke
+	@tests/run-all $(UNIT_TESTS) $(BUS_TESTS) tests/install/check-install tests/vm/check-smoke \
+		tests/vm/check-dm
 	@echo "== the same unit and bus tests, with the code under valgrind memcheck"
 	@VSS_TEST_VALGRIND=1 tests/run-all $(UNIT_TESTS) $(BUS_TESTS)
 
@@ -189,8 +215,8 @@ check-unit: all $(UNIT_TESTS)
 check-bus: all $(BUS_TESTS)
 	@tests/run-all $(BUS_TESTS)
 
-check-vm:
-	@tests/run-all tests/vm/check-smoke
+check-vm: all $(VM_TESTS)
+	@tests/run-all tests/vm/check-smoke tests/vm/check-dm
 
 bench: all $(BENCHES)
 	@for b in $(BENCHES); do VSS_TOP=$(CURDIR) VSS_BUILD=$(CURDIR)/$(B) $$b || exit 1; done

@@ -29,8 +29,12 @@
 extern "C" {
 #endif
 
-#define VSS_PROVIDER_ABI_VERSION 1
-#define VSS_PROVIDER_SYMBOL "vss_provider_v1"
+/*
+ * Version 2 (linux-vss 0.2): prepare() reports each snapshot's device,
+ * monitor(), enable_volume() and disable_volume() were added.
+ */
+#define VSS_PROVIDER_ABI_VERSION 2
+#define VSS_PROVIDER_SYMBOL "vss_provider_v2"
 
 /* Snapshot attributes (VSS_VOLSNAP_ATTR_*). */
 enum vss_snapshot_attr {
@@ -46,6 +50,7 @@ enum vss_snapshot_state {
 };
 
 #define VSS_ERROR_MESSAGE_MAX 512
+#define VSS_DEVICE_PATH_MAX 256
 
 /* Caller-owned room for an error sentence: no allocation inside the hold window. */
 struct vss_error_buf {
@@ -64,15 +69,17 @@ struct vss_provider_host {
 
 /* One volume of a set, as the coordinator asks for it. */
 struct vss_volume_request {
-        const char *volume;      /* device path, as the requester named it */
+        const char *volume;      /* canonical device path (see daemon/volume.c) */
         const char *snapshot_id; /* lowercase UUID chosen by the coordinator */
+        /* Out, set by prepare(): the block device the snapshot will be, or "". */
+        char device[VSS_DEVICE_PATH_MAX];
 };
 
 struct vss_set_request {
         const char *set_id; /* lowercase UUID chosen by the coordinator */
         uint32_t attributes; /* enum vss_snapshot_attr */
         size_t n_volumes;
-        const struct vss_volume_request *volumes;
+        struct vss_volume_request *volumes;
 };
 
 /* What query() reports per snapshot; strings valid during the callback only. */
@@ -125,6 +132,26 @@ struct vss_provider_ops {
         int (*revert)(void *state, const char *snapshot_id, struct vss_error_buf *err);
         /* Roll back anything a crashed daemon left half-made; called at start. */
         int (*recover)(void *state, struct vss_error_buf *err);
+
+        /*
+         * Called periodically (vssd's monitor_interval_ms) while snapshots of
+         * this provider exist: keep them healthy (grow copy-on-write stores
+         * before they fill, finish merges) and report every snapshot as
+         * query() does, so that vssd sees usage and state changes (a store
+         * that overflowed: VSS_SNAPSHOT_INVALID). NULL: vssd calls query().
+         */
+        int (*monitor)(void *state, vss_snapshot_cb cb, void *userdata, struct vss_error_buf *err);
+
+        /*
+         * Make DEVICE snapshottable (a plain block device gets a layer the
+         * provider owns); the volume to use instead, to mount and to name in
+         * sets, goes into VOLUME. Must survive reboots. NULL: the provider
+         * needs no such step. disable_volume() undoes it (the volume must have
+         * no snapshots and must not be in use).
+         */
+        int (*enable_volume)(void *state, const char *device, char *volume, size_t size,
+                             struct vss_error_buf *err);
+        int (*disable_volume)(void *state, const char *volume, struct vss_error_buf *err);
 };
 
 struct vss_provider {

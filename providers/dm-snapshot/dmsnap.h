@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * dmsnap.h: the dm-snapshot provider's state and its ops, one file per
+ * concern: set.c (prepare .. release, abort), snapshots.c (delete, query,
+ * expose, revert, monitor), recover.c, wrap.c (enable/disable), plugin.c
+ * (configuration and the descriptor).
+ *
+ * Threading (provider.h): every op runs on vssd's provider thread, except
+ * release(), which the watchdog may call while hold() or commit() runs.
+ */
+#ifndef VSS_DMSNAP_DMSNAP_H
+#define VSS_DMSNAP_DMSNAP_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdint.h>
+
+#include <vss/provider.h>
+
+#include "providers/dm-snapshot/meta.h"
+#include "providers/dm-snapshot/origin.h"
+
+typedef struct PreparedSet PreparedSet;
+
+typedef struct DmSnap {
+        const struct vss_provider_host *host;
+        char diff_area[PATH_MAX];   /* copy-on-write stores and meta files */
+        char enabled_dir[PATH_MAX]; /* records of "vssctl enable" (wrap.c) */
+        unsigned grow_at_percent;   /* grow a store once it is this full */
+        uint32_t chunk_sectors;     /* copy-on-write granularity */
+        pthread_mutex_t lock;       /* guards the list: the watchdog looks sets up */
+        PreparedSet *sets;          /* prepared, held or just released */
+} DmSnap;
+
+#define DMSNAP_NAME "dm-snapshot"
+
+/*
+ * plugin.c: the store sizes for the origin NAME of BYTES ([provider.dm-snapshot]
+ * initial_size and max_size, or their per-volume forms initial_size.NAME and
+ * max_size.NAME).
+ */
+int dmsnap_store_sizes(DmSnap *dm, const char *name, uint64_t bytes, uint64_t *initial,
+                       uint64_t *max, struct vss_error_buf *err);
+
+/* set.c */
+int dmsnap_prepare(DmSnap *dm, const struct vss_set_request *set, struct vss_error_buf *err);
+int dmsnap_hold(DmSnap *dm, const char *set_id, struct vss_error_buf *err);
+int dmsnap_commit(DmSnap *dm, const char *set_id, struct vss_error_buf *err);
+int dmsnap_release(DmSnap *dm, const char *set_id, struct vss_error_buf *err);
+int dmsnap_abort(DmSnap *dm, const char *set_id, struct vss_error_buf *err);
+/* Record the creation time of sets whose window ended, and forget them. */
+void dmsnap_flush_sets(DmSnap *dm);
+void dmsnap_free_sets(DmSnap *dm);
+
+/* snapshots.c */
+/* Remove snapshot ID (device, store, meta) and restore ORIGIN if it was the last. */
+int dmsnap_snapshot_remove(DmSnap *dm, const char *id, const char *origin,
+                           struct vss_error_buf *err);
+int dmsnap_delete(DmSnap *dm, const char *id, struct vss_error_buf *err);
+int dmsnap_query(DmSnap *dm, vss_snapshot_cb cb, void *userdata, struct vss_error_buf *err);
+int dmsnap_monitor(DmSnap *dm, vss_snapshot_cb cb, void *userdata, struct vss_error_buf *err);
+int dmsnap_expose(DmSnap *dm, const char *id, const char *mount_point,
+                  struct vss_error_buf *err);
+int dmsnap_unexpose(DmSnap *dm, const char *id, struct vss_error_buf *err);
+int dmsnap_revert(DmSnap *dm, const char *id, struct vss_error_buf *err);
+
+/* The parts of a snapshot device's DM UUID: LVSS-snap-<set>-<snapshot>-<attributes>. */
+typedef struct SnapUuid {
+        char set_id[ID_LEN + 1];
+        char snapshot_id[ID_LEN + 1];
+        uint32_t attributes;
+} SnapUuid;
+int snap_uuid_format(char *buf, size_t size, const char *set_id, const char *snapshot_id,
+                     uint32_t attributes);
+bool snap_uuid_parse(const char *uuid, SnapUuid *ret);
+
+/* One existing snapshot, as the kernel and its meta file show it. */
+typedef struct Snap {
+        DmInfo info;
+        SnapUuid uuid;
+        SnapMeta meta;       /* origin "" when the file is gone */
+        bool valid;
+        uint64_t used, size; /* bytes of the store */
+} Snap;
+
+/* Snapshot ID, which must exist and be complete (a live table); -ENOENT otherwise. */
+int snap_find(DmSnap *dm, const char *id, Snap *s, struct vss_error_buf *err);
+/* The snapshot device INFO (-EINVAL: not one of ours). */
+int snap_load(DmSnap *dm, const DmInfo *info, Snap *s, struct vss_error_buf *err);
+/* Where S is exposed (in BUF), or NULL. */
+const char *snap_exposed(const Snap *s, char *buf, size_t size);
+/* A snapshot target's status: "allocated/total metadata" sectors, else invalid. */
+void snap_parse_usage(const char *status, bool *valid, uint64_t *used, uint64_t *size);
+
+/* revert.c */
+/* Start merges whose origin is free now; finish those that are done. */
+void dmsnap_merges_advance(DmSnap *dm);
+
+/* recover.c */
+int dmsnap_recover(DmSnap *dm, struct vss_error_buf *err);
+
+/* wrap.c */
+int dmsnap_enable(DmSnap *dm, const char *device, char *volume, size_t size,
+                  struct vss_error_buf *err);
+int dmsnap_disable(DmSnap *dm, const char *volume, struct vss_error_buf *err);
+
+#endif

@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * plugin.c: the dm-snapshot provider's descriptor, its configuration
+ * ([provider.dm-snapshot] in vssd.conf, see vss-dm-snapshot(8)) and the op
+ * table, which hands each op to the file of its concern.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+#include <syslog.h>
+
+#include "providers/dm-snapshot/dmsnap.h"
+#include "providers/dm-snapshot/store.h"
+#include "providers/dm-snapshot/util.h"
+
+#define DEFAULT_STATE_DIR "/var/lib/vss"
+#define DEFAULT_INITIAL_SIZE "10%"
+#define DEFAULT_MAX_SIZE "100%"
+#define MIN_STORE_BYTES (8u << 20) /* room for the exception store's header and a few chunks */
+
+static const char *config_get(DmSnap *dm, const char *key, const char *fallback)
+{
+        const char *v = dm->host->config_get ? dm->host->config_get(DMSNAP_NAME, key) : NULL;
+        return v ? v : fallback;
+}
+
+/* "10%" of BYTES, or "512M", "2G", "4096": a size in bytes, rounded up to MiB. */
+static int parse_size(const char *s, uint64_t bytes, uint64_t *ret)
+{
+        char *end;
+        uint64_t v;
+
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno || end == s)
+                return -EINVAL;
+        switch (*end) {
+        case '%': v = bytes / 100 * v; end++; break;
+        case 'K': v <<= 10; end++; break;
+        case 'M': v <<= 20; end++; break;
+        case 'G': v <<= 30; end++; break;
+        case 'T': v <<= 40; end++; break;
+        default: break;
+        }
+        if (*end != '\0')
+                return -EINVAL;
+        *ret = (v + (1u << 20) - 1) >> 20 << 20;
+        return 0;
+}
+
+/* KEY.NAME, else KEY, else FALLBACK, as a size. */
+static int volume_size(DmSnap *dm, const char *key, const char *name, const char *fallback,
+                       uint64_t bytes, uint64_t *ret, struct vss_error_buf *err)
+{
+        char per_volume[256];
+        const char *v = NULL;
+
+        if (dmsnap_printf(per_volume, sizeof(per_volume), "%s.%s", key, name) == 0)
+                v = config_get(dm, per_volume, NULL);
+        if (!v)
+                v = config_get(dm, key, fallback);
+        if (parse_size(v, bytes, ret) < 0)
+                return dmsnap_error(err, -EINVAL, "[provider.%s] %s = %s is not a size; write "
+                                    "it as 512M, 2G or 10%% (of the volume) in vssd.conf",
+                                    DMSNAP_NAME, key, v);
+        return 0;
+}
+
+int dmsnap_store_sizes(DmSnap *dm, const char *name, uint64_t bytes, uint64_t *initial,
+                       uint64_t *max, struct vss_error_buf *err)
+{
+        int r;
+
+        if ((r = volume_size(dm, "initial_size", name, DEFAULT_INITIAL_SIZE, bytes, initial,
+                             err)) < 0 ||
+            (r = volume_size(dm, "max_size", name, DEFAULT_MAX_SIZE, bytes, max, err)) < 0)
+                return r;
+        if (*max < MIN_STORE_BYTES)
+                *max = MIN_STORE_BYTES;
+        if (*initial < MIN_STORE_BYTES)
+                *initial = MIN_STORE_BYTES;
+        if (*initial > *max)
+                *initial = *max;
+        return 0;
+}
+
+static int config_load(DmSnap *dm)
+{
+        const char *state = config_get(dm, "state_dir", DEFAULT_STATE_DIR);
+        const char *grow = config_get(dm, "grow_at_percent", "75");
+        const char *chunk = config_get(dm, "chunk_size", "4K");
+        uint64_t chunk_bytes;
+        char *end;
+
+        if (dmsnap_printf(dm->enabled_dir, sizeof(dm->enabled_dir), "%s/enabled", state) < 0 ||
+            dmsnap_printf(dm->diff_area, sizeof(dm->diff_area), "%s",
+                          config_get(dm, "diff_area", "")) < 0)
+                return -ENAMETOOLONG;
+        if (!dm->diff_area[0])
+                snprintf(dm->diff_area, sizeof(dm->diff_area), "%s/diff", state);
+        dm->grow_at_percent = (unsigned)strtoul(grow, &end, 10);
+        if (*end || dm->grow_at_percent < 10 || dm->grow_at_percent > 95) {
+                dmsnap_log(LOG_ERR, "[provider.%s] grow_at_percent = %s: use 10..95",
+                           DMSNAP_NAME, grow);
+                return -EINVAL;
+        }
+        /* The kernel wants a power of two between 4 KiB and 512 KiB here. */
+        if (parse_size(chunk, 0, &chunk_bytes) < 0 || strchr(chunk, '%')) {
+                dmsnap_log(LOG_ERR, "[provider.%s] chunk_size = %s: use 4K..512K",
+                           DMSNAP_NAME, chunk);
+                return -EINVAL;
+        }
+        dm->chunk_sectors = 8;
+        return 0;
+}
+
+static int dmsnap_init(const struct vss_provider_host *host, void **ret_state)
+{
+        DmSnap *dm = calloc(1, sizeof(*dm));
+        int r;
+
+        if (!dm)
+                return -ENOMEM;
+        dm->host = host;
+        dmsnap_set_logger(host->log);
+        dm_log_setup();
+        pthread_mutex_init(&dm->lock, NULL);
+        if ((r = config_load(dm)) < 0) {
+                pthread_mutex_destroy(&dm->lock);
+                free(dm);
+                return r;
+        }
+        *ret_state = dm;
+        return 0;
+}
+
+static void dmsnap_fini(void *state)
+{
+        DmSnap *dm = state;
+
+        dmsnap_flush_sets(dm);
+        dmsnap_free_sets(dm);
+        pthread_mutex_destroy(&dm->lock);
+        free(dm);
+}
+
+static int op_is_volume_supported(void *state, const char *volume, struct vss_error_buf *err)
+{
+        DmSnap *dm = state;
+        Origin origin;
+        int r = origin_examine(volume, &origin, err);
+
+        if (r <= 0)
+                return r;
+        /* Refuse now, not at DoSnapshotSet, when the diff area lies on this volume. */
+        dev_t dev = makedev(origin.info.major, origin.info.minor);
+        return store_dir_check(dm->diff_area, &dev, 1, err) < 0 ? 0 : 1;
+}
+
+static int op_prepare(void *state, const struct vss_set_request *set, struct vss_error_buf *err)
+{
+        return dmsnap_prepare(state, set, err);
+}
+
+static int op_hold(void *state, const char *set_id, struct vss_error_buf *err)
+{
+        return dmsnap_hold(state, set_id, err);
+}
+
+static int op_commit(void *state, const char *set_id, struct vss_error_buf *err)
+{
+        return dmsnap_commit(state, set_id, err);
+}
+
+static int op_release(void *state, const char *set_id, struct vss_error_buf *err)
+{
+        return dmsnap_release(state, set_id, err);
+}
+
+static int op_abort(void *state, const char *set_id, struct vss_error_buf *err)
+{
+        return dmsnap_abort(state, set_id, err);
+}
+
+static int op_delete(void *state, const char *id, struct vss_error_buf *err)
+{
+        return dmsnap_delete(state, id, err);
+}
+
+static int op_query(void *state, vss_snapshot_cb cb, void *userdata, struct vss_error_buf *err)
+{
+        return dmsnap_query(state, cb, userdata, err);
+}
+
+static int op_monitor(void *state, vss_snapshot_cb cb, void *userdata,
+                      struct vss_error_buf *err)
+{
+        return dmsnap_monitor(state, cb, userdata, err);
+}
+
+static int op_expose(void *state, const char *id, const char *mount_point,
+                     struct vss_error_buf *err)
+{
+        return dmsnap_expose(state, id, mount_point, err);
+}
+
+static int op_unexpose(void *state, const char *id, struct vss_error_buf *err)
+{
+        return dmsnap_unexpose(state, id, err);
+}
+
+static int op_revert(void *state, const char *id, struct vss_error_buf *err)
+{
+        return dmsnap_revert(state, id, err);
+}
+
+static int op_recover(void *state, struct vss_error_buf *err)
+{
+        return dmsnap_recover(state, err);
+}
+
+static int op_enable(void *state, const char *device, char *volume, size_t size,
+                     struct vss_error_buf *err)
+{
+        return dmsnap_enable(state, device, volume, size, err);
+}
+
+static int op_disable(void *state, const char *volume, struct vss_error_buf *err)
+{
+        return dmsnap_disable(state, volume, err);
+}
+
+static const struct vss_provider_ops dmsnap_ops = {
+        .init = dmsnap_init,
+        .fini = dmsnap_fini,
+        .is_volume_supported = op_is_volume_supported,
+        .prepare = op_prepare,
+        .hold = op_hold,
+        .commit = op_commit,
+        .release = op_release,
+        .abort = op_abort,
+        .delete_snapshot = op_delete,
+        .query = op_query,
+        .expose = op_expose,
+        .unexpose = op_unexpose,
+        .revert = op_revert,
+        .recover = op_recover,
+        .monitor = op_monitor,
+        .enable_volume = op_enable,
+        .disable_volume = op_disable,
+};
+
+VSS_EXPORT const struct vss_provider vss_provider_v2 = {
+        .abi_version = VSS_PROVIDER_ABI_VERSION,
+        .name = DMSNAP_NAME,
+        .id = "5d1c3f7e-8a2b-4c6d-9e0f-1a2b3c4d5e6f",
+        .version = VSS_VERSION,
+        .description = "device-mapper snapshots (snapshot-origin over a copy-on-write store "
+                       "on a loop device)",
+        .ops = &dmsnap_ops,
+};

@@ -1,0 +1,522 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * set.c: one snapshot set, from prepare to release (or abort).
+ *
+ * prepare does all the slow work while applications still run: a store per
+ * volume, NAME-real with the origin's table, the snapshot device with its
+ * table loaded but not active, and (first snapshot of an origin) the
+ * snapshot-origin table loaded, inactive, into the origin. What is left for
+ * the hold window is three ioctls per volume, prepared as DmSwitches:
+ *
+ *   hold     suspend every origin (lockfs: the kernel flushes and freezes the
+ *            file system; the point in time)
+ *   commit   resume every snapshot device: it starts copying on write
+ *   release  resume every origin: a first snapshot's origin switches to its
+ *            snapshot-origin table
+ *
+ * Memory is locked from prepare to release, so the window never waits on a
+ * page fault; it allocates nothing, logs nothing and touches no file.
+ *
+ * The watchdog may call release while hold runs. Each volume's suspension is
+ * a small atomic state machine (IDLE -> SUSPENDING -> HELD -> RELEASED), and
+ * whoever moves it to RELEASED from HELD resumes it; a suspend that was in
+ * flight when the release came is resumed by hold itself. So every origin is
+ * resumed exactly once, and a release that comes before the hold leaves
+ * nothing suspended.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/sysmacros.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "providers/dm-snapshot/dmsnap.h"
+#include "providers/dm-snapshot/store.h"
+#include "providers/dm-snapshot/util.h"
+
+enum hold_state { HOLD_IDLE, HOLD_SUSPENDING, HOLD_HELD, HOLD_RELEASED };
+
+typedef struct SetEntry {
+        Origin origin;
+        char snapshot_id[ID_LEN + 1];
+        char snap_name[DM_NAME_MAX];
+        CowStore store;
+        bool made_snap;          /* the snapshot device exists */
+        bool loaded_origin;      /* the origin has our snapshot-origin table inactive */
+        atomic_int hold;         /* enum hold_state of the origin */
+        DmSwitch suspend, suspend_frozen, resume, resume_snap;
+} SetEntry;
+
+struct PreparedSet {
+        char id[ID_LEN + 1];
+        uint32_t attributes;
+        int control_fd;
+        atomic_bool released;    /* hold and commit must stop */
+        bool committed;
+        uint64_t created_usec;
+        size_t n;
+        SetEntry *entries;
+        PreparedSet *next;
+};
+
+static uint64_t realtime_usec(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static PreparedSet *set_find(DmSnap *dm, const char *id)
+{
+        PreparedSet *s;
+
+        pthread_mutex_lock(&dm->lock);
+        for (s = dm->sets; s && strcmp(s->id, id) != 0; s = s->next)
+                ;
+        pthread_mutex_unlock(&dm->lock);
+        return s;
+}
+
+static void set_unlink(DmSnap *dm, PreparedSet *set)
+{
+        pthread_mutex_lock(&dm->lock);
+        for (PreparedSet **p = &dm->sets; *p; p = &(*p)->next)
+                if (*p == set) {
+                        *p = set->next;
+                        break;
+                }
+        pthread_mutex_unlock(&dm->lock);
+}
+
+static void set_free(PreparedSet *set)
+{
+        if (!set)
+                return;
+        for (size_t i = 0; i < set->n; i++)
+                store_close(&set->entries[i].store);
+        if (set->control_fd >= 0)
+                close(set->control_fd);
+        free(set->entries);
+        free(set);
+}
+
+/* --- prepare -------------------------------------------------------------------- */
+
+static int entry_examine(SetEntry *e, const struct vss_volume_request *v,
+                         struct vss_error_buf *err)
+{
+        int r = origin_examine(v->volume, &e->origin, err);
+        if (r == 0)
+                return -VSS_E_VOLUME_NOT_SUPPORTED;
+        if (r < 0)
+                return r;
+        snprintf(e->snapshot_id, sizeof(e->snapshot_id), "%s", v->snapshot_id);
+        return dmsnap_printf(e->snap_name, sizeof(e->snap_name), "%s%s", SNAP_NAME_PREFIX,
+                             v->snapshot_id);
+}
+
+/* The diff area must not lie on any volume of the set (nor under or over one). */
+static int check_diff_area(DmSnap *dm, const PreparedSet *set, struct vss_error_buf *err)
+{
+        dev_t devs[VSS_MAX_VOLUMES_PER_SET];
+        size_t n = 0;
+
+        for (size_t i = 0; i < set->n && n < VSS_MAX_VOLUMES_PER_SET; i++)
+                devs[n++] = makedev(set->entries[i].origin.info.major,
+                                    set->entries[i].origin.info.minor);
+        return store_dir_check(dm->diff_area, devs, n, err);
+}
+
+/* NAME-real: the origin's current table under a new name, for the snapshots to read. */
+static int make_real(SetEntry *e, struct vss_error_buf *err)
+{
+        DmTable t = { 0 };
+        int r = dm_table_get(e->origin.info.name, false, &t, err);
+
+        if (r == 0)
+                r = dm_create(e->origin.real, e->origin.real_uuid, &t, false, true, err);
+        dm_table_free(&t);
+        return r;
+}
+
+static int load_one_target(const char *name, uint64_t sectors, const char *type,
+                           const char *params, bool create, const char *uuid,
+                           struct vss_error_buf *err)
+{
+        DmTable t = { 0 };
+        int r = dm_table_add(&t, 0, sectors, type, params);
+
+        if (r < 0)
+                return dmsnap_error(err, r, "out of memory building the %s table of %s", type,
+                                    name);
+        r = create ? dm_create(name, uuid, &t, true, false, err) : dm_load(name, &t, false, err);
+        dm_table_free(&t);
+        return r;
+}
+
+static int make_snapshot(DmSnap *dm, const PreparedSet *set, SetEntry *e,
+                         struct vss_error_buf *err)
+{
+        char real[32], uuid[DM_UUID_MAX], params[256];
+        bool persistent = set->attributes & VSS_ATTR_PERSISTENT;
+        int r;
+
+        if ((r = origin_real_devnum(&e->origin, real, sizeof(real), err)) < 0 ||
+            (r = snap_uuid_format(uuid, sizeof(uuid), set->id, e->snapshot_id,
+                                  set->attributes)) < 0)
+                return r;
+        /* Persistent stores keep their exception table on disk, so they survive a reboot. */
+        snprintf(params, sizeof(params), "%s %s %s %" PRIu32, real, e->store.loop,
+                 persistent ? "P" : "N", dm->chunk_sectors);
+        r = load_one_target(e->snap_name, e->origin.sectors, "snapshot", params, true, uuid,
+                            err);
+        e->made_snap = r == 0;
+        return r;
+}
+
+static int load_origin(SetEntry *e, struct vss_error_buf *err)
+{
+        char real[32];
+        int r = origin_real_devnum(&e->origin, real, sizeof(real), err);
+
+        if (r == 0)
+                r = load_one_target(e->origin.info.name, e->origin.sectors, "snapshot-origin",
+                                    real, false, NULL, err);
+        e->loaded_origin = r == 0;
+        return r;
+}
+
+static int make_store(DmSnap *dm, SetEntry *e, struct vss_error_buf *err)
+{
+        char name[64];
+        uint64_t initial, max;
+        int r = dmsnap_store_sizes(dm, e->origin.info.name, e->origin.sectors * 512, &initial,
+                                   &max, err);
+
+        if (r < 0)
+                return r;
+        snprintf(name, sizeof(name), "%s%s.cow", DMSNAP_UUID_PREFIX, e->snapshot_id);
+        return store_create(&e->store, dm->diff_area, name, initial, err);
+}
+
+static int write_meta(DmSnap *dm, const PreparedSet *set, const SetEntry *e,
+                      struct vss_error_buf *err)
+{
+        SnapMeta m = { .attributes = set->attributes, .created_usec = set->created_usec };
+
+        snprintf(m.snapshot_id, sizeof(m.snapshot_id), "%s", e->snapshot_id);
+        snprintf(m.set_id, sizeof(m.set_id), "%s", set->id);
+        snprintf(m.origin, sizeof(m.origin), "%s", e->origin.info.name);
+        return meta_write(dm->diff_area, &m, err);
+}
+
+static int switches_init(SetEntry *e)
+{
+        const char *origin = e->origin.info.name;
+
+        if (dm_switch_init(&e->suspend, origin, true, false) < 0 ||
+            dm_switch_init(&e->suspend_frozen, origin, true, true) < 0 ||
+            dm_switch_init(&e->resume, origin, false, false) < 0 ||
+            dm_switch_init(&e->resume_snap, e->snap_name, false, false) < 0)
+                return -ENAMETOOLONG;
+        return 0;
+}
+
+static int entry_prepare(DmSnap *dm, PreparedSet *set, SetEntry *e, struct vss_error_buf *err)
+{
+        int r;
+
+        if ((r = make_store(dm, e, err)) < 0 || (r = write_meta(dm, set, e, err)) < 0)
+                return r;
+        if (!e->origin.has_real && (r = make_real(e, err)) < 0)
+                return r;
+        if ((r = make_snapshot(dm, set, e, err)) < 0)
+                return r;
+        if (!e->origin.has_real && (r = load_origin(e, err)) < 0)
+                return r;
+        /* dm holds the loop device now; without our fd it goes when dm lets go. */
+        store_close(&e->store);
+        if ((r = switches_init(e)) < 0)
+                return dmsnap_error(err, r, "device-mapper name of %s too long",
+                                    e->origin.info.name);
+        return 0;
+}
+
+static PreparedSet *set_new(const struct vss_set_request *req)
+{
+        PreparedSet *set = calloc(1, sizeof(*set));
+
+        if (!set || !(set->entries = calloc(req->n_volumes, sizeof(SetEntry)))) {
+                free(set);
+                return NULL;
+        }
+        snprintf(set->id, sizeof(set->id), "%s", req->set_id);
+        set->attributes = req->attributes;
+        set->control_fd = -1;
+        set->n = req->n_volumes;
+        for (size_t i = 0; i < set->n; i++) {
+                set->entries[i].store = (CowStore)COW_STORE_INIT;
+                atomic_init(&set->entries[i].hold, HOLD_IDLE);
+        }
+        return set;
+}
+
+static int set_prepare(DmSnap *dm, PreparedSet *set, const struct vss_set_request *req,
+                       struct vss_error_buf *err)
+{
+        int r;
+
+        for (size_t i = 0; i < set->n; i++)
+                if ((r = entry_examine(&set->entries[i], &req->volumes[i], err)) < 0)
+                        return r;
+        if ((r = check_diff_area(dm, set, err)) < 0)
+                return r;
+        for (size_t i = 0; i < set->n; i++)
+                if ((r = entry_prepare(dm, set, &set->entries[i], err)) < 0)
+                        return r;
+        if ((set->control_fd = dm_control_open(err)) < 0)
+                return set->control_fd;
+        for (size_t i = 0; i < set->n; i++)
+                dm_node_path(set->entries[i].snap_name, req->volumes[i].device,
+                             sizeof(req->volumes[i].device));
+        return 0;
+}
+
+static void set_undo(DmSnap *dm, PreparedSet *set);
+
+int dmsnap_prepare(DmSnap *dm, const struct vss_set_request *req, struct vss_error_buf *err)
+{
+        PreparedSet *set;
+        int r;
+
+        dmsnap_flush_sets(dm);
+        if (set_find(dm, req->set_id))
+                return dmsnap_error(err, -EEXIST, "set %s is prepared already", req->set_id);
+        if (!(set = set_new(req)))
+                return dmsnap_error(err, -ENOMEM, "out of memory preparing set %s", req->set_id);
+        if ((r = set_prepare(dm, set, req, err)) < 0) {
+                set_undo(dm, set);
+                set_free(set);
+                return r;
+        }
+        /* The window must not wait on page faults: lock memory until release. */
+        if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
+                dmsnap_log(LOG_WARNING, "cannot lock memory for the hold window of set %s: %s",
+                           set->id, strerror(errno));
+        pthread_mutex_lock(&dm->lock);
+        set->next = dm->sets;
+        dm->sets = set;
+        pthread_mutex_unlock(&dm->lock);
+        return 0;
+}
+
+/* --- the window: no allocation, no logging, no file I/O ----------------------------- */
+
+static int window_set(DmSnap *dm, const char *id, PreparedSet **ret, struct vss_error_buf *err)
+{
+        *ret = set_find(dm, id);
+        if (!*ret)
+                return dmsnap_error(err, -VSS_E_BAD_STATE, "set %s was not prepared", id);
+        return 0;
+}
+
+static int hold_entry(PreparedSet *set, SetEntry *e, struct vss_error_buf *err)
+{
+        int expected = HOLD_IDLE;
+        int r;
+
+        if (!atomic_compare_exchange_strong(&e->hold, &expected, HOLD_SUSPENDING))
+                return dmsnap_error(err, -ECANCELED, "the hold of set %s was released", set->id);
+        r = dm_switch_run(set->control_fd, &e->suspend);
+        if (r == -EBUSY) /* someone froze the file system already: suspend it as it is */
+                r = dm_switch_run(set->control_fd, &e->suspend_frozen);
+        expected = HOLD_SUSPENDING;
+        if (r < 0) {
+                atomic_compare_exchange_strong(&e->hold, &expected, HOLD_RELEASED);
+                return dmsnap_error(err, r, "cannot suspend %s: %s", e->origin.info.name,
+                                    strerror(-r));
+        }
+        if (!atomic_compare_exchange_strong(&e->hold, &expected, HOLD_HELD)) {
+                /* Released while the suspend was in flight: undo it ourselves. */
+                dm_switch_run(set->control_fd, &e->resume);
+                return dmsnap_error(err, -ECANCELED, "the hold of set %s was released", set->id);
+        }
+        return 0;
+}
+
+int dmsnap_hold(DmSnap *dm, const char *id, struct vss_error_buf *err)
+{
+        PreparedSet *set;
+        int r = window_set(dm, id, &set, err);
+
+        if (r < 0)
+                return r;
+        set->created_usec = realtime_usec();
+        for (size_t i = 0; r == 0 && i < set->n; i++) {
+                if (atomic_load(&set->released))
+                        return dmsnap_error(err, -ECANCELED, "the hold of set %s was released",
+                                            id);
+                r = hold_entry(set, &set->entries[i], err);
+        }
+        return r;
+}
+
+int dmsnap_commit(DmSnap *dm, const char *id, struct vss_error_buf *err)
+{
+        PreparedSet *set;
+        int r = window_set(dm, id, &set, err);
+
+        for (size_t i = 0; r == 0 && i < set->n; i++) {
+                SetEntry *e = &set->entries[i];
+                if (atomic_load(&set->released))
+                        return dmsnap_error(err, -ECANCELED, "the hold of set %s was released",
+                                            id);
+                r = dm_switch_run(set->control_fd, &e->resume_snap);
+                if (r < 0)
+                        return dmsnap_error(err, r, "cannot activate the snapshot of %s: %s",
+                                            e->origin.info.name, strerror(-r));
+        }
+        set->committed = r == 0;
+        return r;
+}
+
+/* Claim E's resume: true if it was held (and the caller must resume it). */
+static bool claim_release(SetEntry *e)
+{
+        int s = atomic_load(&e->hold);
+
+        while (s != HOLD_RELEASED)
+                if (atomic_compare_exchange_weak(&e->hold, &s, HOLD_RELEASED))
+                        return s == HOLD_HELD;
+        return false;
+}
+
+static int release_entries(PreparedSet *set, struct vss_error_buf *err)
+{
+        int first = 0;
+
+        atomic_store(&set->released, true);
+        for (size_t i = 0; i < set->n; i++) {
+                SetEntry *e = &set->entries[i];
+                if (!claim_release(e))
+                        continue;
+                int r = dm_switch_run(set->control_fd, &e->resume);
+                if (r < 0 && first == 0)
+                        first = dmsnap_error(err, r, "cannot resume %s: %s",
+                                             e->origin.info.name, strerror(-r));
+        }
+        return first;
+}
+
+int dmsnap_release(DmSnap *dm, const char *id, struct vss_error_buf *err)
+{
+        PreparedSet *set;
+        int r = window_set(dm, id, &set, err);
+
+        if (r == 0)
+                r = release_entries(set, err);
+        munlockall();
+        return r;
+}
+
+/* --- after the window ------------------------------------------------------------ */
+
+static void flush_set(DmSnap *dm, PreparedSet *set)
+{
+        struct vss_error_buf err;
+
+        for (size_t i = 0; i < set->n; i++)
+                if (write_meta(dm, set, &set->entries[i], &err) < 0)
+                        dmsnap_log(LOG_WARNING, "%s", err.message);
+}
+
+void dmsnap_flush_sets(DmSnap *dm)
+{
+        PreparedSet *set = dm->sets, *next;
+
+        for (; set; set = next) {
+                next = set->next;
+                if (!atomic_load(&set->released) || !set->committed)
+                        continue;
+                flush_set(dm, set);
+                set_unlink(dm, set);
+                set_free(set);
+        }
+}
+
+/* Take back whatever prepare (and a window) did to SET, last volume first. */
+static void set_undo(DmSnap *dm, PreparedSet *set)
+{
+        struct vss_error_buf err;
+
+        if (set->control_fd >= 0)
+                release_entries(set, &err);
+        for (size_t i = set->n; i-- > 0;) {
+                SetEntry *e = &set->entries[i];
+                if (!e->origin.info.exists)
+                        continue;
+                if (e->made_snap && dm_remove(e->snap_name, &err) < 0)
+                        dmsnap_log(LOG_ERR, "%s", err.message);
+                if ((e->made_snap || e->loaded_origin || !e->origin.has_real) &&
+                    origin_restore_if_unused(e->origin.info.name, &err) < 0)
+                        dmsnap_log(LOG_ERR, "%s", err.message);
+                store_close(&e->store);
+                meta_remove(dm->diff_area, e->snapshot_id);
+        }
+}
+
+/* A set the provider no longer tracks (vssd restarted): its snapshots by DM UUID. */
+struct set_snapshots {
+        DmSnap *dm;
+        const char *set_id;
+        struct vss_error_buf *err;
+        int r;
+};
+
+static int abort_listed(const DmInfo *info, void *userdata)
+{
+        struct set_snapshots *s = userdata;
+        SnapUuid u;
+        SnapMeta m;
+
+        if (!snap_uuid_parse(info->uuid, &u) || strcmp(u.set_id, s->set_id) != 0)
+                return 0;
+        if (meta_read(s->dm->diff_area, u.snapshot_id, &m) < 0)
+                m.origin[0] = '\0';
+        int r = dmsnap_snapshot_remove(s->dm, u.snapshot_id, m.origin, s->err);
+        if (r < 0 && s->r == 0)
+                s->r = r;
+        return 0;
+}
+
+int dmsnap_abort(DmSnap *dm, const char *id, struct vss_error_buf *err)
+{
+        PreparedSet *set = set_find(dm, id);
+
+        if (set) {
+                set_unlink(dm, set);
+                set_undo(dm, set);
+                set_free(set);
+                munlockall();
+                return 0;
+        }
+        struct set_snapshots s = { .dm = dm, .set_id = id, .err = err };
+        int r = dm_list(abort_listed, &s, err);
+        return r < 0 ? r : s.r;
+}
+
+void dmsnap_free_sets(DmSnap *dm)
+{
+        while (dm->sets) {
+                PreparedSet *set = dm->sets;
+                dm->sets = set->next;
+                set_undo(dm, set);
+                set_free(set);
+        }
+}

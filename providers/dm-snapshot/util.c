@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <syslog.h>
+
+#include "providers/dm-snapshot/util.h"
+
+static void (*logger)(int priority, const char *format, ...);
+
+int dmsnap_error(struct vss_error_buf *err, int r, const char *format, ...)
+{
+        if (err) {
+                va_list ap;
+                va_start(ap, format);
+                vsnprintf(err->message, sizeof(err->message), format, ap);
+                va_end(ap);
+        }
+        return r;
+}
+
+void dmsnap_set_logger(void (*log)(int priority, const char *format, ...))
+{
+        logger = log;
+}
+
+void dmsnap_log(int priority, const char *format, ...)
+{
+        char line[1024];
+        va_list ap;
+
+        if (!logger)
+                return;
+        va_start(ap, format);
+        vsnprintf(line, sizeof(line), format, ap);
+        va_end(ap);
+        logger(priority, "%s", line);
+}
+
+int dmsnap_printf(char *buf, size_t size, const char *format, ...)
+{
+        va_list ap;
+        int n;
+
+        va_start(ap, format);
+        n = vsnprintf(buf, size, format, ap);
+        va_end(ap);
+        if (n < 0)
+                return -EINVAL;
+        return (size_t)n < size ? 0 : -ENAMETOOLONG;
+}

@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* vmtest.c: see vmtest.h. */
+#include <check.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "tests/vm/vmtest.h"
+
+TestBus vm_bus;
+static char *last_output;
+
+static int vm_vsh(const char *format, va_list ap)
+{
+        char cmd[8192];
+
+        vsnprintf(cmd, sizeof(cmd), format, ap);
+        free(last_output);
+        last_output = NULL;
+        int r = testbus_run(&vm_bus, &last_output, "%s", cmd);
+        if (last_output) {
+                size_t n = strlen(last_output);
+                while (n > 0 && last_output[n - 1] == '\n')
+                        last_output[--n] = '\0';
+        }
+        return r;
+}
+
+int vm_sh(const char *format, ...)
+{
+        va_list ap;
+        va_start(ap, format);
+        int r = vm_vsh(format, ap);
+        va_end(ap);
+        return r;
+}
+
+const char *vm_out(void)
+{
+        return last_output ? last_output : "";
+}
+
+void vm_ok(const char *format, ...)
+{
+        char cmd[8192];
+        va_list ap;
+
+        va_start(ap, format);
+        vsnprintf(cmd, sizeof(cmd), format, ap);
+        va_end(ap);
+        int r = vm_sh("%s", cmd);
+        ck_assert_msg(r == 0, "command failed (%d): %s\n%s", r, cmd, vm_out());
+}
+
+void vmtest_start(const char *provider_config)
+{
+        char conf[4096];
+
+        /* Nothing of an earlier test may remain: the kernel's state is shared. */
+        ck_assert_msg(system("test -z \"$(dmsetup ls 2>/dev/null | grep -v 'No devices')\"") == 0,
+                      "dm devices left by an earlier test");
+        ck_assert_int_eq(system("mkdir -p " TEST_ROOT " && mount -t tmpfs -o size=1G tmpfs "
+                                TEST_ROOT " && mkdir -p " TEST_ROOT "/mnt " TEST_ROOT "/state"),
+                         0);
+        snprintf(conf, sizeof(conf),
+                 "[daemon]\nprovider_dir = %s\nmonitor_interval_ms = 200\n\n"
+                 "[provider.dm-snapshot]\nstate_dir = " TEST_ROOT "/state\n%s\n",
+                 testbus_path(false, "providers"), provider_config ? provider_config : "");
+        testbus_start(&vm_bus, conf);
+}
+
+void vmtest_teardown(void)
+{
+        testbus_stop(&vm_bus);
+        /* Mounts first (snapshots, then origins), then every dm device, then loops. */
+        system("for m in $(findmnt -rn -o TARGET | grep '^" TEST_ROOT "/.' | sort -r); do "
+               "umount -l \"$m\"; done; dmsetup remove_all --force >/dev/null 2>&1; "
+               "losetup -D; umount -l " TEST_ROOT " 2>/dev/null; rmdir " TEST_ROOT " 2>/dev/null");
+        free(last_output);
+        last_output = NULL;
+}
+
+void vm_volume(Volume *v, const char *name, unsigned size_mb, const char *fstype)
+{
+        snprintf(v->name, sizeof(v->name), "%s", name);
+        snprintf(v->mnt, sizeof(v->mnt), TEST_ROOT "/mnt/%s", name);
+        vm_ok("truncate -s %uM " TEST_ROOT "/%s.img && losetup -f --show " TEST_ROOT "/%s.img",
+              size_mb, name, name);
+        snprintf(v->loop, sizeof(v->loop), "%s", vm_out());
+        vm_ok("vssctl enable %s", v->loop);
+        vm_ok("vssctl --json enable %s | sed -n 's/.*\"volume\": *\"\\([^\"]*\\)\".*/\\1/p'",
+              v->loop);
+        snprintf(v->volume, sizeof(v->volume), "%s", vm_out());
+        ck_assert_msg(strncmp(v->volume, "/dev/mapper/vss-", 16) == 0, "enable gave '%s'",
+                      v->volume);
+        vm_ok("mkfs.%s -q %s %s && mkdir -p %s && mount %s %s", fstype,
+              strcmp(fstype, "xfs") == 0 ? "-f" : "-F", v->volume, v->mnt, v->volume, v->mnt);
+}
+
+void vm_create(char ids[][40], size_t n, const char *options, const char *volumes)
+{
+        vm_ok("vssctl create %s %s | awk 'NR > 3 { print $1 }'", options, volumes);
+        const char *p = vm_out();
+        for (size_t i = 0; i < n; i++) {
+                size_t len = strcspn(p, "\n");
+                ck_assert_msg(len == 36, "create printed no snapshot id %zu: %s", i, vm_out());
+                memcpy(ids[i], p, 36);
+                ids[i][36] = '\0';
+                p += len + (p[len] == '\n');
+        }
+}
+
+const char *vm_snap_device(const char *id, char *buf, size_t size)
+{
+        snprintf(buf, size, "/dev/mapper/vss-snap-%s", id);
+        return buf;
+}
+
+const char *vm_table(const char *name, char *buf, size_t size)
+{
+        vm_ok("dmsetup table %s", name);
+        snprintf(buf, size, "%s", vm_out());
+        return buf;
+}
+
+bool vm_dm_exists(const char *name)
+{
+        return vm_sh("dmsetup info %s >/dev/null 2>&1", name) == 0;
+}
+
+const char *vm_snapshot_prop(const char *id, const char *prop, char *buf, size_t size)
+{
+        char path[128];
+
+        snprintf(path, sizeof(path), "/org/linuxvss/Vss1/snapshot/%s", id);
+        for (char *c = path; *c; c++)
+                if (*c == '-')
+                        *c = '_';
+        buf[0] = '\0';
+        if (vm_sh("busctl --system get-property org.linuxvss.Vss1 %s org.linuxvss.Vss1.Snapshot "
+                  "%s", path, prop) == 0)
+                snprintf(buf, size, "%s", vm_out());
+        return buf;
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * vmtest.h: helpers of the device-mapper tests that run inside the test VM
+ * (tests/vm/check-dm): volumes on loop devices, vssd with the dm-snapshot
+ * provider on a private bus, shell steps with their output.
+ *
+ * Each test gets a fresh directory, TEST_ROOT, with tmpfs under it (the guest's
+ * /tmp): images, mount points, the diff area and the provider's state. The
+ * kernel's device-mapper and loop devices are shared by all tests of a run, so
+ * vmtest_teardown() removes every one of them.
+ */
+#ifndef VSS_TESTS_VM_VMTEST_H
+#define VSS_TESTS_VM_VMTEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "tests/bus/harness.h"
+
+#define TEST_ROOT "/tmp/vmt"
+
+typedef struct Volume {
+        char name[32];       /* "a", "b"... */
+        char loop[32];       /* /dev/loopN */
+        char volume[128];    /* /dev/mapper/vss-loopN, what sets name */
+        char mnt[128];       /* TEST_ROOT/mnt/NAME */
+} Volume;
+
+extern TestBus vm_bus;
+
+/* Start the bus and vssd with the dm-snapshot provider; EXTRA goes into its section. */
+void vmtest_start(const char *provider_config);
+/* Stop vssd and the bus; remove every dm device, loop device and mount of the test. */
+void vmtest_teardown(void);
+
+/* Run a shell command (bus address set); its exit status; output into a static buffer. */
+int vm_sh(const char *format, ...) __attribute__((format(printf, 1, 2)));
+/* The output of the last vm_sh, trailing newline stripped. */
+const char *vm_out(void);
+/* vm_sh that must succeed; fails the test with the command and its output. */
+void vm_ok(const char *format, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * A volume of SIZE_MB on a loop device, enabled (vssctl enable), with a file
+ * system FSTYPE ("ext4", "xfs") made and mounted at TEST_ROOT/mnt/NAME.
+ */
+void vm_volume(Volume *v, const char *name, unsigned size_mb, const char *fstype);
+
+/* vssctl create VOLUMES... (extra options first); the snapshot ids, in order, into IDS. */
+void vm_create(char ids[][40], size_t n, const char *options, const char *volumes);
+/* /dev/mapper/vss-snap-ID */
+const char *vm_snap_device(const char *id, char *buf, size_t size);
+/* The live table of dm device NAME. */
+const char *vm_table(const char *name, char *buf, size_t size);
+/* Is dm device NAME there? */
+bool vm_dm_exists(const char *name);
+/* D-Bus property PROP (a string) of snapshot ID, or "" on error. */
+const char *vm_snapshot_prop(const char *id, const char *prop, char *buf, size_t size);
+
+#endif
