@@ -45,7 +45,8 @@ CFLAGS       += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wno-unused-parame
                 -Iinclude -I. $(PKG_CFLAGS) -MMD -MP \
                 -DVSS_VERSION='"$(VERSION)"' \
                 -DVSS_PROVIDER_DIR='"$(PROVIDERDIR)"' \
-                -DVSS_CONFIG_FILE='"$(SYSCONFDIR)/vss/vssd.conf"'
+                -DVSS_CONFIG_FILE='"$(SYSCONFDIR)/vss/vssd.conf"' \
+                -DVSS_SYSCONF_DIR='"$(SYSCONFDIR)"'
 PIC          := -fPIC -fvisibility=hidden
 
 # Quiet by default: "CC file"; V=1 shows whole commands.

@@ -17,6 +17,8 @@
 #include "providers/dm-snapshot/util.h"
 
 #define DEFAULT_STATE_DIR "/var/lib/vss"
+/* Read at boot before /var may be mounted (systemd/vss-wrappers): on the root file system. */
+#define DEFAULT_ENABLED_DIR VSS_SYSCONF_DIR "/vss/enabled"
 #define DEFAULT_INITIAL_SIZE "10%"
 #define DEFAULT_MAX_SIZE "100%"
 #define MIN_STORE_BYTES (8u << 20) /* room for the exception store's header and a few chunks */
@@ -91,11 +93,10 @@ static int config_load(DmSnap *dm)
 {
         const char *state = config_get(dm, "state_dir", DEFAULT_STATE_DIR);
         const char *grow = config_get(dm, "grow_at_percent", "75");
-        const char *chunk = config_get(dm, "chunk_size", "4K");
-        uint64_t chunk_bytes;
         char *end;
 
-        if (dmsnap_printf(dm->enabled_dir, sizeof(dm->enabled_dir), "%s/enabled", state) < 0 ||
+        if (dmsnap_printf(dm->enabled_dir, sizeof(dm->enabled_dir), "%s",
+                          config_get(dm, "enabled_dir", DEFAULT_ENABLED_DIR)) < 0 ||
             dmsnap_printf(dm->diff_area, sizeof(dm->diff_area), "%s",
                           config_get(dm, "diff_area", "")) < 0)
                 return -ENAMETOOLONG;
@@ -107,12 +108,7 @@ static int config_load(DmSnap *dm)
                            DMSNAP_NAME, grow);
                 return -EINVAL;
         }
-        /* The kernel wants a power of two between 4 KiB and 512 KiB here. */
-        if (parse_size(chunk, 0, &chunk_bytes) < 0 || strchr(chunk, '%')) {
-                dmsnap_log(LOG_ERR, "[provider.%s] chunk_size = %s: use 4K..512K",
-                           DMSNAP_NAME, chunk);
-                return -EINVAL;
-        }
+        /* 4 KiB: the page size, so a small write copies no more than it must. */
         dm->chunk_sectors = 8;
         return 0;
 }

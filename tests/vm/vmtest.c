@@ -66,7 +66,8 @@ void vmtest_start(const char *provider_config)
                          0);
         snprintf(conf, sizeof(conf),
                  "[daemon]\nprovider_dir = %s\nmonitor_interval_ms = 200\n\n"
-                 "[provider.dm-snapshot]\nstate_dir = " TEST_ROOT "/state\n%s\n",
+                 "[provider.dm-snapshot]\nstate_dir = " TEST_ROOT "/state\n"
+                 "enabled_dir = " TEST_ROOT "/state/enabled\n%s\n",
                  testbus_path(false, "providers"), provider_config ? provider_config : "");
         testbus_start(&vm_bus, conf);
 }
@@ -89,14 +90,11 @@ void vm_volume(Volume *v, const char *name, unsigned size_mb, const char *fstype
         vm_ok("truncate -s %uM " TEST_ROOT "/%s.img && losetup -f --show " TEST_ROOT "/%s.img",
               size_mb, name, name);
         snprintf(v->loop, sizeof(v->loop), "%s", vm_out());
-        vm_ok("vssctl enable %s", v->loop);
-        vm_ok("vssctl --json enable %s | sed -n 's/.*\"volume\": *\"\\([^\"]*\\)\".*/\\1/p'",
-              v->loop);
+        vm_ok("vssctl enable %s 2>/dev/null", v->loop);
         snprintf(v->volume, sizeof(v->volume), "%s", vm_out());
         ck_assert_msg(strncmp(v->volume, "/dev/mapper/vss-", 16) == 0, "enable gave '%s'",
                       v->volume);
-        vm_ok("mkfs.%s -q %s %s && mkdir -p %s && mount %s %s", fstype,
-              strcmp(fstype, "xfs") == 0 ? "-f" : "-F", v->volume, v->mnt, v->volume, v->mnt);
+        vm_mkfs_mount(v->volume, fstype, v->mnt);
 }
 
 void vm_create(char ids[][40], size_t n, const char *options, const char *volumes)
@@ -134,13 +132,56 @@ const char *vm_snapshot_prop(const char *id, const char *prop, char *buf, size_t
 {
         char path[128];
 
-        snprintf(path, sizeof(path), "/org/linuxvss/Vss1/snapshot/%s", id);
-        for (char *c = path; *c; c++)
-                if (*c == '-')
-                        *c = '_';
+        vm_snapshot_path(id, path, sizeof(path));
         buf[0] = '\0';
         if (vm_sh("busctl --system get-property org.linuxvss.Vss1 %s org.linuxvss.Vss1.Snapshot "
                   "%s", path, prop) == 0)
                 snprintf(buf, size, "%s", vm_out());
         return buf;
+}
+
+void vm_mkfs_mount(const char *device, const char *fstype, const char *dir)
+{
+        vm_ok("mkfs.%s -q %s %s && mkdir -p %s && mount %s %s", fstype,
+              strcmp(fstype, "xfs") == 0 ? "-f" : "-F", device, dir, device, dir);
+}
+
+const char *vm_snapshot_path(const char *id, char *buf, size_t size)
+{
+        snprintf(buf, size, "/org/linuxvss/Vss1/snapshot/%s", id);
+        for (char *c = buf; *c; c++)
+                if (*c == '-')
+                        *c = '_';
+        return buf;
+}
+
+uint64_t vm_snapshot_u64(const char *id, const char *prop)
+{
+        char buf[64];
+        vm_snapshot_prop(id, prop, buf, sizeof(buf));
+        /* busctl prints "t 12345" */
+        return strtoull(buf + (buf[0] == 't' ? 2 : 0), NULL, 10);
+}
+
+bool vm_wait_u64_above(const char *id, const char *prop, uint64_t above, int timeout_ms)
+{
+        for (int waited = 0; waited <= timeout_ms; waited += 500) {
+                if (vm_snapshot_u64(id, prop) > above)
+                        return true;
+                /* Woken by vssd's next PropertiesChanged, or after half a second. */
+                DBusMessage *m = testbus_wait_signal(&vm_bus, "org.freedesktop.DBus.Properties",
+                                                     "PropertiesChanged", 500);
+                if (m)
+                        dbus_message_unref(m);
+        }
+        return false;
+}
+
+int vmtest_main(Suite *suite)
+{
+        SRunner *sr = srunner_create(suite);
+        srunner_run_all(sr, CK_NORMAL);
+        int failed = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -12,8 +12,10 @@
 #ifndef VSS_TESTS_VM_VMTEST_H
 #define VSS_TESTS_VM_VMTEST_H
 
+#include <check.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "tests/bus/harness.h"
 
@@ -56,5 +58,17 @@ const char *vm_table(const char *name, char *buf, size_t size);
 bool vm_dm_exists(const char *name);
 /* D-Bus property PROP (a string) of snapshot ID, or "" on error. */
 const char *vm_snapshot_prop(const char *id, const char *prop, char *buf, size_t size);
+
+/* Make a file system FSTYPE on DEVICE and mount it at DIR. */
+void vm_mkfs_mount(const char *device, const char *fstype, const char *dir);
+/* The object path of snapshot ID. */
+const char *vm_snapshot_path(const char *id, char *buf, size_t size);
+/* A "t" property of snapshot ID (0 on error). */
+uint64_t vm_snapshot_u64(const char *id, const char *prop);
+/* Wait, on vssd's PropertiesChanged signals, until PROP of ID exceeds ABOVE. */
+bool vm_wait_u64_above(const char *id, const char *prop, uint64_t above, int timeout_ms);
+
+/* Run SUITE; the exit status for main(). */
+int vmtest_main(Suite *suite);
 
 #endif
