@@ -16,11 +16,6 @@ static void setup(void)
         vmtest_start(NULL);
 }
 
-static void teardown(void)
-{
-        vmtest_teardown();
-}
-
 static void restart_vssd(bool crash)
 {
         if (crash) {
@@ -194,24 +189,8 @@ START_TEST(test_enabled_volume_comes_back_at_boot)
 }
 END_TEST
 
-static Suite *lifetime_suite(void)
-{
-        Suite *s = suite_create("dm-snapshot lifetime");
-        TCase *tc = tcase_create("lifetime");
-
-        tcase_add_checked_fixture(tc, setup, teardown);
-        tcase_set_timeout(tc, 240);
-        tcase_add_test(tc, test_restarted_vssd_finds_persistent_snapshots);
-        tcase_add_test(tc, test_crash_releases_auto_release_snapshots);
-        tcase_add_test(tc, test_recover_after_a_crash_in_the_window);
-        tcase_add_test(tc, test_revert_unmounted_origin);
-        tcase_add_test(tc, test_revert_waits_for_a_busy_origin);
-        tcase_add_test(tc, test_enabled_volume_comes_back_at_boot);
-        suite_add_tcase(s, tc);
-        return s;
-}
-
 int main(void)
 {
-        return vmtest_main(lifetime_suite());
+        return vmtest_run("dm-snapshot lifetime", setup,
+                          (const TTest *const[]){ test_restarted_vssd_finds_persistent_snapshots, test_crash_releases_auto_release_snapshots, test_recover_after_a_crash_in_the_window, test_revert_unmounted_origin, test_revert_waits_for_a_busy_origin, test_enabled_volume_comes_back_at_boot, NULL });
 }

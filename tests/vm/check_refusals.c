@@ -20,12 +20,6 @@ static void setup(void)
         vmtest_start("diff_area = " TEST_ROOT "/mnt/a/diff\n");
 }
 
-static void teardown(void)
-{
-        vm_sh("vgremove -ff vmtvg " LVM_CONFIG " >/dev/null 2>&1");
-        vmtest_teardown();
-}
-
 static void snapshot_state(void)
 {
         vm_ok("dmsetup table | sort");
@@ -107,23 +101,8 @@ START_TEST(test_snapshot_of_a_snapshot_refused)
 }
 END_TEST
 
-static Suite *refusal_suite(void)
-{
-        Suite *s = suite_create("dm-snapshot refusals");
-        TCase *tc = tcase_create("refusals");
-
-        tcase_add_checked_fixture(tc, setup, teardown);
-        tcase_set_timeout(tc, 240);
-        tcase_add_test(tc, test_not_a_block_device);
-        tcase_add_test(tc, test_mounted_plain_device_needs_enable);
-        tcase_add_test(tc, test_lvm_volume_refused);
-        tcase_add_test(tc, test_diff_area_inside_the_volume);
-        tcase_add_test(tc, test_snapshot_of_a_snapshot_refused);
-        suite_add_tcase(s, tc);
-        return s;
-}
-
 int main(void)
 {
-        return vmtest_main(refusal_suite());
+        return vmtest_run("dm-snapshot refusals", setup,
+                          (const TTest *const[]){ test_not_a_block_device, test_mounted_plain_device_needs_enable, test_lvm_volume_refused, test_diff_area_inside_the_volume, test_snapshot_of_a_snapshot_refused, NULL });
 }

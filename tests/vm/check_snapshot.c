@@ -20,11 +20,6 @@ static void setup(void)
         vmtest_start(NULL);
 }
 
-static void teardown(void)
-{
-        vmtest_teardown();
-}
-
 /* --- background workloads: a child process writing until it is stopped ------------------ */
 
 /* Append numbered lines to PATH, one write(2) each: a freeze never tears one. */
@@ -230,24 +225,8 @@ START_TEST(test_delete_in_any_order_restores_the_table)
 }
 END_TEST
 
-Suite *snapshot_suite(void);
-Suite *snapshot_suite(void)
-{
-        Suite *s = suite_create("dm-snapshot");
-        TCase *tc = tcase_create("snapshots");
-
-        tcase_add_checked_fixture(tc, setup, teardown);
-        tcase_set_timeout(tc, 240);
-        tcase_add_test(tc, test_ext4_snapshot_keeps_freeze_time_content);
-        tcase_add_test(tc, test_xfs_snapshot_exposed_read_only);
-        tcase_add_test(tc, test_snapshot_is_a_prefix_of_a_live_append_log);
-        tcase_add_test(tc, test_four_volume_set_is_one_point_in_time);
-        tcase_add_test(tc, test_delete_in_any_order_restores_the_table);
-        suite_add_tcase(s, tc);
-        return s;
-}
-
 int main(void)
 {
-        return vmtest_main(snapshot_suite());
+        return vmtest_run("dm-snapshot", setup,
+                          (const TTest *const[]){ test_ext4_snapshot_keeps_freeze_time_content, test_xfs_snapshot_exposed_read_only, test_snapshot_is_a_prefix_of_a_live_append_log, test_four_volume_set_is_one_point_in_time, test_delete_in_any_order_restores_the_table, NULL });
 }

@@ -11,11 +11,6 @@
 
 #define MiB (1024u * 1024u)
 
-static void teardown(void)
-{
-        vmtest_teardown();
-}
-
 START_TEST(test_store_grows_before_it_fills)
 {
         Volume v;
@@ -82,20 +77,8 @@ START_TEST(test_overflow_invalidates_only_that_snapshot)
 }
 END_TEST
 
-static Suite *store_suite(void)
-{
-        Suite *s = suite_create("dm-snapshot stores");
-        TCase *tc = tcase_create("stores");
-
-        tcase_add_checked_fixture(tc, NULL, teardown);
-        tcase_set_timeout(tc, 240);
-        tcase_add_test(tc, test_store_grows_before_it_fills);
-        tcase_add_test(tc, test_overflow_invalidates_only_that_snapshot);
-        suite_add_tcase(s, tc);
-        return s;
-}
-
 int main(void)
 {
-        return vmtest_main(store_suite());
+        return vmtest_run("dm-snapshot stores", NULL,
+                          (const TTest *const[]){ test_store_grows_before_it_fills, test_overflow_invalidates_only_that_snapshot, NULL });
 }

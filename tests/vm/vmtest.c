@@ -215,8 +215,17 @@ bool vm_wait_u64_above(const char *id, const char *prop, uint64_t above, int tim
         return false;
 }
 
-int vmtest_main(Suite *suite)
+int vmtest_run(const char *name, void (*setup)(void), const TTest *const *tests)
 {
+        Suite *suite = suite_create(name);
+        TCase *tc = tcase_create("vm");
+
+        /* A failed test's process ends at once: setup cleans up after it (vmtest_start). */
+        tcase_add_checked_fixture(tc, setup, vmtest_teardown);
+        tcase_set_timeout(tc, 240);
+        for (; *tests; tests++)
+                tcase_add_test(tc, *tests);
+        suite_add_tcase(suite, tc);
         SRunner *sr = srunner_create(suite);
         srunner_run_all(sr, CK_NORMAL);
         int failed = srunner_ntests_failed(sr);

@@ -68,7 +68,7 @@ uint64_t vm_snapshot_u64(const char *id, const char *prop);
 /* Wait, on vssd's PropertiesChanged signals, until PROP of ID exceeds ABOVE. */
 bool vm_wait_u64_above(const char *id, const char *prop, uint64_t above, int timeout_ms);
 
-/* Run SUITE; the exit status for main(). */
-int vmtest_main(Suite *suite);
+/* Run TESTS (NULL-terminated) with SETUP before each; the exit status for main(). */
+int vmtest_run(const char *name, void (*setup)(void), const TTest *const *tests);
 
 #endif
