@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * coordinator.c: the root object /org/linuxvss/Vss1, interface
- * org.linuxvss.Vss1: the daemon's version, limits and timeouts.
+ * org.linuxvss.Vss1: the daemon's version, limits and timeouts, and the
+ * table of its methods (implemented in the file of the kind each deals with).
  */
 #include <errno.h>
 
@@ -50,6 +51,12 @@ static int get_event_timeout(DBusMessageIter *iter, void *userdata)
         return bus_append_uint32(iter, m->settings.event_timeout_ms) ? 0 : -ENOMEM;
 }
 
+static int get_monitor_interval(DBusMessageIter *iter, void *userdata)
+{
+        Manager *m = userdata;
+        return bus_append_uint32(iter, m->settings.monitor_interval_ms) ? 0 : -ENOMEM;
+}
+
 /*
  * A timeout property: in [MIN, MAX] milliseconds or InvalidArgs naming the
  * range. The core takes it at once; sets already running keep their timers.
@@ -89,6 +96,13 @@ static int set_event_timeout(BusCall *call, DBusMessageIter *iter, void *userdat
                            VSS_EVENT_TIMEOUT_MS_MAX, &m->settings.event_timeout_ms);
 }
 
+static int set_monitor_interval(BusCall *call, DBusMessageIter *iter, void *userdata)
+{
+        Manager *m = userdata;
+        return set_timeout(m, call, iter, "MonitorIntervalMs", VSS_MONITOR_INTERVAL_MS_MIN,
+                           VSS_MONITOR_INTERVAL_MS_MAX, &m->settings.monitor_interval_ms);
+}
+
 static const BusInterface coordinator_interface = {
         .name = VSS_IFACE_COORDINATOR,
         .methods = (const BusMethod[]){
@@ -100,6 +114,10 @@ static const BusInterface coordinator_interface = {
                   method_register_writer },
                 { "DeleteSnapshots", BUS_ARGS({ "by", "s" }, { "key", "s" }),
                   BUS_ARGS({ "deleted", "u" }), method_delete_snapshots },
+                { "EnableVolume", BUS_ARGS({ "device", "s" }, { "options", "a{sv}" }),
+                  BUS_ARGS({ "volume", "s" }), method_enable_volume },
+                { "DisableVolume", BUS_ARGS({ "volume", "s" }, { "options", "a{sv}" }),
+                  BUS_NO_ARGS, method_disable_volume },
                 { NULL } },
         .properties = (const BusProperty[]){
                 { "Version", "s", get_version, NULL, BUS_PROPERTY_CONST },
@@ -110,6 +128,8 @@ static const BusInterface coordinator_interface = {
                 { "HoldTimeoutMs", "u", get_hold_timeout, set_hold_timeout,
                   BUS_PROPERTY_EMITS_CHANGE },
                 { "EventTimeoutMs", "u", get_event_timeout, set_event_timeout,
+                  BUS_PROPERTY_EMITS_CHANGE },
+                { "MonitorIntervalMs", "u", get_monitor_interval, set_monitor_interval,
                   BUS_PROPERTY_EMITS_CHANGE },
                 { "ProviderDirectory", "s", get_provider_dir, NULL, BUS_PROPERTY_CONST },
                 { NULL } },
@@ -130,7 +150,7 @@ int coordinator_publish(Manager *m)
 void coordinator_emit_timeouts_changed(Manager *m)
 {
         static const char *const names[] = { "FreezeTimeoutMs", "HoldTimeoutMs",
-                                             "EventTimeoutMs", NULL };
+                                             "EventTimeoutMs", "MonitorIntervalMs", NULL };
 
         bus_object_emit_properties_changed(m->root, &coordinator_interface, names);
 }

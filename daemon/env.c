@@ -107,22 +107,34 @@ int lifecycle_error(BusCall *call, int r, const struct vss_error_buf *err)
 
 struct Pending {
         Bus *bus;
-        DBusMessage *request;
+        DBusMessage *request;   /* NULL: the daemon's own call (fn) */
         enum pending_reply kind;
+        pending_fn fn;
+        void *userdata;
 };
 
 Pending *pending_new(BusCall *call, enum pending_reply kind)
 {
         Pending *p = malloc(sizeof(*p));
         if (p)
-                *p = (Pending){ bus_call_get_bus(call),
-                                dbus_message_ref(bus_call_get_message(call)), kind };
+                *p = (Pending){ .bus = bus_call_get_bus(call),
+                                .request = dbus_message_ref(bus_call_get_message(call)),
+                                .kind = kind };
         return p;
 }
 
-static void pending_free(Pending *p)
+Pending *pending_new_internal(pending_fn fn, void *userdata)
 {
-        dbus_message_unref(p->request);
+        Pending *p = malloc(sizeof(*p));
+        if (p)
+                *p = (Pending){ .fn = fn, .userdata = userdata };
+        return p;
+}
+
+void pending_free(Pending *p)
+{
+        if (p->request)
+                dbus_message_unref(p->request);
         free(p);
 }
 
@@ -165,7 +177,9 @@ static void env_call_complete(void *userdata, void *call, const CoreResult *res)
         Pending *p = call;
         DBusMessageIter iter;
 
-        if (res->r < 0) {
+        if (p->fn) {
+                p->fn(p->userdata, res);
+        } else if (res->r < 0) {
                 bus_send_error(p->bus, p->request, res->r, res->message);
         } else if (!dbus_message_get_no_reply(p->request)) {
                 DBusMessage *reply = dbus_message_new_method_return(p->request);
@@ -249,6 +263,11 @@ static int env_writer_send(void *userdata, const CoreWriter *w, enum core_event 
 static int env_volume_of_path(void *userdata, const char *path, char *buf, size_t size)
 {
         return volume_of_path(path, buf, size);
+}
+
+static void env_log(void *userdata, int priority, const char *message)
+{
+        log_msg(priority, "%s", message);
 }
 
 /* --- objects ------------------------------------------------------------------------ */
@@ -347,6 +366,7 @@ int lifecycle_apply_settings(Manager *m, struct vss_error_buf *err)
                 .freeze_timeout_ms = m->settings.freeze_timeout_ms,
                 .hold_timeout_ms = m->settings.hold_timeout_ms,
                 .event_timeout_ms = m->settings.event_timeout_ms,
+                .monitor_interval_ms = m->settings.monitor_interval_ms,
         };
         return core_config_set(m->core, &config, err);
 }
@@ -365,6 +385,7 @@ int lifecycle_start(Manager *m)
                 .property_changed = env_property_changed,
                 .call_complete = env_call_complete,
                 .volume_of_path = env_volume_of_path,
+                .log = env_log,
         };
         struct vss_error_buf err = { "" };
         int r = loop_add_timer(m->loop, &m->core_timer, 0, on_core_timer, m);
@@ -381,6 +402,51 @@ int lifecycle_start(Manager *m)
                 return log_error_errno(r, "cannot start the coordinator: %s",
                                        err.message[0] ? err.message : vss_strerror(r));
         bus_set_name_lost_handler(m->bus, on_name_lost, m);
+        return 0;
+}
+
+static size_t count_snapshots(Core *core)
+{
+        size_t n = 0;
+        for (CoreSet *set = core_set_first(core); set; set = set->next)
+                for (CoreSnapshot *snap = set->snapshots; snap; snap = snap->next)
+                        n++;
+        return n;
+}
+
+/* The providers' snapshots are adopted: only now may clients come (see main.c). */
+static void on_providers_started(void *userdata, const CoreResult *res)
+{
+        Manager *m = userdata;
+
+        if (res->r < 0)
+                log_error("starting without part of what the providers have: %s",
+                          res->message ? res->message : vss_strerror(res->r));
+        if (res->n)
+                log_notice("deleted %u snapshot(s) left by sessions of an earlier vssd", res->n);
+        if (m->stopping)
+                return; /* asked to stop meanwhile: no clients any more */
+        int r = bus_request_name(m->bus, VSS_BUS_NAME);
+        if (r < 0) {
+                loop_exit(m->loop, r);
+                return;
+        }
+        log_info("vssd %s ready as %s: %zu provider(s), %zu snapshot(s)", VSS_VERSION,
+                 VSS_BUS_NAME, m->plugins.n, count_snapshots(m->core));
+}
+
+int lifecycle_start_providers(Manager *m)
+{
+        struct vss_error_buf err = { "" };
+        Pending *p = pending_new_internal(on_providers_started, m);
+
+        if (!p)
+                return log_error_errno(-ENOMEM, "out of memory starting the providers");
+        int r = core_start(m->core, p, &err);
+        if (r < 0) {
+                pending_free(p);
+                return log_error_errno(r, "cannot start the providers: %s", err.message);
+        }
         return 0;
 }
 
@@ -421,7 +487,7 @@ void lifecycle_shutdown(Manager *m)
                 loop_exit(m->loop, 0);
 }
 
-/* core_free() tells nobody: take the bus objects down first. */
+/* core_free() tells nobody: take the bus objects down first (silently: bus_leave()). */
 static void lifecycle_unpublish_all(Manager *m)
 {
         for (CoreSession *s = core_session_first(m->core); s; s = s->next)

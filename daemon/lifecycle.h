@@ -5,7 +5,8 @@
  * thread, unicast writer events) and show its objects on the bus, one file per
  * kind: session-object.c (interface Backup, StartBackup, CreateSnapshotSet),
  * set-object.c (SnapshotSet), snapshot-object.c (Snapshot, DeleteSnapshots),
- * writer-object.c (Writer, RegisterWriter).
+ * writer-object.c (Writer, RegisterWriter), provider-object.c (Provider,
+ * EnableVolume, DisableVolume).
  *
  * Every core object's userdata is its Exported: the bus object and what the
  * bus side adds to it. Exported objects are created and freed only by the
@@ -42,6 +43,11 @@ void lifecycle_stop(Manager *m);
 void lifecycle_shutdown(Manager *m);
 /* Give the core the timeouts in m->settings; -EINVAL with a message when out of range. */
 int lifecycle_apply_settings(Manager *m, struct vss_error_buf *err);
+/*
+ * Recover and query every provider and adopt their snapshots (core_start());
+ * once that is done, take the bus name: a client never sees a half-built view.
+ */
+int lifecycle_start_providers(Manager *m);
 
 /* Object path of a core object, "/" for NULL. */
 const char *lifecycle_path(enum core_object_kind kind, const void *object,
@@ -71,6 +77,11 @@ enum pending_reply {
 typedef struct Pending Pending;
 Pending *pending_new(BusCall *call, enum pending_reply kind);
 int pending_started(Pending *p, BusCall *call, int r, const struct vss_error_buf *err);
+/* A token for the daemon's own asynchronous core call: FN gets the result. */
+typedef void (*pending_fn)(void *userdata, const CoreResult *result);
+Pending *pending_new_internal(pending_fn fn, void *userdata);
+/* Free a token the core refused (its call failed at once). */
+void pending_free(Pending *p);
 
 /* Answer CALL with the core's synchronous failure R and ERR's message. */
 int lifecycle_error(BusCall *call, int r, const struct vss_error_buf *err);
@@ -92,5 +103,7 @@ int method_start_backup(BusCall *call, void *userdata);
 int method_create_snapshot_set(BusCall *call, void *userdata);
 int method_register_writer(BusCall *call, void *userdata);
 int method_delete_snapshots(BusCall *call, void *userdata);
+int method_enable_volume(BusCall *call, void *userdata);
+int method_disable_volume(BusCall *call, void *userdata);
 
 #endif

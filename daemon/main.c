@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * main.c: vssd's entry point: options, settings, the event loop, provider
- * plugins, the bus objects, then the bus name (taken last, so that a client
- * activated by the name finds every object already there).
+ * plugins, the bus objects, the providers' own snapshots, then the bus name
+ * (taken last, so that a client activated by the name finds every object
+ * already there, the snapshots made before this start included).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -75,7 +76,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         return 0;
 }
 
-/* SIGHUP: take the new log level and timeouts; the rest needs a restart. */
+/* SIGHUP: take the new log level, timeouts and interval; the rest needs a restart. */
 static void manager_reload(Manager *m, const struct options *o)
 {
         Settings fresh;
@@ -87,10 +88,12 @@ static void manager_reload(Manager *m, const struct options *o)
         }
         bool changed = m->settings.freeze_timeout_ms != fresh.freeze_timeout_ms ||
                        m->settings.hold_timeout_ms != fresh.hold_timeout_ms ||
-                       m->settings.event_timeout_ms != fresh.event_timeout_ms;
+                       m->settings.event_timeout_ms != fresh.event_timeout_ms ||
+                       m->settings.monitor_interval_ms != fresh.monitor_interval_ms;
         m->settings.freeze_timeout_ms = fresh.freeze_timeout_ms;
         m->settings.hold_timeout_ms = fresh.hold_timeout_ms;
         m->settings.event_timeout_ms = fresh.event_timeout_ms;
+        m->settings.monitor_interval_ms = fresh.monitor_interval_ms;
         lifecycle_apply_settings(m, NULL); /* in the same ranges: cannot fail */
         m->settings.log_priority = fresh.log_priority;
         if (changed)
@@ -139,6 +142,14 @@ static int manager_start(Manager *m, const struct options *o, struct signal_cont
         r = bus_new(&m->bus, m->loop, o->bus_address, VSS_ROOT_PATH);
         if (r < 0)
                 return r;
+        /*
+         * A second vssd must not touch the providers: their recover() would roll
+         * back what the running one is doing. (Two starting at the same instant
+         * could both pass; the bus name then refuses the second.)
+         */
+        if (bus_name_has_owner(m->bus, VSS_BUS_NAME))
+                return log_error_errno(-EEXIST, "bus name %s is owned by another process; is "
+                                       "vssd already running?", VSS_BUS_NAME);
         r = lifecycle_start(m);
         if (r < 0)
                 return r;
@@ -147,13 +158,16 @@ static int manager_start(Manager *m, const struct options *o, struct signal_cont
                 r = provider_objects_publish(m);
         if (r < 0)
                 return log_error_errno(r, "cannot publish objects: %s", vss_strerror(r));
-        return bus_request_name(m->bus, VSS_BUS_NAME);
+        /* The name is taken once the providers' snapshots are adopted (env.c). */
+        return lifecycle_start_providers(m);
 }
 
 static void manager_stop(Manager *m)
 {
+        m->stopping = true; /* a startup finishing now must not take the name */
         /* First: running provider jobs finish and answer their callers on the bus. */
         m->runner = provider_runner_free(m->runner);
+        bus_leave(m->bus); /* what still exists is not announced as removed */
         lifecycle_stop(m);
         provider_objects_free(m);
         bus_object_free(m->root);
@@ -184,9 +198,8 @@ int main(int argc, char **argv)
         log_set_max_priority(o.verbose ? LOG_DEBUG : m.settings.log_priority);
         r = manager_start(&m, &o, &sig);
         if (r >= 0) {
-                log_info("vssd %s ready on %s as %s, %zu provider(s)", VSS_VERSION,
-                         o.bus_address ? o.bus_address : "the system bus", VSS_BUS_NAME,
-                         m.plugins.n);
+                log_info("vssd %s starting on %s with %zu provider(s)", VSS_VERSION,
+                         o.bus_address ? o.bus_address : "the system bus", m.plugins.n);
                 r = loop_run(m.loop);
         }
         manager_stop(&m);

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * provider-object.c: /org/linuxvss/Vss1/provider/<name>, interface
- * org.linuxvss.Vss1.Provider: one object per loaded plugin.
+ * org.linuxvss.Vss1.Provider: one object per loaded plugin; and the
+ * coordinator's EnableVolume and DisableVolume, which run on a provider.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <vss/vss.h>
 
@@ -77,6 +79,55 @@ static int method_is_volume_supported(BusCall *call, void *userdata)
                                core_provider_is_volume_supported(p->manager->core, provider,
                                                                  volume, pending, &err),
                                &err);
+}
+
+/* --- EnableVolume, DisableVolume --------------------------------------------------------- */
+
+static int volume_option(BusCall *call, const char *key, DBusMessageIter *value, void *userdata)
+{
+        const char **provider = userdata;
+
+        if (strcmp(key, "Provider") != 0)
+                return bus_call_error(call, -EINVAL, "unknown option \"%s\"; %s takes Provider",
+                                      key, dbus_message_get_member(bus_call_get_message(call)));
+        int r = bus_variant_expect(call, key, value, "s");
+        if (r >= 0)
+                dbus_message_iter_get_basic(value, provider);
+        return r;
+}
+
+/* (s device_or_volume, a{sv} options): checked like every volume argument, then the core. */
+static int volume_method(BusCall *call, Manager *m, bool enable)
+{
+        struct vss_error_buf err = { "" };
+        const char *arg, *provider = NULL;
+        char volume[4096];
+        DBusMessageIter iter;
+
+        dbus_message_iter_init(bus_call_get_message(call), &iter);
+        dbus_message_iter_get_basic(&iter, &arg);
+        dbus_message_iter_next(&iter);
+        int r = lifecycle_volume_arg(call, arg, volume, sizeof(volume));
+        if (r >= 0)
+                r = bus_dict_foreach(call, &iter, volume_option, &provider);
+        if (r < 0)
+                return r;
+        Pending *p = pending_new(call, enable ? REPLY_ID : REPLY_EMPTY);
+        if (!p)
+                return -ENOMEM;
+        r = enable ? core_volume_enable(m->core, volume, provider, p, &err)
+                   : core_volume_disable(m->core, volume, provider, p, &err);
+        return pending_started(p, call, r, &err);
+}
+
+int method_enable_volume(BusCall *call, void *userdata)
+{
+        return volume_method(call, userdata, true);
+}
+
+int method_disable_volume(BusCall *call, void *userdata)
+{
+        return volume_method(call, userdata, false);
 }
 
 static const BusInterface provider_interface = {

@@ -99,7 +99,7 @@ int method_start_backup(BusCall *call, void *userdata)
         r = core_session_new(&s, m->core, sender_of(call), &err);
         if (r >= 0 && (r = core_session_set_context(s, sender_of(call), o.context, o.attributes,
                                                      &err)) < 0)
-                core_session_release(s, sender_of(call), NULL);
+                core_session_release(s, sender_of(call), NULL, NULL);
         if (r < 0)
                 return lifecycle_error(call, r, &err);
         const char *p = lifecycle_path(CORE_OBJECT_SESSION, s, path);
@@ -314,11 +314,17 @@ static int method_abort_backup(BusCall *call, void *userdata)
         return r < 0 ? lifecycle_error(call, r, &err) : 0;
 }
 
+/* Answered once the auto-release deletions are done: then they are gone for the caller. */
 static int method_release(BusCall *call, void *userdata)
 {
         struct vss_error_buf err = { "" };
-        int r = core_session_release(session_of(userdata), sender_of(call), &err);
-        return r < 0 ? lifecycle_error(call, r, &err) : 0;
+        Pending *p = pending_new(call, REPLY_EMPTY);
+
+        if (!p)
+                return -ENOMEM;
+        return pending_started(p, call, core_session_release(session_of(userdata),
+                                                             sender_of(call), p, &err),
+                               &err);
 }
 
 /* --- properties ------------------------------------------------------------------------------ */

@@ -52,6 +52,11 @@ static int get_session(DBusMessageIter *iter, void *userdata)
                        ? 0 : -ENOMEM;
 }
 
+static int get_hold_window(DBusMessageIter *iter, void *userdata)
+{
+        return bus_append_uint64(iter, set_of(userdata)->hold_window_usec) ? 0 : -ENOMEM;
+}
+
 static int get_error(DBusMessageIter *iter, void *userdata)
 {
         const CoreSet *set = set_of(userdata);
@@ -83,6 +88,7 @@ const BusInterface set_object_interface = {
                 { "Attributes", "as", get_attributes, NULL, BUS_PROPERTY_CONST },
                 { "Session", "o", get_session, NULL, 0 },
                 { "Error", "s", get_error, NULL, BUS_PROPERTY_EMITS_CHANGE },
+                { "HoldWindowUsec", "t", get_hold_window, NULL, BUS_PROPERTY_EMITS_CHANGE },
                 { NULL } },
         .signals = (const BusSignal[]){ { NULL } },
 };

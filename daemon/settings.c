@@ -9,8 +9,8 @@
 #include "daemon/settings.h"
 
 static const char *const daemon_keys[] = {
-        "provider_dir", "freeze_timeout_ms", "hold_timeout_ms", "event_timeout_ms", "log_level",
-        NULL,
+        "provider_dir", "freeze_timeout_ms", "hold_timeout_ms", "event_timeout_ms",
+        "monitor_interval_ms", "log_level", NULL,
 };
 
 int settings_parse_log_level(const char *s)
@@ -41,8 +41,8 @@ static int check_daemon_key(const char *key, const char *value, void *userdata)
                 if (strcmp(*k, key) == 0)
                         return 0;
         snprintf(kc->err, kc->err_size, "[daemon] has no key \"%s\"; known keys: provider_dir, "
-                 "freeze_timeout_ms, hold_timeout_ms, event_timeout_ms, log_level (see "
-                 "vssd.conf(5))", key);
+                 "freeze_timeout_ms, hold_timeout_ms, event_timeout_ms, monitor_interval_ms, "
+                 "log_level (see vssd.conf(5))", key);
         return -EINVAL;
 }
 
@@ -81,9 +81,15 @@ static int settings_apply(Settings *s, char *err, size_t err_size)
                             &s->hold_timeout_ms, err, err_size);
         if (r < 0)
                 return r;
-        return config_get_uint(s->config, "daemon", "event_timeout_ms",
-                               VSS_EVENT_TIMEOUT_MS_DEFAULT, VSS_EVENT_TIMEOUT_MS_MIN,
-                               VSS_EVENT_TIMEOUT_MS_MAX, &s->event_timeout_ms, err, err_size);
+        r = config_get_uint(s->config, "daemon", "event_timeout_ms",
+                            VSS_EVENT_TIMEOUT_MS_DEFAULT, VSS_EVENT_TIMEOUT_MS_MIN,
+                            VSS_EVENT_TIMEOUT_MS_MAX, &s->event_timeout_ms, err, err_size);
+        if (r < 0)
+                return r;
+        return config_get_uint(s->config, "daemon", "monitor_interval_ms",
+                               VSS_MONITOR_INTERVAL_MS_DEFAULT, VSS_MONITOR_INTERVAL_MS_MIN,
+                               VSS_MONITOR_INTERVAL_MS_MAX, &s->monitor_interval_ms, err,
+                               err_size);
 }
 
 /* "PATH: " before a message about a value, as parse errors have "PATH:LINE: ". */
@@ -103,6 +109,7 @@ int settings_load(Settings *s, const char *path, int required, char *err, size_t
                 .freeze_timeout_ms = VSS_FREEZE_TIMEOUT_MS_DEFAULT,
                 .hold_timeout_ms = VSS_HOLD_TIMEOUT_MS_DEFAULT,
                 .event_timeout_ms = VSS_EVENT_TIMEOUT_MS_DEFAULT,
+                .monitor_interval_ms = VSS_MONITOR_INTERVAL_MS_DEFAULT,
                 .log_priority = LOG_INFO,
         };
         snprintf(s->provider_dir, sizeof(s->provider_dir), "%s", VSS_PROVIDER_DIR);

@@ -20,12 +20,16 @@
 #define VSS_EVENT_TIMEOUT_MS_DEFAULT 60000u
 #define VSS_EVENT_TIMEOUT_MS_MIN 1000u
 #define VSS_EVENT_TIMEOUT_MS_MAX 3600000u
+#define VSS_MONITOR_INTERVAL_MS_DEFAULT 1000u
+#define VSS_MONITOR_INTERVAL_MS_MIN 100u
+#define VSS_MONITOR_INTERVAL_MS_MAX 60000u
 
 typedef struct Settings {
         char provider_dir[PATH_MAX];
         unsigned freeze_timeout_ms;
         unsigned hold_timeout_ms;
         unsigned event_timeout_ms; /* a writer's answer to any event but Freeze */
+        unsigned monitor_interval_ms; /* providers' monitor() while snapshots exist */
         int log_priority; /* syslog priority */
         Config *config;   /* the whole file, for [provider.*] sections */
 } Settings;

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * snapshot-object.c: snapshots, /org/linuxvss/Vss1/snapshot/<id>, interface
- * org.linuxvss.Vss1.Snapshot, and the coordinator's DeleteSnapshots.
+ * org.linuxvss.Vss1.Snapshot (Delete, Expose, Unexpose, Revert: each a
+ * provider job the core runs and answers), and the coordinator's
+ * DeleteSnapshots.
  */
 #include <errno.h>
 #include <string.h>
@@ -60,6 +62,62 @@ static int get_state(DBusMessageIter *iter, void *userdata)
                        ? 0 : -ENOMEM;
 }
 
+static int get_device(DBusMessageIter *iter, void *userdata)
+{
+        return bus_append_string(iter, snapshot_of(userdata)->device) ? 0 : -ENOMEM;
+}
+
+static int get_exposed_path(DBusMessageIter *iter, void *userdata)
+{
+        return bus_append_string(iter, snapshot_of(userdata)->exposed_path) ? 0 : -ENOMEM;
+}
+
+static int get_cow_used(DBusMessageIter *iter, void *userdata)
+{
+        return bus_append_uint64(iter, snapshot_of(userdata)->cow_used_bytes) ? 0 : -ENOMEM;
+}
+
+static int get_cow_size(DBusMessageIter *iter, void *userdata)
+{
+        return bus_append_uint64(iter, snapshot_of(userdata)->cow_size_bytes) ? 0 : -ENOMEM;
+}
+
+static int method_expose(BusCall *call, void *userdata)
+{
+        struct vss_error_buf err = { "" };
+        const char *mount_point;
+
+        dbus_message_get_args(bus_call_get_message(call), NULL, DBUS_TYPE_STRING, &mount_point,
+                              DBUS_TYPE_INVALID);
+        Pending *p = pending_new(call, REPLY_ID);
+        if (!p)
+                return -ENOMEM;
+        return pending_started(p, call, core_snapshot_expose(snapshot_of(userdata), mount_point,
+                                                             p, &err), &err);
+}
+
+static int method_unexpose(BusCall *call, void *userdata)
+{
+        struct vss_error_buf err = { "" };
+        Pending *p = pending_new(call, REPLY_EMPTY);
+
+        if (!p)
+                return -ENOMEM;
+        return pending_started(p, call, core_snapshot_unexpose(snapshot_of(userdata), p, &err),
+                               &err);
+}
+
+static int method_revert(BusCall *call, void *userdata)
+{
+        struct vss_error_buf err = { "" };
+        Pending *p = pending_new(call, REPLY_EMPTY);
+
+        if (!p)
+                return -ENOMEM;
+        return pending_started(p, call, core_snapshot_revert(snapshot_of(userdata), p, &err),
+                               &err);
+}
+
 static int snapshots_delete(BusCall *call, Manager *m, enum core_delete_by by, const char *key,
                             enum pending_reply kind)
 {
@@ -110,6 +168,10 @@ const BusInterface snapshot_object_interface = {
         .name = VSS_IFACE_SNAPSHOT,
         .methods = (const BusMethod[]){
                 { "Delete", BUS_NO_ARGS, BUS_NO_ARGS, method_delete },
+                { "Expose", BUS_ARGS({ "mount_point", "s" }), BUS_ARGS({ "path", "s" }),
+                  method_expose },
+                { "Unexpose", BUS_NO_ARGS, BUS_NO_ARGS, method_unexpose },
+                { "Revert", BUS_NO_ARGS, BUS_NO_ARGS, method_revert },
                 { NULL } },
         .properties = (const BusProperty[]){
                 { "Id", "s", get_id, NULL, BUS_PROPERTY_CONST },
@@ -120,6 +182,10 @@ const BusInterface snapshot_object_interface = {
                 { "Attributes", "as", get_attributes, NULL, BUS_PROPERTY_CONST },
                 { "CreationTime", "t", get_creation_time, NULL, BUS_PROPERTY_CONST },
                 { "State", "s", get_state, NULL, BUS_PROPERTY_EMITS_CHANGE },
+                { "Device", "s", get_device, NULL, BUS_PROPERTY_CONST },
+                { "ExposedPath", "s", get_exposed_path, NULL, BUS_PROPERTY_EMITS_CHANGE },
+                { "CowUsedBytes", "t", get_cow_used, NULL, BUS_PROPERTY_EMITS_CHANGE },
+                { "CowSizeBytes", "t", get_cow_size, NULL, BUS_PROPERTY_EMITS_CHANGE },
                 { NULL } },
         .signals = (const BusSignal[]){ { NULL } },
 };

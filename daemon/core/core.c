@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <syslog.h>
 #include <time.h>
 
 #include "daemon/core/internal.h"
@@ -133,6 +134,18 @@ void core_call_complete(Core *core, void *call, int r, const char *message,
                 core->env.call_complete(core->env.userdata, call, &result);
 }
 
+void core_log(Core *core, int priority, const char *format, ...)
+{
+        if (!core->env.log || core->freeing)
+                return;
+        va_list ap;
+        va_start(ap, format);
+        char *msg = core_strdup_vprintf(format, ap);
+        va_end(ap);
+        core->env.log(core->env.userdata, priority, msg);
+        core_string_free(msg);
+}
+
 /* --- timers -------------------------------------------------------------------------- */
 
 void core_timer_init(CoreTimer *t, void (*fire)(CoreTimer *t), void *data)
@@ -197,6 +210,8 @@ CoreJob *core_job_free(CoreJob *job)
         if (!job)
                 return NULL;
         free(job->target);
+        free(job->arg);
+        report_free(job->report);
         for (size_t i = 0; i < job->request.n_volumes; i++) {
                 free((char *)job->request.volumes[i].volume);
                 free((char *)job->request.volumes[i].snapshot_id);
@@ -272,6 +287,29 @@ void core_job_watchdog(Core *core, CoreJob *job)
         core->env.provider_watchdog(core->env.userdata, job);
 }
 
+typedef int (*target_op_fn)(void *state, const char *target, struct vss_error_buf *err);
+
+/* The op of the provider that takes the job's target alone, or NULL. */
+static target_op_fn job_target_op(const struct vss_provider_ops *ops, enum core_job_op op)
+{
+        switch (op) {
+        case CORE_JOB_IS_VOLUME_SUPPORTED:
+                return ops->is_volume_supported;
+        case CORE_JOB_ABORT:
+                return ops->abort;
+        case CORE_JOB_DELETE:
+                return ops->delete_snapshot;
+        case CORE_JOB_UNEXPOSE:
+                return ops->unexpose;
+        case CORE_JOB_REVERT:
+                return ops->revert;
+        case CORE_JOB_DISABLE_VOLUME:
+                return ops->disable_volume;
+        default:
+                return NULL;
+        }
+}
+
 void core_job_execute(CoreJob *job)
 {
         const struct vss_provider_ops *ops = job->provider->ops;
@@ -282,9 +320,6 @@ void core_job_execute(CoreJob *job)
 
         err->message[0] = '\0';
         switch (job->op) {
-        case CORE_JOB_IS_VOLUME_SUPPORTED:
-                r = ops->is_volume_supported ? ops->is_volume_supported(state, t, err) : r;
-                break;
         case CORE_JOB_PREPARE:
                 r = ops->prepare ? ops->prepare(state, &job->request, err) : r;
                 break;
@@ -292,17 +327,38 @@ void core_job_execute(CoreJob *job)
         case CORE_JOB_WATCHDOG_RELEASE:
                 window_execute(job); /* several providers: it reports for itself */
                 return;
-        case CORE_JOB_ABORT:
-                r = ops->abort ? ops->abort(state, t, err) : 0;
+        case CORE_JOB_EXPOSE:
+                r = ops->expose ? ops->expose(state, t, job->arg, err) : r;
                 break;
-        case CORE_JOB_DELETE:
-                r = ops->delete_snapshot ? ops->delete_snapshot(state, t, err) : r;
+        case CORE_JOB_RECOVER:
+                r = ops->recover ? ops->recover(state, err) : 0; /* none: nothing to roll back */
                 break;
+        case CORE_JOB_QUERY:
+        case CORE_JOB_MONITOR:
+                r = report_execute(job);
+                break;
+        case CORE_JOB_ENABLE_VOLUME:
+                r = ops->enable_volume ? ops->enable_volume(state, t, job->volume,
+                                                            sizeof(job->volume), err) : r;
+                break;
+        default: {
+                target_op_fn fn = job_target_op(ops, job->op);
+                if (fn)
+                        r = fn(state, t, err);
+                else if (job->op == CORE_JOB_ABORT)
+                        r = 0; /* no abort op: nothing to undo */
+                break;
+        }
         }
         if (r == -EOPNOTSUPP && !err->message[0])
                 snprintf(err->message, sizeof(err->message), "provider '%s' has no %s operation",
                          job->provider->name, core_job_op_to_string(job->op));
         job->r = r;
+}
+
+const char *core_job_error(const CoreJob *job)
+{
+        return job->err.message[0] ? job->err.message : vss_strerror(job->r);
 }
 
 /* Queued, not run: the env may complete a job from inside provider_run. */
@@ -377,16 +433,41 @@ static int core_config_check(const CoreConfig *c, struct vss_error_buf *err)
         if (c->event_timeout_ms < 1000 || c->event_timeout_ms > 3600000)
                 return core_error(err, -EINVAL, "EventTimeoutMs %u is out of range: use "
                                   "1000..3600000", c->event_timeout_ms);
+        if (c->monitor_interval_ms < 100 || c->monitor_interval_ms > 60000)
+                return core_error(err, -EINVAL, "MonitorIntervalMs %u is out of range: use "
+                                  "100..60000", c->monitor_interval_ms);
         return 0;
+}
+
+/* Zero fields take the defaults (a caller that predates a field need not know it). */
+static CoreConfig core_config_defaults(const CoreConfig *config)
+{
+        CoreConfig c = config ? *config : (CoreConfig){ 0 };
+        if (!c.freeze_timeout_ms)
+                c.freeze_timeout_ms = CORE_FREEZE_TIMEOUT_MS_DEFAULT;
+        if (!c.hold_timeout_ms)
+                c.hold_timeout_ms = CORE_HOLD_TIMEOUT_MS_DEFAULT;
+        if (!c.event_timeout_ms)
+                c.event_timeout_ms = CORE_EVENT_TIMEOUT_MS_DEFAULT;
+        if (!c.monitor_interval_ms)
+                c.monitor_interval_ms = CORE_MONITOR_INTERVAL_MS_DEFAULT;
+        return c;
 }
 
 int core_config_set(Core *core, const CoreConfig *config,
                     struct vss_error_buf *err)
 {
-        int r = core_config_check(config, err);
+        CoreConfig c = core_config_defaults(config);
+        int r = core_config_check(&c, err);
         if (r < 0)
                 return r;
-        core->config = *config;
+        bool interval_changed = c.monitor_interval_ms != core->config.monitor_interval_ms;
+        core->config = c;
+        if (interval_changed) {
+                core_enter(core);
+                monitor_reschedule(core);
+                core_leave(core);
+        }
         return 0;
 }
 
@@ -399,13 +480,7 @@ int core_new(Core **ret, const CoreEnv *env, const CoreConfig *config)
 {
         if (!env || !env->now_ms || !env->provider_run || !env->writer_send)
                 return -EINVAL;
-        CoreConfig c = config ? *config : (CoreConfig){ 0 };
-        if (!c.freeze_timeout_ms)
-                c.freeze_timeout_ms = CORE_FREEZE_TIMEOUT_MS_DEFAULT;
-        if (!c.hold_timeout_ms)
-                c.hold_timeout_ms = CORE_HOLD_TIMEOUT_MS_DEFAULT;
-        if (!c.event_timeout_ms)
-                c.event_timeout_ms = CORE_EVENT_TIMEOUT_MS_DEFAULT;
+        CoreConfig c = core_config_defaults(config);
         if (core_config_check(&c, NULL) < 0)
                 return -EINVAL;
 
@@ -415,6 +490,7 @@ int core_new(Core **ret, const CoreEnv *env, const CoreConfig *config)
         core->env = *env;
         core->config = c;
         core->timer_deadline = UINT64_MAX;
+        monitor_init(core);
         *ret = core;
         return 0;
 }
@@ -437,6 +513,7 @@ Core *core_free(Core *core)
                 set_free(set);
         }
         writer_free_all(core);
+        batch_free(core->starting); /* after the sets: their deletions step it */
         for (CoreJob *job = core->jobs; job; job = job->next)
                 job->core = NULL; /* freed when the env hands them back */
         while (core->done) {
@@ -581,7 +658,7 @@ void core_owner_vanished(Core *core, const char *owner)
         while (s) {
                 CoreSession *next = s->next;
                 if (strcmp(s->owner, owner) == 0)
-                        session_end(s, "its owner left the bus");
+                        session_end(s, "its owner left the bus", NULL);
                 s = next;
         }
         CoreWriter *w = core->writers;
@@ -598,10 +675,12 @@ void core_owner_vanished(Core *core, const char *owner)
 void core_shutdown(Core *core)
 {
         core_enter(core);
+        core->stopping = true;
+        core_timer_cancel(core, &core->monitor_timer);
         CoreSession *s = core->sessions;
         while (s) {
                 CoreSession *next = s->next;
-                session_end(s, "vssd is stopping");
+                session_end(s, "vssd is stopping", NULL);
                 s = next;
         }
         core_leave(core);
@@ -614,6 +693,11 @@ bool core_is_idle(const Core *core)
 
 /* --- names ------------------------------------------------------------------------------- */
 
+bool core_attributes_auto_release(uint32_t attributes)
+{
+        return !(attributes & (VSS_ATTR_PERSISTENT | VSS_ATTR_NO_AUTO_RELEASE));
+}
+
 const char *core_job_op_to_string(enum core_job_op op)
 {
         static const char *const names[] = {
@@ -621,6 +705,11 @@ const char *core_job_op_to_string(enum core_job_op op)
                 [CORE_JOB_PREPARE] = "prepare", [CORE_JOB_WINDOW] = "window",
                 [CORE_JOB_WATCHDOG_RELEASE] = "watchdog-release",
                 [CORE_JOB_ABORT] = "abort", [CORE_JOB_DELETE] = "delete",
+                [CORE_JOB_EXPOSE] = "expose", [CORE_JOB_UNEXPOSE] = "unexpose",
+                [CORE_JOB_REVERT] = "revert", [CORE_JOB_RECOVER] = "recover",
+                [CORE_JOB_QUERY] = "query", [CORE_JOB_MONITOR] = "monitor",
+                [CORE_JOB_ENABLE_VOLUME] = "enable_volume",
+                [CORE_JOB_DISABLE_VOLUME] = "disable_volume",
         };
         return (unsigned)op < ELEMENTSOF(names) ? names[op] : "unknown";
 }

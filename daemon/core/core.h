@@ -55,7 +55,8 @@ typedef struct CoreJob CoreJob;
 typedef struct CoreCreateOptions CoreCreateOptions;
 
 /* Private to daemon/core. */
-typedef struct DeleteBatch DeleteBatch;
+typedef struct JobBatch JobBatch;
+typedef struct SnapshotReport SnapshotReport;
 typedef struct WriterSend WriterSend;
 typedef struct SetWriter SetWriter;
 typedef struct SetProvider SetProvider;
@@ -69,11 +70,16 @@ typedef struct SessionScript SessionScript;
 #define CORE_FREEZE_TIMEOUT_MS_DEFAULT 60000u
 #define CORE_HOLD_TIMEOUT_MS_DEFAULT 10000u
 #define CORE_EVENT_TIMEOUT_MS_DEFAULT 60000u
+#define CORE_MONITOR_INTERVAL_MS_DEFAULT 1000u
+
+/* Where Expose mounts a snapshot when the caller names no mount point: DIR/<snapshot id>. */
+#define CORE_EXPOSE_DIR "/run/vss/expose"
 
 struct CoreConfig {
         uint32_t freeze_timeout_ms; /* per writer, Freeze sent .. Thaw sent; 1000..600000 */
         uint32_t hold_timeout_ms;   /* bound of the hold window; 100..60000 */
         uint32_t event_timeout_ms;  /* answer to any other event; 1000..3600000 */
+        uint32_t monitor_interval_ms; /* provider monitor() while snapshots exist; 100..60000 */
 };
 
 /* Writer events; the names (core_event_to_string) are the D-Bus signal names. */
@@ -141,13 +147,21 @@ enum core_object_kind {
 #define CORE_PROP_SNAPSHOT_SET "SnapshotSet"  /* session */
 #define CORE_PROP_VOLUMES "Volumes"           /* set */
 #define CORE_PROP_ERROR "Error"               /* set: why it aborted */
+#define CORE_PROP_HOLD_WINDOW "HoldWindowUsec" /* set: how long its volumes were held */
+#define CORE_PROP_EXPOSED_PATH "ExposedPath"  /* snapshot */
+#define CORE_PROP_COW_USED "CowUsedBytes"     /* snapshot */
+#define CORE_PROP_COW_SIZE "CowSizeBytes"     /* snapshot */
 
 /* The outcome of an asynchronous call. */
 struct CoreResult {
         int r;               /* 0 or a negative code */
         const char *message; /* on failure: why; on success: non-fatal writer failures, or NULL */
-        const char *id;      /* AddToSnapshotSet: snapshot id; CreateSnapshotSet: set id */
-        unsigned n;          /* DeleteSnapshots: how many were deleted */
+        /*
+         * AddToSnapshotSet: snapshot id; CreateSnapshotSet: set id; Expose: the
+         * path; EnableVolume: the volume to use
+         */
+        const char *id;
+        unsigned n;          /* DeleteSnapshots, core_start(): how many were deleted */
 };
 
 /*
@@ -201,6 +215,12 @@ struct CoreEnv {
          * selected components lie inside the set.
          */
         int (*volume_of_path)(void *userdata, const char *path, char *buf, size_t size);
+        /*
+         * What happened without a caller to tell (a snapshot turning invalid,
+         * one adopted or dropped, a provider failing to report): MESSAGE at
+         * syslog PRIORITY. NULL: dropped.
+         */
+        void (*log)(void *userdata, int priority, const char *message);
 };
 
 /* A deadline the core keeps (private; embedded in the objects that use it). */
@@ -217,6 +237,7 @@ struct CoreProvider {
         const struct vss_provider *vp;
         void *state; /* what vp->ops->init() returned */
         /* private */
+        bool monitor_failing;   /* its last monitor failed (logged once per streak) */
         CoreProvider *next;
 };
 
@@ -283,11 +304,18 @@ struct CoreSnapshot {
         uint32_t attributes;            /* enum vss_snapshot_attr */
         uint64_t creation_usec;         /* CLOCK_REALTIME */
         enum vss_snapshot_state state;
-        bool deleting;                  /* a delete is running */
+        char device[VSS_DEVICE_PATH_MAX]; /* the snapshot's block device (from prepare), or "" */
+        char *exposed_path;             /* where it is mounted; "" when not exposed */
+        uint64_t cow_used_bytes;        /* copy-on-write store, as the provider last said */
+        uint64_t cow_size_bytes;
+        bool deleting;                  /* a delete is running or waits for the op running */
         void *userdata;                 /* the caller's (set in object_added); core ignores it */
         /* private */
-        CoreJob *job;
-        DeleteBatch *batch;
+        CoreJob *job;                   /* the provider op running on it (one at a time) */
+        void *call;                     /* the call waiting for that op (not for deletes) */
+        JobBatch *batch;                /* the deletion it counts in */
+        bool delete_waiting;            /* deletion asked while another op ran */
+        uint64_t seq;                   /* publication number (see reconcile.c) */
         CoreSnapshot *next;     /* in set->snapshots */
 };
 
@@ -300,6 +328,7 @@ struct CoreSet {
         CoreSession *session;   /* NULL once its session ended */
         CoreSnapshot *snapshots;
         int error;                      /* why it aborted, or 0 */
+        uint64_t hold_window_usec;      /* first hold to last release; 0 until it closed */
         char *error_message;
         void *userdata;                 /* the caller's (set in object_added); core ignores it */
         /* private */
@@ -325,6 +354,7 @@ struct CoreSet {
         char *notes;                    /* non-fatal writer failures of the running call */
         CoreSnapshot *unpublished; /* allocated before the hold, shown at READY */
         uint64_t commit_usec;
+        bool hidden;                    /* adopted, not announced yet */
         bool dead;
         CoreSet *dead_next;     /* in the core's list of sets to free */
         CoreSet *next;
@@ -359,7 +389,10 @@ int core_new(Core **ret, const CoreEnv *env, const CoreConfig *config);
 Core *core_free(Core *core);
 
 const CoreConfig *core_config_get(const Core *core);
-/* Replace the configuration; -EINVAL (message names the field) when out of range. */
+/*
+ * Replace the configuration (zero fields take the defaults); -EINVAL (message
+ * names the field) when out of range.
+ */
 int core_config_set(Core *core, const CoreConfig *config,
                     struct vss_error_buf *err);
 
@@ -387,6 +420,22 @@ void core_shutdown(Core *core);
 /* No provider job is out or waiting to be processed. */
 bool core_is_idle(const Core *core);
 
+/*
+ * Startup (async), once the providers are added: each provider, in order,
+ * runs recover() (rolling back what a crashed vssd left half-made), then
+ * query(); what query reports and the core does not know is adopted: grouped
+ * by set id into sets without a session (state ready) and announced with
+ * object_added. An adopted snapshot that is neither persistent nor
+ * no-auto-release belonged to a session of an earlier vssd, which is gone:
+ * it is deleted through its provider (VSS auto-release), with a notice in the
+ * log. CALL completes once every provider answered and those deletions are
+ * done; the result's r and message collect what failed (a provider failing
+ * does not stop the others: the daemon goes on without what it knows), n
+ * counts the deletions. From then on, while snapshots exist, providers are
+ * monitored every monitor_interval_ms (reconcile.c). Once per core: -EALREADY.
+ */
+int core_start(Core *core, void *call, struct vss_error_buf *err);
+
 /* Fire the timers that are due (the env's timer_set deadline passed). */
 void core_dispatch_timers(Core *core);
 
@@ -408,6 +457,14 @@ enum core_job_op {
         CORE_JOB_WATCHDOG_RELEASE, /* release what the window holds, past its bound */
         CORE_JOB_ABORT,
         CORE_JOB_DELETE,
+        CORE_JOB_EXPOSE,
+        CORE_JOB_UNEXPOSE,
+        CORE_JOB_REVERT,
+        CORE_JOB_RECOVER,
+        CORE_JOB_QUERY,
+        CORE_JOB_MONITOR,          /* monitor(), or query() when the provider has none */
+        CORE_JOB_ENABLE_VOLUME,
+        CORE_JOB_DISABLE_VOLUME,
 };
 
 struct CoreJob {
@@ -416,12 +473,16 @@ struct CoreJob {
         const struct vss_provider *provider; /* copied: valid even after core_free();
                                               * window jobs: the first of the set's */
         void *provider_state;
-        char *target;                  /* volume, set id or snapshot id, by op */
+        char *target;                  /* volume, device, set id, snapshot id or provider name */
+        char *arg;                     /* CORE_JOB_EXPOSE: the mount point */
         struct vss_set_request request; /* CORE_JOB_PREPARE */
         /* Output of core_job_execute(). */
         int r;
         struct vss_error_buf err;
+        char volume[VSS_DEVICE_PATH_MAX]; /* CORE_JOB_ENABLE_VOLUME */
+        SnapshotReport *report;        /* CORE_JOB_QUERY, CORE_JOB_MONITOR */
         /* private */
+        uint64_t seq;                  /* CORE_JOB_MONITOR: last publication before it was queued */
         Core *core;             /* NULL once the core is freed */
         void (*done)(CoreJob *job);
         void *owner;                   /* NULL once the owner is gone */
@@ -469,8 +530,14 @@ int core_session_check(CoreSession *s, const char *sender, struct vss_error_buf 
 /* StartBackup. */
 int core_session_new(CoreSession **ret, Core *core, const char *owner,
                      struct vss_error_buf *err);
-/* Release: like the owner leaving (abort a set in progress, auto-release). */
-int core_session_release(CoreSession *s, const char *sender, struct vss_error_buf *err);
+/*
+ * Release: like the owner leaving (abort a set in progress, auto-release).
+ * The session ends at once; CALL (may be NULL: nobody waits) completes once
+ * the auto-release deletions are done, with n counting them (a failed one:
+ * its error), so that a caller that saw the reply no longer finds them.
+ */
+int core_session_release(CoreSession *s, const char *sender, void *call,
+                         struct vss_error_buf *err);
 /* SetContext: ATTRIBUTES are added to those the context implies. Before StartSnapshotSet. */
 int core_session_set_context(CoreSession *s, const char *sender, enum core_context context,
                              uint32_t attributes, struct vss_error_buf *err);
@@ -531,9 +598,48 @@ enum core_delete_by {
         CORE_DELETE_VOLUME,   /* KEY is a volume: all its snapshots */
 };
 
-/* DeleteSnapshots / Snapshot.Delete (async); the result's n counts deletions. */
+/*
+ * DeleteSnapshots / Snapshot.Delete (async); the result's n counts deletions.
+ * Snapshots being merged (Revert) are not deleted: the merge consumes them.
+ */
 int core_snapshots_delete(Core *core, enum core_delete_by by, const char *key, void *call,
                           struct vss_error_buf *err);
+
+/*
+ * Snapshot.Expose (async): mount SNAP read-only at MOUNT_POINT, an absolute
+ * path ("" or NULL: CORE_EXPOSE_DIR/<id>); the provider makes the directory.
+ * The result's id is the path; ExposedPath changes. Refused (-VSS_E_BAD_STATE,
+ * -EBUSY, -EINVAL, nothing changed) for a snapshot exposed already, invalid,
+ * being merged, being deleted, busy with another op or whose set is still being
+ * made.
+ */
+int core_snapshot_expose(CoreSnapshot *snap, const char *mount_point, void *call,
+                         struct vss_error_buf *err);
+/* Snapshot.Unexpose (async): unmount it; refused when it is not exposed. */
+int core_snapshot_unexpose(CoreSnapshot *snap, void *call, struct vss_error_buf *err);
+/*
+ * Snapshot.Revert (async): merge SNAP back into its origin. On success its
+ * state is "merging"; once the provider no longer reports it (monitoring),
+ * the merge is done and the object goes away. Refused for an invalid or
+ * exposed snapshot.
+ */
+int core_snapshot_revert(CoreSnapshot *snap, void *call, struct vss_error_buf *err);
+
+/* --- volumes ------------------------------------------------------------------------ */
+
+/*
+ * EnableVolume (async): PROVIDER (a name; NULL: the first provider with an
+ * enable_volume op) makes DEVICE snapshottable; the result's id is the volume
+ * to use instead. -EOPNOTSUPP naming the providers when none can.
+ */
+int core_volume_enable(Core *core, const char *device, const char *provider, void *call,
+                       struct vss_error_buf *err);
+/*
+ * DisableVolume (async): undo EnableVolume (PROVIDER: NULL: the first with a
+ * disable_volume op). -EBUSY while VOLUME has snapshots or is in a set being made.
+ */
+int core_volume_disable(Core *core, const char *volume, const char *provider, void *call,
+                        struct vss_error_buf *err);
 
 /* --- names ------------------------------------------------------------------------ */
 

@@ -27,8 +27,14 @@ struct Core {
         CoreJob *done;            /* back, waiting for the outermost core_leave() */
         CoreSession *dead_sessions; /* ended, freed by the outermost core_leave() */
         CoreSet *dead_sets;
+        JobBatch *starting;       /* core_start() until it completes */
+        CoreTimer monitor_timer;  /* armed while published snapshots exist */
+        unsigned monitor_jobs;            /* monitor jobs out: the next tick waits */
+        uint64_t publish_seq;             /* last snapshot publication number */
         unsigned depth;                   /* nesting of core_enter() */
         bool freeing;                     /* core_free(): tell the env nothing */
+        bool stopping;                    /* core_shutdown(): no more monitoring */
+        bool started;                     /* core_start() was called */
         uint64_t next_writer_id;
         uint64_t next_session_id;
         uint64_t next_cookie;
@@ -70,6 +76,13 @@ void core_notify_changed(Core *core, enum core_object_kind kind, void *object,
                          const char *property);
 void core_call_complete(Core *core, void *call, int r, const char *message,
                         const char *id, unsigned n);
+/* env.log, formatted. */
+void core_log(Core *core, int priority, const char *format, ...)
+        __attribute__((format(printf, 3, 4)));
+/* The provider's message of a failed JOB, or the code's text. */
+const char *core_job_error(const CoreJob *job);
+/* Not persistent, not no-auto-release: goes when its session does (VSS auto-release). */
+bool core_attributes_auto_release(uint32_t attributes);
 
 /* A provider job owned by OWNER; DONE runs when it comes back (unless orphaned). */
 int core_job_new(CoreJob **ret, Core *core, enum core_job_op op,
@@ -82,6 +95,29 @@ void core_job_start(CoreJob *job);
 void core_job_orphan(CoreJob *job);
 /* Hand the (preallocated) watchdog JOB to the env, fire and forget; NULL-safe. */
 void core_job_watchdog(Core *core, CoreJob *job);
+
+/* --- batch.c ------------------------------------------------------------------ */
+
+/*
+ * A JobBatch counts provider jobs one outcome waits for (the deletions of one
+ * DeleteSnapshots call, core_start()'s recover and query jobs and the
+ * deletions they lead to). It starts held once, so that it cannot complete
+ * while jobs are still being started: release that hold with batch_step().
+ * When the count reaches zero, CALL completes with the first failure, every
+ * failure's message and n_done; without a call, failures are logged. Then the
+ * batch frees itself and clears *REF, if set.
+ */
+JobBatch *batch_new(Core *core, void *call, JobBatch **ref);
+/* One more job to wait for; NULL-safe. */
+void batch_hold(JobBatch *batch);
+/* One job is back (or the initial hold is released); NULL-safe. */
+void batch_step(JobBatch *batch);
+/* Record a failure (the first R is the result); NULL-safe. */
+void batch_fail(JobBatch *batch, int r, const char *message);
+/* Count one thing done (n of the result); NULL-safe. */
+void batch_count(JobBatch *batch);
+/* Free without completing (core_free()). */
+JobBatch *batch_free(JobBatch *batch);
 
 /* --- window.c ----------------------------------------------------------------- */
 
@@ -102,6 +138,8 @@ void window_cancel(CoreJob *job);
 size_t window_progress(const CoreJob *job, const char **ret_op);
 /* Once the window job came back failed: provider index and op of the first failure. */
 size_t window_failure(const CoreJob *job, const char **ret_op);
+/* How long the window job held the volumes, first hold to last release. */
+uint64_t window_open_usec(const CoreJob *job);
 
 /* --- writer.c ----------------------------------------------------------------- */
 
@@ -134,6 +172,15 @@ void writer_free_all(Core *core);
 /* --- set.c -------------------------------------------------------------------- */
 
 int set_new(CoreSet **ret, CoreSession *session, struct vss_error_buf *err);
+/* A set found on a provider (reconcile.c): ready, no session, hidden until set_announce(). */
+int set_adopt(CoreSet **ret, Core *core, const char *id, uint32_t attributes);
+/* Record VOLUME (snapshot SNAPSHOT_ID by P) among an adopted set's volumes. */
+int set_adopt_volume(CoreSet *set, const char *volume, const char *snapshot_id,
+                     CoreProvider *p);
+/* Announce a hidden set (object_added); false when it was announced already. */
+bool set_announce(CoreSet *set);
+/* Between DoSnapshotSet and the end of Thaw: monitoring would delay its window. */
+bool set_is_snapshotting(const CoreSet *set);
 /* Free SET now if nothing holds it any more (deferred to core_leave()). */
 void set_maybe_free(CoreSet *set);
 /* Free now, without telling anyone (core_leave(), core_free()); NULL-safe. */
@@ -146,7 +193,8 @@ int set_prepare_backup(CoreSet *set, struct vss_error_buf *err);
 int set_do_snapshot(CoreSet *set, struct vss_error_buf *err);
 int set_backup_complete(CoreSet *set, struct vss_error_buf *err);
 void set_abort(CoreSet *set, int r, const char *message);
-void set_session_ended(CoreSet *set);
+/* BATCH (may be NULL) counts the auto-release deletions this starts. */
+void set_session_ended(CoreSet *set, JobBatch *batch);
 void set_writer_answered(CoreSet *set, CoreWriter *w, enum core_event event,
                          enum vss_writer_failure failure, const char *message);
 void set_writer_left(CoreSet *set, CoreWriter *w);
@@ -158,18 +206,45 @@ void session_set_call_complete(CoreSession *s, int r, const char *message,
                                const char *id);
 void session_identify_answered(CoreSession *s, CoreWriter *w,
                                enum vss_writer_failure failure, const char *message);
-void session_end(CoreSession *s, const char *why);
+/* BATCH (may be NULL) counts the auto-release deletions this starts. */
+void session_end(CoreSession *s, const char *why, JobBatch *batch);
 CoreSession *session_free(CoreSession *s);
 
 /* --- snapshot.c ------------------------------------------------------------------ */
 
 /* Allocate the snapshot volume V will get, kept unpublished in SET until it exists. */
 int snapshot_new(CoreSnapshot **ret, CoreSet *set, const CoreVolume *v);
-/* Show it: the set's commit made it. Allocates nothing. */
+/* The same for a snapshot a provider reported (reconcile.c), with what it reported. */
+int snapshot_adopt(CoreSnapshot **ret, CoreSet *set, CoreProvider *p,
+                   const struct vss_snapshot_info *info);
+/* Show it: the set's commit made it (or it was adopted). Allocates nothing. */
 void snapshot_publish(CoreSnapshot *snap, uint64_t creation_usec);
+bool snapshot_is_published(const CoreSnapshot *snap);
+/* A snapshot that exists only unpublished, in a set being made; NULL if none. */
+CoreSnapshot *snapshot_find_unpublished(Core *core, const char *id);
+/* Take PATH (malloc()ed; NULL: not exposed) as the exposed path; notifies a change. */
+void snapshot_set_exposed(CoreSnapshot *snap, char *path);
+/* Set a field and notify when it changed. */
+void snapshot_set_state(CoreSnapshot *snap, enum vss_snapshot_state state);
+void snapshot_set_cow(CoreSnapshot *snap, uint64_t used, uint64_t size);
 /* Drop the object (the snapshot itself is gone or never was). */
 CoreSnapshot *snapshot_free(CoreSnapshot *snap);
-/* Delete every snapshot of SET through the provider (auto-release). */
-void snapshots_release(CoreSet *set);
+/* Delete SNAP through its provider, counted in BATCH; after the op running on it, if any. */
+void snapshot_delete(CoreSnapshot *snap, JobBatch *batch);
+/* A deletion of SNAP is running or waiting for the op running. */
+bool snapshot_delete_pending(const CoreSnapshot *snap);
+/* Delete every snapshot of SET through the provider (auto-release), counted in BATCH. */
+void snapshots_release(CoreSet *set, JobBatch *batch);
+
+/* --- reconcile.c ------------------------------------------------------------------ */
+
+/* core_job_execute() of CORE_JOB_QUERY and CORE_JOB_MONITOR: the report, copied. */
+int report_execute(CoreJob *job);
+SnapshotReport *report_free(SnapshotReport *report);
+void monitor_init(Core *core);
+/* A snapshot was published: make sure the monitor timer runs. */
+void monitor_schedule(Core *core);
+/* The configured interval changed: the next tick comes at the new one. */
+void monitor_reschedule(Core *core);
 
 #endif

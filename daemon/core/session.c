@@ -456,7 +456,7 @@ int core_session_abort_backup(CoreSession *s, const char *sender,
 /* --- the end ------------------------------------------------------------------------------- */
 
 /* Released or its owner left: the pending call fails, the set learns, the object goes. */
-void session_end(CoreSession *s, const char *why)
+void session_end(CoreSession *s, const char *why, JobBatch *batch)
 {
         Core *core = s->core;
         if (s->state == CORE_SESSION_ENDED)
@@ -474,7 +474,7 @@ void session_end(CoreSession *s, const char *why)
         CoreSet *set = s->set;
         s->set = NULL;
         if (set)
-                set_session_ended(set);
+                set_session_ended(set, batch);
         for (CoreSession **p = &core->sessions; *p; p = &(*p)->next)
                 if (*p == s) {
                         *p = s->next; /* s->next stays: an iteration may stand on s */
@@ -485,14 +485,21 @@ void session_end(CoreSession *s, const char *why)
         core_notify_removed(core, CORE_OBJECT_SESSION, s);
 }
 
-int core_session_release(CoreSession *s, const char *sender, struct vss_error_buf *err)
+int core_session_release(CoreSession *s, const char *sender, void *call,
+                         struct vss_error_buf *err)
 {
+        Core *core = s->core;
         int r = session_check(s, sender, err);
         if (r < 0)
                 return r;
-        core_enter(s->core);
-        session_end(s, "released");
-        core_leave(s->core);
+        JobBatch *batch = call ? batch_new(core, call, NULL) : NULL;
+        if (call && !batch)
+                return core_error(err, -ENOMEM, "out of memory releasing session %llu",
+                                  (unsigned long long)s->id);
+        core_enter(core);
+        session_end(s, "released", batch);
+        batch_step(batch);
+        core_leave(core);
         return 0;
 }
 
@@ -505,7 +512,7 @@ static void script_finish(CoreSession *s, int r, const char *message)
         core_call_complete(s->core, sc->call, r, message, r >= 0 && s->set ? s->set->id : NULL, 0);
         script_free(sc);
         if (r < 0)
-                session_end(s, "CreateSnapshotSet failed");
+                session_end(s, "CreateSnapshotSet failed", NULL);
 }
 
 /* Make the next call; its result comes back through script_result(). */
@@ -612,7 +619,7 @@ int core_create_snapshot_set(Core *core, const char *owner, const char *const *v
         if (r < 0) {
                 script_free(sc);
                 if (s)
-                        session_end(s, "CreateSnapshotSet failed");
+                        session_end(s, "CreateSnapshotSet failed", NULL);
                 core_leave(core);
                 return r;
         }

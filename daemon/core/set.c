@@ -14,6 +14,9 @@
  *   aborting -> aborted, from any state: every writer gets Abort (which thaws a
  *   frozen one) and every provider that prepared anything gets abort.
  *
+ * Sets a provider reports that the core does not know (made by an earlier
+ * vssd) are adopted by reconcile.c: they start ready, without a session.
+ *
  * VSS rules: a Freeze or Thaw failure (or timeout, or the writer leaving) aborts
  * the set; PrepareBackup, PrepareSnapshot, PostSnapshot and BackupComplete
  * failures are recorded on the writer, reported with the call's result, and the
@@ -22,6 +25,7 @@
  * point in time is common to every volume).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,26 +54,86 @@ static void set_freeze_timeout(CoreTimer *t);
 
 /* --- lifetime ------------------------------------------------------------------------ */
 
-int set_new(CoreSet **ret, CoreSession *session, struct vss_error_buf *err)
+/* A set in STATE with ID (NULL: a new one), listed in the core after the others. */
+static CoreSet *set_alloc(Core *core, const char *id, uint32_t attributes,
+                          enum core_set_state state)
 {
-        Core *core = session->core;
         CoreSet *set = calloc(1, sizeof(*set));
         if (!set)
-                return core_error(err, -ENOMEM, "out of memory starting a snapshot set");
-        core_uuid_new(set->id);
+                return NULL;
+        if (id)
+                snprintf(set->id, sizeof(set->id), "%s", id);
+        else
+                core_uuid_new(set->id);
         set->core = core;
-        set->session = session;
-        set->attributes = session->attributes;
-        set->state = CORE_SET_CREATED;
+        set->attributes = attributes;
+        set->state = state;
         core_timer_init(&set->hold_timer, set_hold_timeout, set);
         CoreSet **tail = &core->sets;
         while (*tail)
                 tail = &(*tail)->next;
         *tail = set;
+        return set;
+}
+
+int set_new(CoreSet **ret, CoreSession *session, struct vss_error_buf *err)
+{
+        Core *core = session->core;
+        CoreSet *set = set_alloc(core, NULL, session->attributes, CORE_SET_CREATED);
+        if (!set)
+                return core_error(err, -ENOMEM, "out of memory starting a snapshot set");
+        set->session = session;
         core->creating = set; /* VSS: one set is created at a time */
         core_notify_added(core, CORE_OBJECT_SET, set);
         *ret = set;
         return 0;
+}
+
+/* Adopted sets have no session and take no creation lock: they were made long ago. */
+int set_adopt(CoreSet **ret, Core *core, const char *id, uint32_t attributes)
+{
+        CoreSet *set = set_alloc(core, id, attributes, CORE_SET_READY);
+        if (!set)
+                return -ENOMEM;
+        set->hidden = true;
+        *ret = set;
+        return 0;
+}
+
+/* One more volume: VOLUME (taken on success) by P; NULL for out of memory. */
+static CoreVolume *set_volume_push(CoreSet *set, char *volume, CoreProvider *p)
+{
+        CoreVolume *v = realloc(set->volumes, (set->n_volumes + 1) * sizeof(*v));
+        if (!v)
+                return NULL;
+        set->volumes = v;
+        v = &set->volumes[set->n_volumes++];
+        *v = (CoreVolume){ .volume = volume, .provider = p };
+        return v;
+}
+
+int set_adopt_volume(CoreSet *set, const char *volume, const char *snapshot_id,
+                     CoreProvider *p)
+{
+        char *copy = strdup(volume);
+        CoreVolume *v = copy ? set_volume_push(set, copy, p) : NULL;
+        if (!v) {
+                free(copy);
+                return -ENOMEM;
+        }
+        snprintf(v->snapshot_id, sizeof(v->snapshot_id), "%s", snapshot_id);
+        if (!set->hidden)
+                core_notify_changed(set->core, CORE_OBJECT_SET, set, CORE_PROP_VOLUMES);
+        return 0;
+}
+
+bool set_announce(CoreSet *set)
+{
+        if (!set->hidden)
+                return false;
+        set->hidden = false;
+        core_notify_added(set->core, CORE_OBJECT_SET, set);
+        return true;
 }
 
 CoreSet *set_free(CoreSet *set)
@@ -120,7 +184,8 @@ void set_maybe_free(CoreSet *set)
         set->dead = true;
         set->dead_next = core->dead_sets;
         core->dead_sets = set;
-        core_notify_removed(core, CORE_OBJECT_SET, set);
+        if (!set->hidden)
+                core_notify_removed(core, CORE_OBJECT_SET, set);
 }
 
 static void set_state(CoreSet *set, enum core_set_state state)
@@ -133,7 +198,12 @@ static void set_state(CoreSet *set, enum core_set_state state)
 
 bool set_is_auto_release(const CoreSet *set)
 {
-        return !(set->attributes & (VSS_ATTR_PERSISTENT | VSS_ATTR_NO_AUTO_RELEASE));
+        return core_attributes_auto_release(set->attributes);
+}
+
+bool set_is_snapshotting(const CoreSet *set)
+{
+        return set->state >= CORE_SET_PREPARING_SNAPSHOT && set->state <= CORE_SET_THAWING;
 }
 
 static bool set_is_over(const CoreSet *set)
@@ -217,14 +287,11 @@ static void set_add_finish(CoreSet *set, int r, const char *message, const char 
 
 static void set_volume_accept(CoreSet *set, CoreProvider *p)
 {
-        CoreVolume *v = realloc(set->volumes, (set->n_volumes + 1) * sizeof(*v));
+        CoreVolume *v = set_volume_push(set, set->adding, p);
         if (!v) {
                 set_add_finish(set, -ENOMEM, "out of memory adding the volume", NULL);
                 return;
         }
-        set->volumes = v;
-        v = &set->volumes[set->n_volumes++];
-        *v = (CoreVolume){ .volume = set->adding, .provider = p };
         core_uuid_new(v->snapshot_id);
         set->adding = NULL;
         set_state(set, CORE_SET_COLLECTING);
@@ -637,9 +704,22 @@ static void set_phase_done(CoreSet *set)
         }
 }
 
-/* One provider prepared; the next one, or the writers freeze. */
-static void set_prepare_done(CoreSet *set)
+/* The devices prepare() says the snapshots will be: known before the set is shown. */
+static void set_devices_take(CoreSet *set, const CoreJob *job)
 {
+        for (size_t i = 0; i < job->request.n_volumes; i++) {
+                const struct vss_volume_request *v = &job->request.volumes[i];
+                for (CoreSnapshot *snap = set->unpublished; snap; snap = snap->next)
+                        if (strcmp(snap->id, v->snapshot_id) == 0)
+                                snprintf(snap->device, sizeof(snap->device), "%.*s",
+                                         (int)sizeof(v->device), v->device);
+        }
+}
+
+/* One provider prepared; the next one, or the writers freeze. */
+static void set_prepare_done(CoreSet *set, const CoreJob *job)
+{
+        set_devices_take(set, job);
         if (++set->step < set->n_providers) {
                 set_prepare_start(set);
                 return;
@@ -650,9 +730,11 @@ static void set_prepare_done(CoreSet *set)
 }
 
 /* The window job came back whole: every volume was held, snapshotted and released. */
-static void set_window_closed(CoreSet *set)
+static void set_window_closed(CoreSet *set, CoreJob *job)
 {
         set->commit_usec = core_realtime_usec(set->core);
+        set->hold_window_usec = window_open_usec(job);
+        core_notify_changed(set->core, CORE_OBJECT_SET, set, CORE_PROP_HOLD_WINDOW);
         set_state(set, CORE_SET_THAWING);
         set_send(set, CORE_EVENT_THAW);
 }
@@ -689,9 +771,9 @@ static void set_job_done(CoreJob *job)
         else if (job->r < 0)
                 set_provider_failed(set, job);
         else if (job->op == CORE_JOB_WINDOW)
-                set_window_closed(set);
+                set_window_closed(set, job);
         else
-                set_prepare_done(set);
+                set_prepare_done(set, job);
 }
 
 /*
@@ -774,7 +856,7 @@ static void set_abort_finish(CoreSet *set)
                 if (gone)
                         snapshot_free(snap);
                 else
-                        snap->deleting = snap->job != NULL;
+                        snap->deleting = snapshot_delete_pending(snap);
         }
         while (set->unpublished)
                 snapshot_free(set->unpublished);
@@ -871,7 +953,7 @@ void set_abort(CoreSet *set, int r, const char *message)
  * made one tells its writers the backup is over and, unless persistent or
  * no-auto-release, loses its snapshots (VSS auto-release).
  */
-void set_session_ended(CoreSet *set)
+void set_session_ended(CoreSet *set, JobBatch *batch)
 {
         set->session = NULL;
         if (set->state >= CORE_SET_READY && set->state <= CORE_SET_BACKUP_COMPLETE) {
@@ -884,7 +966,7 @@ void set_session_ended(CoreSet *set)
                                 writer_set_state(p->w, VSS_WS_STABLE);
                 }
                 if (set_is_auto_release(set))
-                        snapshots_release(set);
+                        snapshots_release(set, batch);
         } else if (!set_is_over(set)) {
                 set_abort(set, -VSS_E_ABORTED, "the requester's session ended (released, or "
                           "its owner left the bus) before the snapshot set was made");

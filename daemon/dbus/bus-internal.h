@@ -20,6 +20,7 @@ struct Bus {
         BusObject *objects; /* registry, most recent first */
         bus_name_lost_fn name_lost_fn;
         void *name_lost_userdata;
+        bool leaving; /* bus_leave(): objects go without InterfacesRemoved */
 };
 
 struct BusObject {

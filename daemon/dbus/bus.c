@@ -348,6 +348,17 @@ int bus_request_name(Bus *bus, const char *name)
         return 0;
 }
 
+void bus_leave(Bus *bus)
+{
+        if (bus)
+                bus->leaving = true;
+}
+
+bool bus_name_has_owner(Bus *bus, const char *name)
+{
+        return bus->on_bus && dbus_bus_name_has_owner(bus->conn, name, NULL);
+}
+
 DBusConnection *bus_get_connection(Bus *bus)
 {
         return bus->conn;

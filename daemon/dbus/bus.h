@@ -97,6 +97,8 @@ Bus *bus_free(Bus *bus);
 
 /* Request NAME (do not queue); -EEXIST when another process owns it. */
 int bus_request_name(Bus *bus, const char *name);
+/* Does anyone own NAME now? (Blocks on the bus: for startup only.) */
+bool bus_name_has_owner(Bus *bus, const char *name);
 DBusConnection *bus_get_connection(Bus *bus);
 const char *bus_get_unique_name(Bus *bus);
 
@@ -112,6 +114,13 @@ int bus_object_add_interface(BusObject *object, const BusInterface *iface, void 
 int bus_object_publish(BusObject *object);
 /* Remove the object (InterfacesRemoved if it was published); NULL-safe. */
 BusObject *bus_object_free(BusObject *object);
+/*
+ * The daemon is leaving the bus: objects freed from now on are not announced
+ * as removed. They did not go away, the daemon did, which NameOwnerChanged
+ * tells every client; a persistent snapshot announced as removed would be a
+ * lie a client might act on (a merge taken for finished, say).
+ */
+void bus_leave(Bus *bus);
 const char *bus_object_get_path(const BusObject *object);
 
 /* PropertiesChanged for the NULL-terminated list NAMES of IFACE on OBJECT. */

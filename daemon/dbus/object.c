@@ -603,7 +603,7 @@ BusObject *bus_object_free(BusObject *o)
 {
         if (!o)
                 return NULL;
-        if (o->published && object_is_managed(o))
+        if (o->published && object_is_managed(o) && !o->bus->leaving)
                 emit_interfaces_signal(o, false);
         for (BusObject **p = &o->bus->objects; *p; p = &(*p)->next)
                 if (*p == o) {

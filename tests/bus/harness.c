@@ -103,15 +103,31 @@ void testbus_start_bus(TestBus *t)
         dbus_connection_set_exit_on_disconnect(t->conn, FALSE);
 }
 
+/* TEXT with every @DIR@ replaced by T's directory, into OUT. */
+static void fill_dir(const TestBus *t, const char *text, char *out, size_t size)
+{
+        size_t len = 0;
+        for (const char *p = text; *p && len + sizeof(t->dir) < size;) {
+                if (strncmp(p, "@DIR@", 5) == 0) {
+                        len += (size_t)snprintf(out + len, size - len, "%s", t->dir);
+                        p += 5;
+                } else {
+                        out[len++] = *p++;
+                }
+        }
+        out[len] = '\0';
+}
+
 static void write_vssd_conf(TestBus *t, const char *extra)
 {
-        char text[8192];
+        char text[8192], filled[4096];
 
+        fill_dir(t, extra ? extra : "", filled, sizeof(filled));
         snprintf(t->vssd_conf, sizeof(t->vssd_conf), "%s/vssd.conf", t->dir);
         snprintf(text, sizeof(text),
                  "[daemon]\nprovider_dir = %s\n\n[provider.fake]\nlog = %s/fake.log\n"
                  "control = %s/fake.control\n%s",
-                 testbus_path(false, "tests/providers"), t->dir, t->dir, extra ? extra : "");
+                 testbus_path(false, "tests/providers"), t->dir, t->dir, filled);
         write_file(t->vssd_conf, text);
 }
 
@@ -212,6 +228,15 @@ int testbus_stop_vssd(TestBus *t)
         return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+void testbus_kill_vssd(TestBus *t)
+{
+        if (t->vssd_pid <= 0)
+                return;
+        kill(t->vssd_pid, SIGKILL);
+        waitpid(t->vssd_pid, NULL, 0);
+        t->vssd_pid = 0;
+}
+
 void testbus_stop(TestBus *t)
 {
         char cmd[PATH_MAX + 16];
@@ -299,28 +324,161 @@ void testbus_disconnect(DBusConnection *conn)
         dbus_connection_unref(conn);
 }
 
-/* The string property PROP of a PropertiesChanged signal, or NULL. */
-static const char *changed_string(DBusMessage *sig, const char *prop)
+/* The value PropertiesChanged SIG gives PROP, in *RET (inside its variant); false if none. */
+static bool changed_value(DBusMessage *sig, const char *prop, DBusMessageIter *ret)
 {
-        DBusMessageIter iter, dict, entry, value;
-        const char *key, *v;
+        DBusMessageIter iter, dict, entry;
+        const char *key;
 
         if (!dbus_message_iter_init(sig, &iter) || !dbus_message_iter_next(&iter))
-                return NULL;
+                return false;
         dbus_message_iter_recurse(&iter, &dict);
         for (; dbus_message_iter_get_arg_type(&dict) == DBUS_TYPE_DICT_ENTRY;
              dbus_message_iter_next(&dict)) {
                 dbus_message_iter_recurse(&dict, &entry);
                 dbus_message_iter_get_basic(&entry, &key);
                 dbus_message_iter_next(&entry);
-                dbus_message_iter_recurse(&entry, &value);
-                if (strcmp(key, prop) == 0 &&
-                    dbus_message_iter_get_arg_type(&value) == DBUS_TYPE_STRING) {
-                        dbus_message_iter_get_basic(&value, &v);
-                        return v;
-                }
+                dbus_message_iter_recurse(&entry, ret);
+                if (strcmp(key, prop) == 0)
+                        return true;
         }
-        return NULL;
+        return false;
+}
+
+/* The string property PROP of a PropertiesChanged signal, or NULL. */
+static const char *changed_string(DBusMessage *sig, const char *prop)
+{
+        DBusMessageIter value;
+        const char *v;
+
+        if (!changed_value(sig, prop, &value) ||
+            dbus_message_iter_get_arg_type(&value) != DBUS_TYPE_STRING)
+                return NULL;
+        dbus_message_iter_get_basic(&value, &v);
+        return v;
+}
+
+/* A u or t at ITER as a 64-bit number; false for another type. */
+static bool iter_uint(DBusMessageIter *iter, uint64_t *ret)
+{
+        dbus_uint32_t u;
+        dbus_uint64_t t;
+
+        switch (dbus_message_iter_get_arg_type(iter)) {
+        case DBUS_TYPE_UINT32:
+                dbus_message_iter_get_basic(iter, &u);
+                *ret = u;
+                return true;
+        case DBUS_TYPE_UINT64:
+                dbus_message_iter_get_basic(iter, &t);
+                *ret = t;
+                return true;
+        default:
+                return false;
+        }
+}
+
+bool testbus_changed_uint(DBusMessage *sig, const char *prop, uint64_t *ret)
+{
+        DBusMessageIter value;
+        return changed_value(sig, prop, &value) && iter_uint(&value, ret);
+}
+
+DBusMessage *testbus_wait_changed(TestBus *t, const char *path, const char *prop,
+                                  int timeout_ms)
+{
+        for (;;) {
+                DBusMessage *sig = testbus_wait_signal(t, "org.freedesktop.DBus.Properties",
+                                                       "PropertiesChanged", timeout_ms);
+                DBusMessageIter value;
+                if (!sig)
+                        return NULL;
+                if (strcmp(dbus_message_get_path(sig), path) == 0 &&
+                    changed_value(sig, prop, &value))
+                        return sig;
+                dbus_message_unref(sig);
+        }
+}
+
+void testbus_expect_ok(DBusMessage *reply, const char *what)
+{
+        ck_assert_msg(!testbus_error_name(reply), "%s failed: %s: %s", what,
+                      testbus_error_name(reply), testbus_error_text(reply));
+}
+
+void testbus_expect_error(DBusMessage *reply, const char *name, const char *needle)
+{
+        static const char prefix[] = "org.linuxvss.Vss1.Error.";
+        const char *got = testbus_error_name(reply);
+        const char *shortened = got && strncmp(got, prefix, strlen(prefix)) == 0
+                                        ? got + strlen(prefix) : got;
+
+        ck_assert_msg(got && (strcmp(got, name) == 0 || strcmp(shortened, name) == 0),
+                      "wanted error %s, got %s: %s", name, got ? got : "a method return",
+                      testbus_error_text(reply));
+        ck_assert_msg(!needle || strstr(testbus_error_text(reply), needle),
+                      "error text \"%s\" does not mention \"%s\"", testbus_error_text(reply),
+                      needle);
+        dbus_message_unref(reply);
+}
+
+/* Properties.Get; the reply, checked, with ITER on the value inside the variant. */
+static DBusMessage *get_property(TestBus *t, const char *path, const char *iface,
+                                 const char *prop, DBusMessageIter *iter)
+{
+        DBusMessage *reply = testbus_call(t, path, "org.freedesktop.DBus.Properties", "Get",
+                                          DBUS_TYPE_STRING, &iface, DBUS_TYPE_STRING, &prop,
+                                          DBUS_TYPE_INVALID);
+        DBusMessageIter top;
+
+        testbus_expect_ok(reply, prop);
+        dbus_message_iter_init(reply, &top);
+        dbus_message_iter_recurse(&top, iter);
+        return reply;
+}
+
+char *testbus_get_string(TestBus *t, const char *path, const char *iface, const char *prop)
+{
+        DBusMessageIter value;
+        DBusMessage *reply = get_property(t, path, iface, prop, &value);
+        int type = dbus_message_iter_get_arg_type(&value);
+        const char *v;
+
+        ck_assert_msg(type == DBUS_TYPE_STRING || type == DBUS_TYPE_OBJECT_PATH,
+                      "%s is not a string", prop);
+        dbus_message_iter_get_basic(&value, &v);
+        char *ret = strdup(v);
+        dbus_message_unref(reply);
+        return ret;
+}
+
+uint64_t testbus_get_uint(TestBus *t, const char *path, const char *iface, const char *prop)
+{
+        DBusMessageIter value;
+        DBusMessage *reply = get_property(t, path, iface, prop, &value);
+        uint64_t v = 0;
+
+        ck_assert_msg(iter_uint(&value, &v), "%s is not of type u or t", prop);
+        dbus_message_unref(reply);
+        return v;
+}
+
+void testbus_append_options(DBusMessage *msg, const char *const *keys,
+                            const char *const *values, int n)
+{
+        DBusMessageIter iter, dict, entry, variant;
+
+        dbus_message_iter_init_append(msg, &iter);
+        dbus_message_iter_open_container(&iter, DBUS_TYPE_ARRAY, "{sv}", &dict);
+        for (int i = 0; i < n; i++) {
+                dbus_message_iter_open_container(&dict, DBUS_TYPE_DICT_ENTRY, NULL, &entry);
+                dbus_message_iter_append_basic(&entry, DBUS_TYPE_STRING, &keys[i]);
+                dbus_message_iter_open_container(&entry, DBUS_TYPE_VARIANT, "s", &variant);
+                dbus_message_iter_append_basic(&variant, DBUS_TYPE_STRING, &values[i]);
+                dbus_message_iter_close_container(&entry, &variant);
+                dbus_message_iter_close_container(&dict, &entry);
+        }
+        dbus_message_iter_close_container(&iter, &dict);
 }
 
 bool testbus_wait_property(TestBus *t, const char *path, const char *prop, const char *value,

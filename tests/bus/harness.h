@@ -12,6 +12,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include <dbus/dbus.h>
@@ -28,12 +29,17 @@ typedef struct TestBus {
 
 /* Start the bus only. */
 void testbus_start_bus(TestBus *t);
-/* Start bus and vssd with the fake provider; EXTRA_CONFIG is appended to vssd.conf. */
+/*
+ * Start bus and vssd with the fake provider; EXTRA_CONFIG is appended to
+ * vssd.conf (after [provider.fake]), with @DIR@ standing for T's directory.
+ */
 void testbus_start(TestBus *t, const char *extra_config);
 /* Start vssd on T's bus and wait until it owns its name (or exits: returns false). */
 bool testbus_start_vssd(TestBus *t, const char *const *extra_args);
 /* SIGTERM vssd and return its exit status (-1 if it died of a signal). */
 int testbus_stop_vssd(TestBus *t);
+/* SIGKILL vssd, as a crash would end it: nothing it would do on the way out is done. */
+void testbus_kill_vssd(TestBus *t);
 /* Stop everything and remove the directory. */
 void testbus_stop(TestBus *t);
 
@@ -69,6 +75,25 @@ void testbus_kill(pid_t pid);
 /* Wait for PropertiesChanged on PATH setting string property PROP to VALUE. */
 bool testbus_wait_property(TestBus *t, const char *path, const char *prop, const char *value,
                            int timeout_ms);
+/* Wait for PropertiesChanged on PATH that changes PROP; the signal (unref it) or NULL. */
+DBusMessage *testbus_wait_changed(TestBus *t, const char *path, const char *prop,
+                                  int timeout_ms);
+/* The value PropertiesChanged SIG gives PROP, of type u or t; false when it has none. */
+bool testbus_changed_uint(DBusMessage *sig, const char *prop, uint64_t *ret);
+
+/* REPLY is a method return; else fail the test naming WHAT and the error. */
+void testbus_expect_ok(DBusMessage *reply, const char *what);
+/*
+ * REPLY is the error NAME (org.linuxvss.Vss1.Error.NAME, or a full name) and
+ * its message contains NEEDLE (may be NULL); unrefs REPLY.
+ */
+void testbus_expect_error(DBusMessage *reply, const char *name, const char *needle);
+/* Property PROP of IFACE on PATH: a string or object path (malloc()ed), or a u or t. */
+char *testbus_get_string(TestBus *t, const char *path, const char *iface, const char *prop);
+uint64_t testbus_get_uint(TestBus *t, const char *path, const char *iface, const char *prop);
+/* Append an a{sv} of N string values to MSG (KEYS, VALUES may be NULL when N is 0). */
+void testbus_append_options(DBusMessage *msg, const char *const *keys,
+                            const char *const *values, int n);
 /* The whole of file PATH, malloc()ed ("" when it does not exist). */
 char *testbus_read_file(const char *path);
 

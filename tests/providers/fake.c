@@ -18,12 +18,26 @@
  *             errno; "stall OP MS" makes OP wait MS milliseconds before its
  *             work. A stall is cut short by release() or abort() of the same
  *             set from another thread (the watchdog case), and the stalled op
- *             then returns -ECANCELED. Lines starting with '#' are ignored.
+ *             then returns -ECANCELED. "invalidate SNAPSHOT_ID" makes the next
+ *             monitor() turn that snapshot invalid, its store full, as an
+ *             overflowing copy-on-write store would. Lines starting with '#'
+ *             are ignored.
+ *   state=    file the snapshots (and enabled volumes) are saved to after
+ *             every change, outside hold..release (the next op, or fini,
+ *             saves what commit made), by atomic replace; loaded at init. So a
+ *             restarted vssd finds them, as it would find a real provider's.
  * OP is the word the log uses: init, is_volume_supported, prepare, hold,
- * commit, release, abort, delete, query, expose, unexpose, revert, recover.
+ * commit, release, abort, delete, query, expose, unexpose, revert, recover,
+ * monitor, enable_volume, disable_volume.
  *
- * The log and control files are test instrumentation: a real provider must not
- * touch files between hold and release, but this one is a fake.
+ * Snapshots: prepare() names each one's device /dev/fake/snap-<id>; every
+ * copy-on-write store is FAKE_COW_SIZE bytes with FAKE_COW_USED used. revert()
+ * starts a merge: the snapshot is reported merging until the next monitor(),
+ * which finishes the merge (the snapshot is gone then). enable_volume() takes
+ * /dev/fakeplain/NAME and makes it the volume /dev/fake/NAME.
+ *
+ * The log, control and state files are test instrumentation: a real provider
+ * must not touch files between hold and release, but this one is a fake.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,6 +54,9 @@
 #include <vss/provider.h>
 
 #define FAKE_PREFIX "/dev/fake/"
+#define FAKE_PLAIN_PREFIX "/dev/fakeplain/"
+#define FAKE_COW_SIZE (1024ull * 1024 * 1024)
+#define FAKE_COW_USED (64ull * 1024)
 #define LINE_MAX_LEN 8192   /* one log line; longer ones are cut, never split */
 #define CONTROL_MAX_LEN 4096
 
@@ -57,7 +74,9 @@ struct fake_snapshot {
         char *device;  /* /dev/fake/snap-<id> */
         char *exposed; /* mount point, NULL when not exposed */
         uint64_t creation_usec;
-        bool exists;   /* made by commit and not deleted, reverted or aborted since */
+        enum vss_snapshot_state state;
+        uint64_t cow_used;
+        bool exists;   /* made by commit and not deleted, merged or aborted since */
 };
 
 struct fake_set {
@@ -76,6 +95,10 @@ struct fake {
         char *volumes; /* copy of volumes=, or NULL */
         char *control; /* copy of control=, or NULL */
         int log_fd;    /* -1 without log= */
+        char *state_path; /* copy of state=, or NULL */
+        bool dirty;       /* changed since the state file was written */
+        char **enabled;   /* NAMEs of the enabled /dev/fakeplain/NAME */
+        size_t n_enabled;
         pthread_mutex_t lock;
         pthread_cond_t wake; /* CLOCK_MONOTONIC; broadcast when a set is cancelled */
         struct fake_set *sets; /* in prepare order; freed only by fini */
@@ -91,12 +114,16 @@ struct line {
 struct fault {
         int fail;                /* 0 or a negative errno */
         unsigned long stall_ms;
+        struct fake *invalidate; /* monitor(): where "invalidate" lines apply; else NULL */
 };
 
 static const char *const control_ops[] = {
         "init", "is_volume_supported", "prepare", "hold", "commit", "release", "abort",
-        "delete", "query", "expose", "unexpose", "revert", "recover",
+        "delete", "query", "expose", "unexpose", "revert", "recover", "monitor",
+        "enable_volume", "disable_volume",
 };
+
+static void snapshot_invalidate(struct fake *f, const char *id);
 
 static const struct {
         const char *name;
@@ -195,6 +222,13 @@ static int control_parse_line(char *s, const char *op, struct fault *fault)
                 return 0;
         char *target = strtok_r(NULL, sep, &save);
         char *arg = strtok_r(NULL, sep, &save);
+        if (strcmp(verb, "invalidate") == 0) {
+                if (!target || arg)
+                        return -EINVAL;
+                if (fault->invalidate)
+                        snapshot_invalidate(fault->invalidate, target);
+                return 0;
+        }
         if (!target || !control_op_known(target) || strtok_r(NULL, sep, &save))
                 return -EINVAL;
         bool match = strcmp(target, op) == 0;
@@ -256,7 +290,7 @@ static int control_read(struct fake *f, const char *op, struct fault *ret,
                         struct vss_error_buf *err)
 {
         char buf[CONTROL_MAX_LEN];
-        struct fault fault = { 0, 0 };
+        struct fault fault = { 0, 0, strcmp(op, "monitor") == 0 ? f : NULL };
         buf[0] = '\0';
         if (f->control) {
                 int r = control_load(f->control, buf, sizeof(buf), err);
@@ -270,8 +304,9 @@ static int control_read(struct fake *f, const char *op, struct fault *ret,
                 if (control_parse_line(s, op, &fault) < 0)
                         return set_error(err, -EINVAL,
                                          "fake provider: control file %s line %u is not "
-                                         "understood; write \"fail OP [ERRNAME]\" or "
-                                         "\"stall OP MS\"", f->control, lineno);
+                                         "understood; write \"fail OP [ERRNAME]\", "
+                                         "\"stall OP MS\" or \"invalidate SNAPSHOT_ID\"",
+                                         f->control, lineno);
         }
         *ret = fault;
         return 0;
@@ -360,6 +395,16 @@ static int op_end(struct fake *f, int r)
         return r;
 }
 
+static void state_save(struct fake *f);
+
+/* op_end() of the ops never called in a hold window: they write the state file. */
+static int op_end_saved(struct fake *f, int r)
+{
+        if (f->dirty)
+                state_save(f);
+        return op_end(f, r);
+}
+
 /* --- volumes -------------------------------------------------------------- */
 
 /* Is VOLUME one of the comma-separated entries of LIST (blanks around them ignored)? */
@@ -429,12 +474,25 @@ static struct fake_snapshot *snapshot_find(struct fake *f, const char *id)
         return NULL;
 }
 
-/* Forget a snapshot: delete, revert (a merge consumes it) and abort. */
-static void snapshot_remove(struct fake_snapshot *snap)
+/* Forget a snapshot: delete, a finished merge and abort. */
+static void snapshot_remove(struct fake *f, struct fake_snapshot *snap)
 {
+        if (snap->exists)
+                f->dirty = true;
         snap->exists = false;
         free(snap->exposed);
         snap->exposed = NULL;
+}
+
+/* An "invalidate" control line, at monitor(): the store of ID overflowed. */
+static void snapshot_invalidate(struct fake *f, const char *id)
+{
+        struct fake_snapshot *snap = snapshot_find(f, id);
+        if (!snap || snap->state != VSS_SNAPSHOT_VALID)
+                return;
+        snap->state = VSS_SNAPSHOT_INVALID;
+        snap->cow_used = FAKE_COW_SIZE;
+        f->dirty = true;
 }
 
 /* The existing snapshot ID, or NULL with the reason for -ENOENT in err. */
@@ -466,6 +524,15 @@ static struct fake_set *set_free(struct fake_set *set)
         return NULL;
 }
 
+/* Sets stay in the order they came: query reports in that order. */
+static void sets_append(struct fake *f, struct fake_set *set)
+{
+        struct fake_set **tail = &f->sets;
+        while (*tail)
+                tail = &(*tail)->next;
+        *tail = set;
+}
+
 /* Everything the set will need is allocated here, so commit allocates nothing. */
 static int set_new(const struct vss_set_request *req, struct fake_set **ret)
 {
@@ -487,6 +554,9 @@ static int set_new(const struct vss_set_request *req, struct fake_set **ret)
                      asprintf(&snap->device, FAKE_PREFIX "snap-%s", snap->id) >= 0;
                 if (!ok)
                         snap->device = NULL; /* asprintf leaves it undefined on failure */
+                else
+                        snprintf(req->volumes[i].device, sizeof(req->volumes[i].device), "%s",
+                                 snap->device);
         }
         if (!ok) {
                 set_free(set);
@@ -567,10 +637,7 @@ static int fake_prepare(void *state, const struct vss_set_request *req,
         if (r < 0)
                 return op_end(f, set_error(err, r, "fake provider: out of memory preparing "
                                            "set %s", req->set_id));
-        struct fake_set **tail = &f->sets;
-        while (*tail)
-                tail = &(*tail)->next;
-        *tail = set;
+        sets_append(f, set);
         return op_end(f, 0);
 }
 
@@ -627,8 +694,11 @@ static int fake_commit(void *state, const char *set_id, struct vss_error_buf *er
         for (size_t i = 0; i < set->n_snaps; i++) {
                 set->snaps[i].exists = true;
                 set->snaps[i].creation_usec = usec;
+                set->snaps[i].state = VSS_SNAPSHOT_VALID;
+                set->snaps[i].cow_used = FAKE_COW_USED;
         }
         set->phase = PHASE_COMMITTED;
+        f->dirty = true; /* saved by the next op outside the window */
         return op_end(f, 0);
 }
 
@@ -664,7 +734,7 @@ static int fake_abort(void *state, const char *set_id, struct vss_error_buf *err
         if (!set)
                 return op_end(f, 0); /* nothing was made, so nothing to undo */
         for (size_t i = 0; i < set->n_snaps; i++)
-                snapshot_remove(&set->snaps[i]);
+                snapshot_remove(f, &set->snaps[i]);
         set->phase = PHASE_ABORTED;
         set_cancel(f, set);
         return op_end(f, 0);
@@ -697,8 +767,12 @@ static int fake_delete_snapshot(void *state, const char *snapshot_id, struct vss
                                                        NULL, err, &r);
         if (!snap)
                 return r;
-        snapshot_remove(snap);
-        return op_end(f, 0);
+        if (snap->state == VSS_SNAPSHOT_MERGING)
+                return op_end(f, set_error(err, -EBUSY, "fake provider: snapshot %s is being "
+                                           "merged into its origin; it goes when the merge "
+                                           "is done", snapshot_id));
+        snapshot_remove(f, snap);
+        return op_end_saved(f, 0);
 }
 
 static int fake_expose(void *state, const char *snapshot_id, const char *mount_point,
@@ -718,11 +792,15 @@ static int fake_expose(void *state, const char *snapshot_id, const char *mount_p
                 return op_end(f, set_error(err, -EBUSY, "fake provider: snapshot %s is "
                                            "already exposed at %s; unexpose it first",
                                            snapshot_id, snap->exposed));
+        if (snap->state == VSS_SNAPSHOT_MERGING)
+                return op_end(f, set_error(err, -EBUSY, "fake provider: snapshot %s is being "
+                                           "merged into its origin", snapshot_id));
         snap->exposed = strdup(mount_point);
         if (!snap->exposed)
                 return op_end(f, set_error(err, -ENOMEM, "fake provider: out of memory "
                                            "exposing snapshot %s", snapshot_id));
-        return op_end(f, 0);
+        f->dirty = true;
+        return op_end_saved(f, 0);
 }
 
 static int fake_unexpose(void *state, const char *snapshot_id, struct vss_error_buf *err)
@@ -739,10 +817,14 @@ static int fake_unexpose(void *state, const char *snapshot_id, struct vss_error_
                                            "%s is not exposed", snapshot_id));
         free(snap->exposed);
         snap->exposed = NULL;
-        return op_end(f, 0);
+        f->dirty = true;
+        return op_end_saved(f, 0);
 }
 
-/* A merge folds the snapshot back into its origin, which consumes the snapshot. */
+/*
+ * A merge folds the snapshot back into its origin, which consumes the snapshot:
+ * merging until the next monitor(), which finishes it.
+ */
 static int fake_revert(void *state, const char *snapshot_id, struct vss_error_buf *err)
 {
         struct fake *f = state;
@@ -752,8 +834,18 @@ static int fake_revert(void *state, const char *snapshot_id, struct vss_error_bu
                                                        NULL, err, &r);
         if (!snap)
                 return r;
-        snapshot_remove(snap);
-        return op_end(f, 0);
+        if (snap->state != VSS_SNAPSHOT_VALID)
+                return op_end(f, set_error(err, -VSS_E_BAD_STATE, "fake provider: snapshot %s "
+                                           "is %s; only a valid snapshot can be reverted",
+                                           snapshot_id, snap->state == VSS_SNAPSHOT_MERGING
+                                                   ? "being merged already" : "invalid"));
+        if (snap->exposed)
+                return op_end(f, set_error(err, -EBUSY, "fake provider: snapshot %s is exposed "
+                                           "at %s; unexpose it first", snapshot_id,
+                                           snap->exposed));
+        snap->state = VSS_SNAPSHOT_MERGING;
+        f->dirty = true;
+        return op_end_saved(f, 0);
 }
 
 /* --- query ---------------------------------------------------------------- */
@@ -801,7 +893,9 @@ static int snapshots_copy(struct fake *f, struct vss_snapshot_info **ret, size_t
                                 .exposed_path = pack_string(&p, snap->exposed ? snap->exposed : ""),
                                 .creation_usec = snap->creation_usec,
                                 .attributes = s->attributes,
-                                .state = VSS_SNAPSHOT_VALID,
+                                .state = snap->state,
+                                .cow_used_bytes = snap->cow_used,
+                                .cow_size_bytes = FAKE_COW_SIZE,
                         };
                 }
         *ret = infos;
@@ -809,22 +903,249 @@ static int snapshots_copy(struct fake *f, struct vss_snapshot_info **ret, size_t
         return 0;
 }
 
-static int fake_query(void *state, vss_snapshot_cb cb, void *userdata, struct vss_error_buf *err)
+/* Report every snapshot to CB; called with the lock held (by op_begin), which it drops. */
+static int snapshots_report(struct fake *f, vss_snapshot_cb cb, void *userdata,
+                            struct vss_error_buf *err)
 {
-        struct fake *f = state;
-        struct line line;
         struct vss_snapshot_info *infos;
         size_t n;
-        int r = op_begin(f, line_start(&line, "query", NULL, NULL), NULL, err);
-        if (r < 0)
-                return r;
-        r = op_end(f, snapshots_copy(f, &infos, &n));
+        int r = op_end_saved(f, snapshots_copy(f, &infos, &n));
         if (r < 0)
                 return set_error(err, r, "fake provider: out of memory listing snapshots");
         for (size_t i = 0; cb && r == 0 && i < n; i++)
                 r = cb(&infos[i], userdata);
         free(infos);
         return r;
+}
+
+static int fake_query(void *state, vss_snapshot_cb cb, void *userdata, struct vss_error_buf *err)
+{
+        struct fake *f = state;
+        struct line line;
+        int r = op_begin(f, line_start(&line, "query", NULL, NULL), NULL, err);
+        if (r < 0)
+                return r;
+        return snapshots_report(f, cb, userdata, err);
+}
+
+/* Housekeeping, then the report: merges revert() started are done by now. */
+static int fake_monitor(void *state, vss_snapshot_cb cb, void *userdata,
+                        struct vss_error_buf *err)
+{
+        struct fake *f = state;
+        struct line line;
+        int r = op_begin(f, line_start(&line, "monitor", NULL, NULL), NULL, err);
+        if (r < 0)
+                return r; /* "invalidate" lines were applied by op_begin */
+        for (struct fake_set *s = f->sets; s; s = s->next)
+                for (size_t i = 0; i < s->n_snaps; i++)
+                        if (s->snaps[i].exists && s->snaps[i].state == VSS_SNAPSHOT_MERGING)
+                                snapshot_remove(f, &s->snaps[i]);
+        return snapshots_report(f, cb, userdata, err);
+}
+
+/* --- enabled volumes ------------------------------------------------------ */
+
+static int enabled_find(struct fake *f, const char *name)
+{
+        for (size_t i = 0; i < f->n_enabled; i++)
+                if (strcmp(f->enabled[i], name) == 0)
+                        return (int)i;
+        return -1;
+}
+
+static int enabled_add(struct fake *f, const char *name)
+{
+        char **v = realloc(f->enabled, (f->n_enabled + 1) * sizeof(*v));
+        if (!v)
+                return -ENOMEM;
+        f->enabled = v;
+        if (!(v[f->n_enabled] = strdup(name)))
+                return -ENOMEM;
+        f->n_enabled++;
+        return 0;
+}
+
+static bool volume_has_snapshots(struct fake *f, const char *volume)
+{
+        for (struct fake_set *s = f->sets; s; s = s->next)
+                for (size_t i = 0; i < s->n_snaps; i++)
+                        if (s->snaps[i].exists && strcmp(s->snaps[i].origin, volume) == 0)
+                                return true;
+        return false;
+}
+
+/* /dev/fakeplain/NAME becomes the volume /dev/fake/NAME. */
+static int fake_enable_volume(void *state, const char *device, char *volume, size_t size,
+                              struct vss_error_buf *err)
+{
+        struct fake *f = state;
+        struct line line;
+        int r = op_begin(f, line_start(&line, "enable_volume", device, NULL), NULL, err);
+        if (r < 0)
+                return r;
+        size_t plen = strlen(FAKE_PLAIN_PREFIX);
+        const char *name = device && strncmp(device, FAKE_PLAIN_PREFIX, plen) == 0 ? device + plen
+                                                                                 : NULL;
+        if (!name || !name[0] || strchr(name, '/'))
+                return op_end(f, set_error(err, -EINVAL, "fake provider: cannot enable %s: it "
+                                           "wraps only " FAKE_PLAIN_PREFIX "NAME devices (as "
+                                           FAKE_PREFIX "NAME)", device ? device : "(null)"));
+        if (enabled_find(f, name) >= 0)
+                return op_end(f, set_error(err, -EEXIST, "fake provider: %s is enabled "
+                                           "already, as " FAKE_PREFIX "%s; use that volume",
+                                           device, name));
+        if ((size_t)snprintf(volume, size, FAKE_PREFIX "%s", name) >= size)
+                return op_end(f, set_error(err, -ENAMETOOLONG, "fake provider: the volume "
+                                           "name for %s is too long", device));
+        if (enabled_add(f, name) < 0)
+                return op_end(f, set_error(err, -ENOMEM, "fake provider: out of memory "
+                                           "enabling %s", device));
+        f->dirty = true;
+        return op_end_saved(f, 0);
+}
+
+static int fake_disable_volume(void *state, const char *volume, struct vss_error_buf *err)
+{
+        struct fake *f = state;
+        struct line line;
+        int r = op_begin(f, line_start(&line, "disable_volume", volume, NULL), NULL, err);
+        if (r < 0)
+                return r;
+        size_t plen = strlen(FAKE_PREFIX);
+        int i = volume && strncmp(volume, FAKE_PREFIX, plen) == 0
+                        ? enabled_find(f, volume + plen) : -1;
+        if (i < 0)
+                return op_end(f, set_error(err, -ENOENT, "fake provider: %s is not an enabled "
+                                           "volume (EnableVolume makes " FAKE_PREFIX "NAME of "
+                                           FAKE_PLAIN_PREFIX "NAME)", volume ? volume : "(null)"));
+        if (volume_has_snapshots(f, volume))
+                return op_end(f, set_error(err, -EBUSY, "fake provider: %s still has "
+                                           "snapshots; delete them first", volume));
+        free(f->enabled[i]);
+        memmove(f->enabled + i, f->enabled + i + 1, (f->n_enabled - i - 1) * sizeof(char *));
+        f->n_enabled--;
+        f->dirty = true;
+        return op_end_saved(f, 0);
+}
+
+/* --- the state file ------------------------------------------------------- */
+
+/* One line per snapshot and per enabled volume, tab-separated; "-": not exposed. */
+static void state_write(struct fake *f, FILE *out)
+{
+        for (struct fake_set *s = f->sets; s; s = s->next)
+                for (size_t i = 0; i < s->n_snaps; i++) {
+                        struct fake_snapshot *snap = &s->snaps[i];
+                        if (snap->exists)
+                                fprintf(out, "snapshot\t%s\t%s\t%s\t%u\t%llu\t%s\t%s\t%d\t%llu\n",
+                                        snap->id, s->id, snap->origin, (unsigned)s->attributes,
+                                        (unsigned long long)snap->creation_usec, snap->device,
+                                        snap->exposed ? snap->exposed : "-", (int)snap->state,
+                                        (unsigned long long)snap->cow_used);
+                }
+        for (size_t i = 0; i < f->n_enabled; i++)
+                fprintf(out, "enabled\t%s\n", f->enabled[i]);
+}
+
+/* Atomic replace: a reader sees the old file or the new one, never half of one. */
+static void state_save(struct fake *f)
+{
+        char tmp[4096];
+        f->dirty = false;
+        if (!f->state_path)
+                return;
+        snprintf(tmp, sizeof(tmp), "%s.tmp", f->state_path);
+        FILE *out = fopen(tmp, "we");
+        if (out)
+                state_write(f, out);
+        bool ok = out && fflush(out) == 0 && fsync(fileno(out)) == 0;
+        if (out && fclose(out) != 0)
+                ok = false;
+        if (ok && rename(tmp, f->state_path) == 0)
+                return;
+        if (f->host && f->host->log)
+                f->host->log(LOG_ERR, "fake provider: cannot save its state to %s: %s",
+                             f->state_path, strerror(errno));
+        unlink(tmp);
+}
+
+/* A loaded set was made by an earlier instance: it is released. */
+static struct fake_set *state_set(struct fake *f, const char *id, uint32_t attributes)
+{
+        struct fake_set *set = set_find(f, id);
+        if (set)
+                return set;
+        if (!(set = calloc(1, sizeof(*set))) || !(set->id = strdup(id))) {
+                free(set);
+                return NULL;
+        }
+        set->attributes = attributes;
+        set->phase = PHASE_RELEASED;
+        sets_append(f, set);
+        return set;
+}
+
+/* snapshot ID SET ORIGIN ATTRIBUTES CREATION DEVICE EXPOSED STATE COW_USED */
+static int state_load_snapshot(struct fake *f, char **v)
+{
+        struct fake_set *set = state_set(f, v[2], (uint32_t)strtoul(v[4], NULL, 10));
+        struct fake_snapshot *snaps = set ? realloc(set->snaps, (set->n_snaps + 1) *
+                                                                sizeof(*snaps)) : NULL;
+        if (!snaps)
+                return -ENOMEM;
+        set->snaps = snaps;
+        bool exposed = strcmp(v[7], "-") != 0;
+        struct fake_snapshot *snap = &snaps[set->n_snaps++]; /* freed with the set, even half-made */
+        *snap = (struct fake_snapshot){
+                .id = strdup(v[1]), .origin = strdup(v[3]), .device = strdup(v[6]),
+                .exposed = exposed ? strdup(v[7]) : NULL,
+                .creation_usec = strtoull(v[5], NULL, 10),
+                .state = (enum vss_snapshot_state)atoi(v[8]),
+                .cow_used = strtoull(v[9], NULL, 10), .exists = true,
+        };
+        return snap->id && snap->origin && snap->device && (!exposed || snap->exposed) ? 0
+                                                                                  : -ENOMEM;
+}
+
+static int state_load_line(struct fake *f, char *line)
+{
+        char *v[11], *save = NULL;
+        size_t n = 0;
+        for (char *t = strtok_r(line, "\t", &save); t && n < 11; t = strtok_r(NULL, "\t", &save))
+                v[n++] = t;
+        if (n == 2 && strcmp(v[0], "enabled") == 0)
+                return enabled_add(f, v[1]);
+        if (n == 10 && strcmp(v[0], "snapshot") == 0)
+                return state_load_snapshot(f, v);
+        return n == 0 ? 0 : -EINVAL;
+}
+
+static int state_load(struct fake *f, struct vss_error_buf *err)
+{
+        FILE *in = fopen(f->state_path, "re");
+        if (!in)
+                return errno == ENOENT ? 0 : set_error(err, -errno, "fake provider: cannot read "
+                                                       "state file %s: %s", f->state_path,
+                                                       strerror(errno));
+        char *line = NULL;
+        size_t size = 0;
+        unsigned lineno = 0;
+        int r = 0;
+        while (r >= 0 && getline(&line, &size, in) > 0) {
+                lineno++;
+                line[strcspn(line, "\n")] = '\0';
+                r = state_load_line(f, line);
+        }
+        free(line);
+        fclose(in);
+        if (r == -EINVAL)
+                return set_error(err, r, "fake provider: state file %s line %u is malformed; "
+                                 "remove the file to start afresh", f->state_path, lineno);
+        if (r < 0)
+                return set_error(err, r, "fake provider: out of memory loading %s",
+                                 f->state_path);
+        return 0;
 }
 
 /* --- life cycle ----------------------------------------------------------- */
@@ -836,7 +1157,7 @@ static int fake_recover(void *state, struct vss_error_buf *err)
         int r = op_begin(f, line_start(&line, "recover", NULL, NULL), NULL, err);
         if (r < 0)
                 return r;
-        return op_end(f, 0); /* nothing survives a crash: all state was in memory */
+        return op_end_saved(f, 0); /* nothing is half-made: commit is all or nothing */
 }
 
 static void fake_free(struct fake *f)
@@ -850,6 +1171,10 @@ static void fake_free(struct fake *f)
                 close(f->log_fd);
         pthread_cond_destroy(&f->wake);
         pthread_mutex_destroy(&f->lock);
+        for (size_t i = 0; i < f->n_enabled; i++)
+                free(f->enabled[i]);
+        free(f->enabled);
+        free(f->state_path);
         free(f->volumes);
         free(f->control);
         free(f);
@@ -862,6 +1187,8 @@ static void fake_fini(void *state)
         if (!f)
                 return;
         log_write(f, line_start(&line, "fini", NULL, NULL));
+        if (f->dirty)
+                state_save(f);
         fake_free(f);
 }
 
@@ -893,6 +1220,8 @@ static int fake_new(const struct vss_provider_host *host, struct fake **ret)
         int r = config_copy(host, "volumes", &f->volumes);
         if (r >= 0)
                 r = config_copy(host, "control", &f->control);
+        if (r >= 0)
+                r = config_copy(host, "state", &f->state_path);
         if (r >= 0)
                 r = config_copy(host, "log", &log_path);
         if (r >= 0 && log_path) {
@@ -928,6 +1257,13 @@ static int fake_init(const struct vss_provider_host *host, void **ret_state)
                 fake_free(f);
                 return r;
         }
+        if (f->state_path && (r = state_load(f, &err)) < 0) {
+                op_end(f, r);
+                if (host && host->log)
+                        host->log(LOG_ERR, "%s", err.message);
+                fake_free(f);
+                return r;
+        }
         op_end(f, 0);
         *ret_state = f;
         return 0;
@@ -948,10 +1284,13 @@ static const struct vss_provider_ops fake_ops = {
         .unexpose = fake_unexpose,
         .revert = fake_revert,
         .recover = fake_recover,
+        .monitor = fake_monitor,
+        .enable_volume = fake_enable_volume,
+        .disable_volume = fake_disable_volume,
 };
 
 __attribute__((visibility("default")))
-const struct vss_provider vss_provider_v1 = {
+const struct vss_provider vss_provider_v2 = {
         .abi_version = VSS_PROVIDER_ABI_VERSION,
         .name = "fake",
         .id = "b174487d-9ce0-4bcd-b915-f31ece126eb6",

@@ -4,7 +4,8 @@
  * alone) give what users and scripts rely on: tables whose columns line up
  * even with non-ASCII text, that carry no trailing blanks and never pass a
  * control character to the terminal; and JSON that jq accepts whatever the
- * daemon's strings contain, with UTF-8 kept readable.
+ * daemon's strings contain, with UTF-8 kept readable; and byte counts in
+ * units people read at a glance.
  */
 #include <check.h>
 #include <errno.h>
@@ -306,6 +307,45 @@ START_TEST(json_document_empty_containers)
 }
 END_TEST
 
+/* ---- byte counts ------------------------------------------------------ */
+
+static void assert_bytes(uint64_t bytes, const char *expected)
+{
+        char buf[FORMAT_BYTES_MAX];
+        ck_assert_str_eq(format_bytes(buf, sizeof(buf), bytes), expected);
+}
+
+START_TEST(bytes_below_a_kib_are_exact)
+{
+        assert_bytes(0, "0 B");
+        assert_bytes(1, "1 B");
+        assert_bytes(1023, "1023 B");
+}
+END_TEST
+
+START_TEST(bytes_in_iec_units_with_one_decimal)
+{
+        assert_bytes(1024, "1.0 KiB");
+        assert_bytes(1536, "1.5 KiB");
+        assert_bytes(10 * 1024 * 1024 + 512 * 1024, "10.5 MiB");
+        assert_bytes(20ull << 30, "20.0 GiB");
+        assert_bytes(3ull << 40, "3.0 TiB");
+        assert_bytes(1ull << 50, "1.0 PiB");
+}
+END_TEST
+
+/* A COW store's usage should never read 1024.0 KiB, nor lose its top of range. */
+START_TEST(bytes_round_to_the_nearest_tenth)
+{
+        assert_bytes(1024 + 51, "1.0 KiB");           /* 1.0498 */
+        assert_bytes(1024 + 52, "1.1 KiB");           /* 1.0508 */
+        assert_bytes((1ull << 20) - 1, "1.0 MiB");    /* 1023.999 KiB */
+        assert_bytes((1ull << 20) - 52, "1023.9 KiB");
+        assert_bytes(UINT64_MAX, "16.0 EiB");
+        assert_bytes(1ull << 60, "1.0 EiB");
+}
+END_TEST
+
 static Suite *cli_output_suite(void)
 {
         Suite *s = suite_create("cli_output");
@@ -327,6 +367,12 @@ static Suite *cli_output_suite(void)
         tcase_add_test(tc, json_replaces_invalid_utf8);
         tcase_add_test(tc, json_document_layout);
         tcase_add_test(tc, json_document_empty_containers);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("bytes");
+        tcase_add_test(tc, bytes_below_a_kib_are_exact);
+        tcase_add_test(tc, bytes_in_iec_units_with_one_decimal);
+        tcase_add_test(tc, bytes_round_to_the_nearest_tenth);
         suite_add_tcase(s, tc);
         return s;
 }

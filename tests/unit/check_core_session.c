@@ -2,14 +2,17 @@
 /*
  * check_core_session.c: requester sessions around the set: who may call,
  * contexts and their attributes, selected components that must lie inside the
- * set, the owner leaving (auto-release), CreateSnapshotSet, and deleting
- * snapshots by id, by set and by volume.
+ * set, the owner leaving (auto-release), CreateSnapshotSet, deleting
+ * snapshots by id, by set and by volume, and the other ops on one snapshot
+ * (Expose, Unexpose, Revert: one at a time, refused with a reason when they
+ * cannot be).
  */
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 #include "tests/unit/core-env.h"
 
@@ -27,7 +30,7 @@ START_TEST(test_only_the_owner_uses_a_session)
                          -EACCES);
         ck_assert_int_eq(core_session_gather_writer_metadata(s, ":1.2", &c, &err), -EACCES);
         ck_assert_int_eq(core_session_abort_backup(s, ":1.2", &err), -EACCES);
-        ck_assert_int_eq(core_session_release(s, ":1.2", &err), -EACCES);
+        ck_assert_int_eq(core_session_release(s, ":1.2", NULL, &err), -EACCES);
         ck_assert_uint_eq(count_sessions(), 1);
         ck_assert_uint_eq(c.count, 0);
         ck_assert_uint_eq(count_sets(), 0);
@@ -228,15 +231,55 @@ START_TEST(test_owner_leaving_after_set_auto_releases)
 }
 END_TEST
 
+/* Nobody waits for an auto-release: a deletion that fails is logged, and the snapshot stays. */
+START_TEST(test_failed_auto_release_is_logged)
+{
+        ready_session(OWNER);
+        fault("fail delete EBUSY");
+        core_owner_vanished(E.core, OWNER);
+        pump();
+        ck_assert(log_has(LOG_ERR, "could not delete snapshot"));
+        ck_assert(log_has(LOG_ERR, "injected failure at delete"));
+        ck_assert_uint_eq(count_snapshots(), 2);
+}
+END_TEST
+
 START_TEST(test_release_is_like_leaving)
 {
         CoreSession *s = ready_session(OWNER);
         struct vss_error_buf err = { "" };
-        ck_assert_int_eq(core_session_release(s, OWNER, &err), 0);
+        ck_assert_int_eq(core_session_release(s, OWNER, NULL, &err), 0);
         pump();
         ck_assert_uint_eq(count_sessions(), 0);
         ck_assert_uint_eq(count_snapshots(), 0);
         ck_assert_uint_eq(count_sets(), 0);
+}
+END_TEST
+
+/* Release answers once its auto-release deletions are done, with how they went. */
+START_TEST(test_release_answers_after_the_deletions)
+{
+        CoreSession *s = ready_session(OWNER);
+        struct call c = { 0 };
+        E.hold_jobs = true;
+        ck_assert_int_eq(core_session_release(s, OWNER, &c, NULL), 0);
+        ck_assert_uint_eq(count_sessions(), 0); /* ended at once */
+        ck_assert_uint_eq(c.count, 0);
+        E.hold_jobs = false;
+        pump();
+        ck_assert_uint_eq(c.count, 1);
+        ck_assert_int_eq(c.r, 0);
+        ck_assert_uint_eq(c.n, 2);
+        ck_assert_uint_eq(count_snapshots(), 0);
+
+        s = ready_session(OWNER);
+        fault("fail delete EBUSY");
+        memset(&c, 0, sizeof(c));
+        ck_assert_int_eq(core_session_release(s, OWNER, &c, NULL), 0);
+        pump();
+        ck_assert_int_eq(c.r, -VSS_E_PROVIDER_FAILED);
+        assert_contains(c.message, "injected failure at delete");
+        ck_assert_uint_eq(count_sessions(), 0);
 }
 END_TEST
 
@@ -505,6 +548,212 @@ START_TEST(test_delete_failure_keeps_the_snapshot)
 }
 END_TEST
 
+/* --- expose, unexpose, revert ------------------------------------------------------------- */
+
+/* An op on SNAP: its synchronous return, else (pumped) its reply's code; the reply in C. */
+static int snap_op(int (*op)(CoreSnapshot *, void *, struct vss_error_buf *), CoreSnapshot *snap,
+                   struct call *c)
+{
+        struct vss_error_buf err = { "" };
+        memset(c, 0, sizeof(*c));
+        int r = op(snap, c, &err);
+        if (r < 0) {
+                snprintf(c->message, sizeof(c->message), "%s", err.message);
+                return r;
+        }
+        pump();
+        ck_assert_uint_eq(c->count, 1);
+        return c->r;
+}
+
+static const char *expose_at; /* the mount point expose() passes */
+
+static int do_expose(CoreSnapshot *snap, void *call, struct vss_error_buf *err)
+{
+        return core_snapshot_expose(snap, expose_at, call, err);
+}
+
+static int expose(CoreSnapshot *snap, const char *mount_point, struct call *c)
+{
+        expose_at = mount_point;
+        return snap_op(do_expose, snap, c);
+}
+
+START_TEST(test_device_is_known_when_a_snapshot_appears)
+{
+        CoreSession *s = ready_session(OWNER);
+        char device[64];
+        snprintf(device, sizeof(device), "/dev/fake/snap-%s", s->set->snapshots->id);
+        ck_assert_str_eq(s->set->snapshots->device, device);
+        ck_assert_uint_eq(E.added_without_device, 0);
+        ck_assert_str_eq(s->set->snapshots->exposed_path, "");
+}
+END_TEST
+
+START_TEST(test_expose_and_unexpose)
+{
+        CoreSet *a, *b;
+        two_persistent_sets(&a, &b);
+        CoreSnapshot *snap = a->snapshots;
+        char path[128];
+        snprintf(path, sizeof(path), CORE_EXPOSE_DIR "/%s", snap->id);
+        unsigned changed = E.changed[CORE_OBJECT_SNAPSHOT];
+        struct call c;
+        ck_assert_int_eq(expose(snap, "", &c), 0);
+        ck_assert_str_eq(c.id, path);
+        ck_assert_str_eq(snap->exposed_path, path);
+        ck_assert_uint_eq(E.changed[CORE_OBJECT_SNAPSHOT], changed + 1);
+        ck_assert_int_eq(expose(snap, "/mnt/other", &c), -VSS_E_BAD_STATE);
+        assert_contains(c.message, "already exposed at " CORE_EXPOSE_DIR);
+        assert_contains(c.message, "Unexpose");
+        ck_assert_uint_eq(log_count("fake", "expose", NULL), 1);
+        ck_assert_int_eq(snap_op(core_snapshot_unexpose, snap, &c), 0);
+        ck_assert_str_eq(snap->exposed_path, "");
+        ck_assert_int_eq(snap_op(core_snapshot_unexpose, snap, &c), -VSS_E_BAD_STATE);
+        assert_contains(c.message, "is not exposed");
+        ck_assert_int_eq(expose(snap, "/mnt/snap", &c), 0);
+        ck_assert_str_eq(c.id, "/mnt/snap");
+        ck_assert_uint_eq(E.changed[CORE_OBJECT_SNAPSHOT], changed + 3);
+}
+END_TEST
+
+START_TEST(test_expose_refuses_bad_mount_points)
+{
+        CoreSet *a, *b;
+        two_persistent_sets(&a, &b);
+        struct call c;
+        ck_assert_int_eq(expose(a->snapshots, "mnt/snap", &c), -EINVAL);
+        assert_contains(c.message, "\"mnt/snap\" is not an absolute path");
+        ck_assert_int_eq(expose(a->snapshots, "//", &c), -EINVAL);
+        assert_contains(c.message, "root directory");
+        ck_assert_int_eq(expose(a->snapshots, "/mnt/../etc", &c), -EINVAL);
+        assert_contains(c.message, "\"..\"");
+        ck_assert_uint_eq(log_count("fake", "expose", NULL), 0);
+        ck_assert_str_eq(a->snapshots->exposed_path, "");
+}
+END_TEST
+
+/* One op at a time; a deletion asked meanwhile waits for the op, then runs. */
+START_TEST(test_one_op_at_a_time_and_deletion_waits)
+{
+        CoreSet *a, *b;
+        two_persistent_sets(&a, &b);
+        CoreSnapshot *snap = a->snapshots;
+        char id[CORE_UUID_LEN + 1];
+        strcpy(id, snap->id);
+        struct call c = { 0 }, other, d = { 0 };
+        E.hold_jobs = true;
+        ck_assert_int_eq(core_snapshot_expose(snap, "/mnt/a", &c, NULL), 0);
+        ck_assert_int_eq(expose(snap, "/mnt/b", &other), -EBUSY);
+        assert_contains(other.message, "busy (expose is running)");
+        ck_assert_int_eq(snap_op(core_snapshot_revert, snap, &other), -EBUSY);
+        ck_assert_int_eq(core_snapshots_delete(E.core, CORE_DELETE_SNAPSHOT, id, &d, NULL), 0);
+        ck_assert(snap->deleting);
+        ck_assert_uint_eq(E.n_jobs, 1); /* the deletion waits for the expose */
+        ck_assert_int_eq(snap_op(core_snapshot_unexpose, snap, &other), -EBUSY);
+        assert_contains(other.message, "being deleted");
+        E.hold_jobs = false;
+        pump();
+        ck_assert_int_eq(c.r, 0);
+        ck_assert_uint_eq(d.count, 1);
+        ck_assert_uint_eq(d.n, 1);
+        ck_assert_ptr_null(core_snapshot_find(E.core, id));
+        ck_assert(trace_pos("fake:expose") < trace_pos("fake:delete"));
+}
+END_TEST
+
+START_TEST(test_ops_refused_while_the_set_is_made)
+{
+        struct test_writer *tw = tw_add("w", VSS_LEVEL_BACK_END);
+        tw->silent_at = CORE_EVENT_POST_SNAPSHOT;
+        CoreSession *s = prepared_session(OWNER, two_volumes);
+        struct call c;
+        ck_assert_int_eq(do_snapshot(s, &c), 1);
+        CoreSnapshot *snap = s->set->unpublished;
+        ck_assert_ptr_nonnull(snap);
+        struct call op;
+        ck_assert_int_eq(expose(snap, "", &op), -VSS_E_BAD_STATE);
+        assert_contains(op.message, "still being created");
+        ck_assert_int_eq(snap_op(core_snapshot_revert, snap, &op), -VSS_E_BAD_STATE);
+        release_all();
+        ck_assert_int_eq(c.r, 0);
+}
+END_TEST
+
+START_TEST(test_revert_rules)
+{
+        CoreSet *a, *b;
+        two_persistent_sets(&a, &b);
+        CoreSnapshot *first = a->snapshots, *second = first->next;
+        struct call c;
+        char line[64];
+        /* An invalid snapshot: its content is lost. */
+        snprintf(line, sizeof(line), "invalidate %s", second->id);
+        fault(line);
+        monitor_tick();
+        ck_assert_int_eq(second->state, VSS_SNAPSHOT_INVALID);
+        ck_assert_int_eq(snap_op(core_snapshot_revert, second, &c), -VSS_E_BAD_STATE);
+        assert_contains(c.message, "is invalid");
+        ck_assert_int_eq(expose(second, "", &c), -VSS_E_BAD_STATE);
+        assert_contains(c.message, "delete it");
+        /* An exposed one is unexposed first. */
+        ck_assert_int_eq(expose(first, "/mnt/a", &c), 0);
+        ck_assert_int_eq(snap_op(core_snapshot_revert, first, &c), -VSS_E_BAD_STATE);
+        assert_contains(c.message, "Unexpose before Revert");
+        ck_assert_int_eq(snap_op(core_snapshot_unexpose, first, &c), 0);
+        ck_assert_int_eq(snap_op(core_snapshot_revert, first, &c), 0);
+        ck_assert_int_eq(first->state, VSS_SNAPSHOT_MERGING);
+        /* Merging: the merge consumes it; nothing else may touch it. */
+        ck_assert_int_eq(snap_op(core_snapshot_revert, first, &c), -VSS_E_BAD_STATE);
+        assert_contains(c.message, "being merged");
+        struct vss_error_buf err = { "" };
+        ck_assert_int_eq(core_snapshots_delete(E.core, CORE_DELETE_SNAPSHOT, first->id, &c, &err),
+                         -VSS_E_BAD_STATE);
+        assert_contains(err.message, "being merged");
+        memset(&c, 0, sizeof(c));
+        ck_assert_int_eq(core_snapshots_delete(E.core, CORE_DELETE_SET, a->id, &c, NULL), 0);
+        pump();
+        ck_assert_uint_eq(c.n, 1); /* the invalid one; the merging one stays */
+        ck_assert_ptr_eq(a->snapshots, first);
+}
+END_TEST
+
+START_TEST(test_provider_failing_an_op)
+{
+        CoreSet *a, *b;
+        two_persistent_sets(&a, &b);
+        unsigned changed = E.changed[CORE_OBJECT_SNAPSHOT];
+        fault("fail expose EBUSY");
+        struct call c;
+        ck_assert_int_eq(expose(a->snapshots, "", &c), -EBUSY);
+        assert_contains(c.message, "provider 'fake' could not expose snapshot");
+        assert_contains(c.message, "of /dev/fake/a: fake provider: injected failure at expose");
+        ck_assert_str_eq(a->snapshots->exposed_path, "");
+        ck_assert_uint_eq(E.changed[CORE_OBJECT_SNAPSHOT], changed);
+}
+END_TEST
+
+/* Its set is aborted (auto-release) before the op comes back: the caller hears why. */
+START_TEST(test_snapshot_gone_before_its_op_returns)
+{
+        CoreSession *s = ready_session(OWNER);
+        E.hold_jobs = true;
+        struct call c = { 0 };
+        ck_assert_int_eq(core_snapshot_expose(s->set->snapshots, "", &c, NULL), 0);
+        ck_assert_int_eq(core_session_abort_backup(s, OWNER, NULL), 0);
+        ck_assert_uint_eq(E.n_jobs, 2);
+        CoreJob *expose_job = E.jobs[0];
+        E.jobs[0] = E.jobs[1];
+        E.jobs[1] = expose_job; /* the provider aborts first */
+        E.hold_jobs = false;
+        pump();
+        ck_assert_uint_eq(c.count, 1);
+        ck_assert_int_eq(c.r, -ENOENT);
+        assert_contains(c.message, "went away before expose finished");
+        ck_assert_uint_eq(count_snapshots(), 0);
+}
+END_TEST
+
 static Suite *session_suite(void)
 {
         Suite *s = suite_create("core-session");
@@ -524,7 +773,9 @@ static Suite *session_suite(void)
         tcase_add_test(tc, test_owner_leaving_mid_set_aborts);
         tcase_add_loop_test(tc, test_owner_leaving_after_set_auto_releases, 0,
                             ELEMENTSOF(release_cases));
+        tcase_add_test(tc, test_failed_auto_release_is_logged);
         tcase_add_test(tc, test_release_is_like_leaving);
+        tcase_add_test(tc, test_release_answers_after_the_deletions);
         tcase_add_test(tc, test_owner_leaving_takes_only_its_sessions);
         tcase_add_test(tc, test_abort_after_ready_keeps_persistent);
         suite_add_tcase(s, tc);
@@ -543,6 +794,18 @@ static Suite *session_suite(void)
         tcase_add_test(tc, test_delete_by_id_set_and_volume);
         tcase_add_test(tc, test_delete_refusals);
         tcase_add_test(tc, test_delete_failure_keeps_the_snapshot);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("snapshot-ops");
+        tcase_add_checked_fixture(tc, env_setup, env_teardown);
+        tcase_add_test(tc, test_device_is_known_when_a_snapshot_appears);
+        tcase_add_test(tc, test_expose_and_unexpose);
+        tcase_add_test(tc, test_expose_refuses_bad_mount_points);
+        tcase_add_test(tc, test_one_op_at_a_time_and_deletion_waits);
+        tcase_add_test(tc, test_ops_refused_while_the_set_is_made);
+        tcase_add_test(tc, test_revert_rules);
+        tcase_add_test(tc, test_provider_failing_an_op);
+        tcase_add_test(tc, test_snapshot_gone_before_its_op_returns);
         suite_add_tcase(s, tc);
         return s;
 }

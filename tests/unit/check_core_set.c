@@ -416,7 +416,7 @@ START_TEST(test_lock_released_by_failure)
         /* And the failed session may start over with a new set. */
         fault_clear();
         CoreSession *again = a;
-        ck_assert_int_eq(core_session_release(b, ":1.11", NULL), 0);
+        ck_assert_int_eq(core_session_release(b, ":1.11", NULL, NULL), 0);
         CoreSet *old = again->set;
         CoreSet *fresh = set_start(again);
         ck_assert_ptr_ne(old, fresh);

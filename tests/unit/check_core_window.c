@@ -64,6 +64,22 @@ static void assert_released_once(const char *set_id)
 
 /* --- one job --------------------------------------------------------------------------- */
 
+/* HoldWindowUsec: how long the volumes were held, measured around the provider calls. */
+START_TEST(test_window_length_is_measured)
+{
+        CoreSession *s = two_provider_session();
+        fault_on("other", "stall commit 50");
+        E.stop_op = CORE_JOB_WINDOW;
+        struct call c;
+        ck_assert_int_eq(do_snapshot(s, &c), 1);
+        ck_assert_uint_eq(s->set->hold_window_usec, 0);
+        run_job_now();
+        ck_assert_int_eq(c.r, 0);
+        ck_assert_uint_ge(s->set->hold_window_usec, 50000);
+        ck_assert_uint_lt(s->set->hold_window_usec, 10000000);
+}
+END_TEST
+
 START_TEST(test_window_is_one_job_hold_all_commit_all_release_all)
 {
         CoreSession *s = two_provider_session();
@@ -403,6 +419,7 @@ static Suite *window_suite(void)
         TCase *tc = tcase_create("window");
         tcase_add_checked_fixture(tc, env_setup, env_teardown);
         tcase_add_test(tc, test_window_is_one_job_hold_all_commit_all_release_all);
+        tcase_add_test(tc, test_window_length_is_measured);
         tcase_add_test(tc, test_window_allocates_nothing);
         tcase_add_test(tc, test_window_refused_fails_the_set);
         tcase_add_loop_test(tc, test_failure_in_window_releases_what_was_held, 0,

@@ -18,7 +18,7 @@
 
 #include <vss/provider.h>
 
-extern const struct vss_provider vss_provider_v1;
+extern const struct vss_provider vss_provider_v2;
 
 #define SET_A "11111111-1111-4111-8111-111111111111"
 #define SET_B "22222222-2222-4222-8222-222222222222"
@@ -27,12 +27,12 @@ extern const struct vss_provider vss_provider_v1;
 #define SNAP_B1 "b1b1b1b1-0000-4000-8000-000000000003"
 
 /* Two fake volumes in one set: the common case of a multi-volume snapshot. */
-static const struct vss_volume_request vols_a[] = {
-        { "/dev/fake/a", SNAP_A1 },
-        { "/dev/fake/b", SNAP_A2 },
+static struct vss_volume_request vols_a[] = {
+        { "/dev/fake/a", SNAP_A1, "" },
+        { "/dev/fake/b", SNAP_A2, "" },
 };
-static const struct vss_volume_request vols_b[] = {
-        { "/dev/fake/c", SNAP_B1 },
+static struct vss_volume_request vols_b[] = {
+        { "/dev/fake/c", SNAP_B1, "" },
 };
 
 static const struct vss_provider_ops *ops;
@@ -48,6 +48,7 @@ static struct {
         { "log", NULL },
         { "control", NULL },
         { "volumes", NULL },
+        { "state", NULL },
 };
 
 static void host_log(int priority, const char *format, ...)
@@ -90,7 +91,8 @@ static void setup(void)
         config_set("log", log_path);
         config_set("control", control_path);
         config_set("volumes", NULL);
-        ops = vss_provider_v1.ops;
+        config_set("state", NULL);
+        ops = vss_provider_v2.ops;
         ck_assert_int_eq(ops->init(&host, &state), 0);
 }
 
@@ -152,7 +154,7 @@ static int wait_for_log_line(const char *line)
         return -ETIMEDOUT;
 }
 
-static int prepare(const char *set_id, const struct vss_volume_request *vols, size_t n,
+static int prepare(const char *set_id, struct vss_volume_request *vols, size_t n,
                    struct vss_error_buf *err)
 {
         struct vss_set_request req = {
@@ -165,7 +167,7 @@ static int prepare(const char *set_id, const struct vss_volume_request *vols, si
 }
 
 /* The normal order; every step must succeed. */
-static void take_set(const char *set_id, const struct vss_volume_request *vols, size_t n)
+static void take_set(const char *set_id, struct vss_volume_request *vols, size_t n)
 {
         struct vss_error_buf ok = { "" };
         ck_assert_int_eq(prepare(set_id, vols, n, &ok), 0);
@@ -180,6 +182,7 @@ struct seen_snapshot {
         uint64_t creation_usec;
         uint32_t attributes;
         enum vss_snapshot_state state;
+        uint64_t cow_used, cow_size;
 };
 
 struct seen {
@@ -193,6 +196,7 @@ static int collect(const struct vss_snapshot_info *info, void *userdata)
         struct seen *seen = userdata;
         ck_assert_uint_lt(seen->n, 8);
         struct seen_snapshot *s = &seen->s[seen->n++];
+        memset(s, 0, sizeof(*s)); /* compared whole by the state-file test */
         snprintf(s->id, sizeof(s->id), "%s", info->id);
         snprintf(s->set_id, sizeof(s->set_id), "%s", info->set_id);
         snprintf(s->origin, sizeof(s->origin), "%s", info->origin);
@@ -201,6 +205,8 @@ static int collect(const struct vss_snapshot_info *info, void *userdata)
         s->creation_usec = info->creation_usec;
         s->attributes = info->attributes;
         s->state = info->state;
+        s->cow_used = info->cow_used_bytes;
+        s->cow_size = info->cow_size_bytes;
         return seen->stop_after && seen->n == seen->stop_after ? 42 : 0;
 }
 
@@ -223,15 +229,16 @@ static size_t count_snapshots(void)
 
 START_TEST(test_descriptor)
 {
-        ck_assert_uint_eq(vss_provider_v1.abi_version, VSS_PROVIDER_ABI_VERSION);
-        ck_assert_str_eq(vss_provider_v1.name, "fake");
-        ck_assert_uint_eq(strlen(vss_provider_v1.id), 36);
-        ck_assert_ptr_nonnull(vss_provider_v1.version);
-        ck_assert_ptr_nonnull(vss_provider_v1.description);
+        ck_assert_uint_eq(vss_provider_v2.abi_version, VSS_PROVIDER_ABI_VERSION);
+        ck_assert_str_eq(vss_provider_v2.name, "fake");
+        ck_assert_uint_eq(strlen(vss_provider_v2.id), 36);
+        ck_assert_ptr_nonnull(vss_provider_v2.version);
+        ck_assert_ptr_nonnull(vss_provider_v2.description);
         ck_assert(ops->init && ops->fini && ops->is_volume_supported && ops->prepare);
         ck_assert(ops->hold && ops->commit && ops->release && ops->abort);
         ck_assert(ops->delete_snapshot && ops->query && ops->expose && ops->unexpose);
         ck_assert(ops->revert && ops->recover);
+        ck_assert(ops->monitor && ops->enable_volume && ops->disable_volume);
 }
 END_TEST
 
@@ -317,14 +324,14 @@ END_TEST
 
 START_TEST(test_prepare_refuses_bad_requests)
 {
-        const struct vss_volume_request sda[] = {
-                { "/dev/fake/a", SNAP_A1 }, { "/dev/sda1", SNAP_A2 },
+        struct vss_volume_request sda[] = {
+                { "/dev/fake/a", SNAP_A1, "" }, { "/dev/sda1", SNAP_A2, "" },
         };
-        const struct vss_volume_request twice[] = {
-                { "/dev/fake/a", SNAP_A1 }, { "/dev/fake/a", SNAP_A2 },
+        struct vss_volume_request twice[] = {
+                { "/dev/fake/a", SNAP_A1, "" }, { "/dev/fake/a", SNAP_A2, "" },
         };
-        const struct vss_volume_request same_id[] = {
-                { "/dev/fake/a", SNAP_A1 }, { "/dev/fake/b", SNAP_A1 },
+        struct vss_volume_request same_id[] = {
+                { "/dev/fake/a", SNAP_A1, "" }, { "/dev/fake/b", SNAP_A1, "" },
         };
         struct vss_volume_request many[VSS_MAX_VOLUMES_PER_SET + 1];
         for (size_t i = 0; i < VSS_MAX_VOLUMES_PER_SET + 1; i++)
@@ -339,7 +346,7 @@ START_TEST(test_prepare_refuses_bad_requests)
         /* Refused prepares leave nothing behind: the set can still be prepared. */
         take_set(SET_A, vols_a, 2);
         /* A snapshot id in use cannot be taken by another set. */
-        const struct vss_volume_request reuse[] = { { "/dev/fake/c", SNAP_A1 } };
+        struct vss_volume_request reuse[] = { { "/dev/fake/c", SNAP_A1, "" } };
         assert_error(prepare(SET_B, reuse, 1, err), -EEXIST, SNAP_A1);
 }
 END_TEST
@@ -393,7 +400,7 @@ START_TEST(test_abort_deletes_committed_snapshots)
         assert_error(ops->hold(state, SET_A, err), -VSS_E_BAD_STATE, "aborted");
 
         /* In the hold window too: abort resumes and drops what commit made. */
-        const struct vss_volume_request vols_c[] = { { "/dev/fake/d", SNAP_A1 } };
+        struct vss_volume_request vols_c[] = { { "/dev/fake/d", SNAP_A1, "" } };
         ck_assert_int_eq(prepare("set-c", vols_c, 1, &ok), 0);
         ck_assert_int_eq(ops->hold(state, "set-c", &ok), 0);
         ck_assert_int_eq(ops->commit(state, "set-c", &ok), 0);
@@ -584,14 +591,139 @@ START_TEST(test_expose_unexpose)
 }
 END_TEST
 
+/* A merge (ABI 2): reported merging until the next monitor(), which finishes it. */
 START_TEST(test_revert)
 {
         take_set(SET_A, vols_a, 2);
         assert_error(ops->revert(state, "nope", err), -ENOENT, "nope");
         struct vss_error_buf ok = { "" };
         ck_assert_int_eq(ops->revert(state, SNAP_A1, &ok), 0);
-        ck_assert_uint_eq(count_snapshots(), 1);
+        struct seen seen = { 0 };
+        ck_assert_int_eq(ops->query(state, collect, &seen, &ok), 0);
+        ck_assert_uint_eq(seen.n, 2);
+        ck_assert_int_eq(seen.s[0].state, VSS_SNAPSHOT_MERGING);
+        assert_error(ops->revert(state, SNAP_A1, err), -VSS_E_BAD_STATE, "merged already");
+        assert_error(ops->delete_snapshot(state, SNAP_A1, err), -EBUSY, "merged");
+        memset(&seen, 0, sizeof(seen));
+        ck_assert_int_eq(ops->monitor(state, collect, &seen, &ok), 0);
+        ck_assert_uint_eq(seen.n, 1);
+        ck_assert_str_eq(seen.s[0].id, SNAP_A2);
         assert_error(ops->revert(state, SNAP_A1, err), -ENOENT, SNAP_A1);
+}
+END_TEST
+
+START_TEST(test_prepare_names_devices)
+{
+        struct vss_error_buf ok = { "" };
+        ck_assert_int_eq(prepare(SET_A, vols_a, 2, &ok), 0);
+        ck_assert_str_eq(vols_a[0].device, "/dev/fake/snap-" SNAP_A1);
+        ck_assert_str_eq(vols_a[1].device, "/dev/fake/snap-" SNAP_A2);
+}
+END_TEST
+
+/* monitor() reports like query(), and applies "invalidate" lines: a store overflowing. */
+START_TEST(test_monitor_invalidates)
+{
+        struct vss_error_buf ok = { "" };
+        take_set(SET_A, vols_a, 2);
+        write_file(control_path, "invalidate " SNAP_A1 "\ninvalidate no-such-snapshot\n");
+        struct seen seen = { 0 };
+        ck_assert_int_eq(ops->query(state, collect, &seen, &ok), 0);
+        ck_assert_int_eq(seen.s[0].state, VSS_SNAPSHOT_VALID); /* query changes nothing */
+        memset(&seen, 0, sizeof(seen));
+        ck_assert_int_eq(ops->monitor(state, collect, &seen, &ok), 0);
+        ck_assert_uint_eq(seen.n, 2);
+        ck_assert_int_eq(seen.s[0].state, VSS_SNAPSHOT_INVALID);
+        ck_assert_int_eq(seen.s[1].state, VSS_SNAPSHOT_VALID);
+        ck_assert_str_eq(read_log(), "init\nprepare " SET_A " /dev/fake/a /dev/fake/b\n"
+                         "hold " SET_A "\ncommit " SET_A "\nrelease " SET_A "\nquery\nmonitor\n");
+}
+END_TEST
+
+/* What query() reports about copy-on-write stores (monitor() reports the same). */
+static void expect_cow(const struct seen_snapshot *s, uint64_t used, uint64_t size)
+{
+        ck_assert_uint_eq(s->cow_used, used);
+        ck_assert_uint_eq(s->cow_size, size);
+}
+
+START_TEST(test_cow_figures)
+{
+        struct vss_error_buf ok = { "" };
+        take_set(SET_A, vols_a, 2);
+        write_file(control_path, "invalidate " SNAP_A2 "\n");
+        struct seen seen = { 0 };
+        ck_assert_int_eq(ops->monitor(state, collect, &seen, &ok), 0);
+        expect_cow(&seen.s[0], 64 * 1024, 1024 * 1024 * 1024);
+        expect_cow(&seen.s[1], 1024 * 1024 * 1024, 1024 * 1024 * 1024);
+}
+END_TEST
+
+START_TEST(test_enable_disable_volume)
+{
+        struct vss_error_buf ok = { "" };
+        char volume[VSS_DEVICE_PATH_MAX];
+        ck_assert_int_eq(ops->enable_volume(state, "/dev/fakeplain/x", volume, sizeof(volume),
+                                            &ok), 0);
+        ck_assert_str_eq(volume, "/dev/fake/x");
+        assert_error(ops->enable_volume(state, "/dev/fakeplain/x", volume, sizeof(volume), err),
+                     -EEXIST, "enabled already");
+        assert_error(ops->enable_volume(state, "/dev/sdb1", volume, sizeof(volume), err),
+                     -EINVAL, "/dev/sdb1");
+        assert_error(ops->disable_volume(state, "/dev/fake/y", err), -ENOENT, "/dev/fake/y");
+        struct vss_volume_request on_x[] = { { "/dev/fake/x", SNAP_B1, "" } };
+        take_set(SET_B, on_x, 1);
+        assert_error(ops->disable_volume(state, "/dev/fake/x", err), -EBUSY, "snapshots");
+        ck_assert_int_eq(ops->delete_snapshot(state, SNAP_B1, &ok), 0);
+        ck_assert_int_eq(ops->disable_volume(state, "/dev/fake/x", &ok), 0);
+        assert_error(ops->disable_volume(state, "/dev/fake/x", err), -ENOENT, "not an enabled");
+}
+END_TEST
+
+/* With state=, a new instance (vssd restarted) finds what the last one had. */
+START_TEST(test_state_file_survives_restart)
+{
+        char state_path[160];
+        struct vss_error_buf ok = { "" };
+        char volume[VSS_DEVICE_PATH_MAX];
+        snprintf(state_path, sizeof(state_path), "%s/state", dir);
+        config_set("state", state_path);
+        restart();
+        take_set(SET_A, vols_a, 2);
+        ck_assert_int_eq(ops->expose(state, SNAP_A1, "/mnt/a", &ok), 0);
+        ck_assert_int_eq(ops->enable_volume(state, "/dev/fakeplain/p", volume, sizeof(volume),
+                                            &ok), 0);
+        struct seen before = { 0 }, after = { 0 };
+        ck_assert_int_eq(ops->query(state, collect, &before, &ok), 0);
+        restart();
+        ck_assert_int_eq(ops->query(state, collect, &after, &ok), 0);
+        ck_assert_uint_eq(after.n, 2);
+        ck_assert_mem_eq(&before.s[0], &after.s[0], sizeof(before.s[0]));
+        ck_assert_mem_eq(&before.s[1], &after.s[1], sizeof(before.s[1]));
+        ck_assert_str_eq(after.s[0].exposed, "/mnt/a");
+        assert_error(ops->enable_volume(state, "/dev/fakeplain/p", volume, sizeof(volume), err),
+                     -EEXIST, "enabled already");
+        /* The ids are taken: a set reusing one is refused, as before the restart. */
+        struct vss_volume_request reuse[] = { { "/dev/fake/c", SNAP_A1, "" } };
+        assert_error(prepare(SET_B, reuse, 1, err), -EEXIST, SNAP_A1);
+        ck_assert_int_eq(ops->delete_snapshot(state, SNAP_A1, &ok), 0);
+        restart();
+        ck_assert_uint_eq(count_snapshots(), 1);
+        unlink(state_path);
+}
+END_TEST
+
+START_TEST(test_state_file_malformed)
+{
+        char state_path[160];
+        void *other = NULL;
+        snprintf(state_path, sizeof(state_path), "%s/state", dir);
+        write_file(state_path, "snapshot\tonly\tthree\n");
+        config_set("state", state_path);
+        ck_assert_int_eq(ops->init(&host, &other), -EINVAL);
+        ck_assert_ptr_nonnull(strstr(host_last_log, "line 1 is malformed"));
+        config_set("state", NULL);
+        unlink(state_path);
 }
 END_TEST
 
@@ -640,6 +772,12 @@ static Suite *fake_provider_suite(void)
         tcase_add_test(tc, test_query_callback);
         tcase_add_test(tc, test_expose_unexpose);
         tcase_add_test(tc, test_revert);
+        tcase_add_test(tc, test_prepare_names_devices);
+        tcase_add_test(tc, test_monitor_invalidates);
+        tcase_add_test(tc, test_cow_figures);
+        tcase_add_test(tc, test_enable_disable_volume);
+        tcase_add_test(tc, test_state_file_survives_restart);
+        tcase_add_test(tc, test_state_file_malformed);
         tcase_add_test(tc, test_recover);
         tcase_add_test(tc, test_instances_are_independent);
         suite_add_tcase(s, tc);

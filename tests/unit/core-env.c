@@ -145,14 +145,28 @@ static void env_watchdog(void *u, CoreJob *job)
         core_job_complete(job);
 }
 
+static void objects_add(const char *token)
+{
+        size_t len = strlen(E.objects);
+        snprintf(E.objects + len, sizeof(E.objects) - len, "%s%s", len ? " " : "", token);
+}
+
 static void env_added(void *u, enum core_object_kind kind, void *o)
 {
         E.added[kind]++;
+        if (kind == CORE_OBJECT_SET)
+                objects_add("+set");
+        if (kind == CORE_OBJECT_SNAPSHOT) {
+                objects_add("+snapshot");
+                E.added_without_device += !((CoreSnapshot *)o)->device[0];
+        }
 }
 
 static void env_removed(void *u, enum core_object_kind kind, void *o)
 {
         E.removed[kind]++;
+        if (kind == CORE_OBJECT_SET || kind == CORE_OBJECT_SNAPSHOT)
+                objects_add(kind == CORE_OBJECT_SET ? "-set" : "-snapshot");
         if (kind == CORE_OBJECT_WRITER)
                 for (size_t i = 0; i < E.n_writers; i++)
                         if (E.writers[i].w == o)
@@ -191,6 +205,30 @@ static int env_volume_of_path(void *u, const char *path, char *buf, size_t size)
         return 0;
 }
 
+static void env_log(void *u, int priority, const char *message)
+{
+        size_t len = strlen(E.logs);
+        snprintf(E.logs + len, sizeof(E.logs) - len, "%d %s\n", priority, message);
+}
+
+bool log_has(int priority, const char *needle)
+{
+        char prefix[16];
+        snprintf(prefix, sizeof(prefix), "%d ", priority);
+        for (const char *line = E.logs; *line;) {
+                const char *end = strchr(line, '\n');
+                size_t len = end ? (size_t)(end - line) : strlen(line);
+                char *copy = strndup(line, len);
+                bool found = strstr(copy, needle) &&
+                             (priority < 0 || strncmp(copy, prefix, strlen(prefix)) == 0);
+                free(copy);
+                if (found)
+                        return true;
+                line += len + (end ? 1 : 0);
+        }
+        return false;
+}
+
 const CoreEnv env_template = {
         .now_ms = env_now,
         .realtime_usec = env_realtime,
@@ -203,6 +241,7 @@ const CoreEnv env_template = {
         .property_changed = env_changed,
         .call_complete = env_call_complete,
         .volume_of_path = env_volume_of_path,
+        .log = env_log,
 };
 
 /* --- the fake providers ------------------------------------------------------------------- */
@@ -304,7 +343,7 @@ static int traced_done(void *state, const char *op, int r)
         static int traced_##fn(void *state, const char *id, struct vss_error_buf *err) \
         {                                                                              \
                 trace_add("%s:%s", traced_name(state), op);                            \
-                int r = vss_provider_v1.ops->fn(state, id, err);                       \
+                int r = vss_provider_v2.ops->fn(state, id, err);                       \
                 return traced_done(state, op, r);                                      \
         }
 
@@ -314,19 +353,59 @@ TRACED_SET_OP("commit", commit)
 TRACED_SET_OP("release", release)
 TRACED_SET_OP("abort", abort)
 TRACED_SET_OP("delete", delete_snapshot)
+TRACED_SET_OP("unexpose", unexpose)
+TRACED_SET_OP("revert", revert)
+TRACED_SET_OP("disable_volume", disable_volume)
+
+static int traced_expose(void *state, const char *id, const char *mount_point,
+                         struct vss_error_buf *err)
+{
+        trace_add("%s:expose", traced_name(state));
+        return traced_done(state, "expose",
+                           vss_provider_v2.ops->expose(state, id, mount_point, err));
+}
+
+static int traced_recover(void *state, struct vss_error_buf *err)
+{
+        trace_add("%s:recover", traced_name(state));
+        return traced_done(state, "recover", vss_provider_v2.ops->recover(state, err));
+}
+
+static int traced_query(void *state, vss_snapshot_cb cb, void *userdata,
+                        struct vss_error_buf *err)
+{
+        trace_add("%s:query", traced_name(state));
+        return traced_done(state, "query", vss_provider_v2.ops->query(state, cb, userdata, err));
+}
+
+static int traced_monitor(void *state, vss_snapshot_cb cb, void *userdata,
+                          struct vss_error_buf *err)
+{
+        trace_add("%s:monitor", traced_name(state));
+        return traced_done(state, "monitor",
+                           vss_provider_v2.ops->monitor(state, cb, userdata, err));
+}
+
+static int traced_enable_volume(void *state, const char *device, char *volume, size_t size,
+                                struct vss_error_buf *err)
+{
+        trace_add("%s:enable_volume", traced_name(state));
+        return traced_done(state, "enable_volume",
+                           vss_provider_v2.ops->enable_volume(state, device, volume, size, err));
+}
 
 static int traced_prepare(void *state, const struct vss_set_request *set,
                           struct vss_error_buf *err)
 {
         trace_add("%s:prepare", traced_name(state));
-        return traced_done(state, "prepare", vss_provider_v1.ops->prepare(state, set, err));
+        return traced_done(state, "prepare", vss_provider_v2.ops->prepare(state, set, err));
 }
 
 static struct vss_provider_ops traced_ops;
 
 static void traced_ops_init(void)
 {
-        traced_ops = *vss_provider_v1.ops;
+        traced_ops = *vss_provider_v2.ops;
         traced_ops.is_volume_supported = traced_is_volume_supported;
         traced_ops.prepare = traced_prepare;
         traced_ops.hold = traced_hold;
@@ -334,6 +413,19 @@ static void traced_ops_init(void)
         traced_ops.release = traced_release;
         traced_ops.abort = traced_abort;
         traced_ops.delete_snapshot = traced_delete_snapshot;
+        traced_ops.expose = traced_expose;
+        traced_ops.unexpose = traced_unexpose;
+        traced_ops.revert = traced_revert;
+        traced_ops.recover = traced_recover;
+        traced_ops.query = traced_query;
+        traced_ops.monitor = traced_monitor;
+        traced_ops.enable_volume = traced_enable_volume;
+        traced_ops.disable_volume = traced_disable_volume;
+}
+
+struct vss_provider_ops *fake_ops(void)
+{
+        return &traced_ops;
 }
 
 /* Add a second provider, "other", that takes /dev/other/a and /dev/other/b only. */
@@ -365,10 +457,10 @@ void env_setup_config(const CoreConfig *config)
         snprintf(E.other_control, sizeof(E.other_control), "%s/other-control", E.dir);
         snprintf(E.other_log, sizeof(E.other_log), "%s/other-log", E.dir);
         traced_ops_init();
-        E.fake = vss_provider_v1;
+        E.fake = vss_provider_v2;
         E.fake.ops = &traced_ops;
         ck_assert_int_eq(core_new(&E.core, &env_template, config), 0);
-        ck_assert_int_eq(vss_provider_v1.ops->init(&host, &E.fake_state), 0);
+        ck_assert_int_eq(vss_provider_v2.ops->init(&host, &E.fake_state), 0);
         ck_assert_int_eq(core_provider_add(E.core, &E.fake, E.fake_state, NULL, NULL), 0);
 }
 
@@ -385,7 +477,7 @@ void env_teardown(void)
         E.core = core_free(E.core);
         for (size_t i = 0; i < n; i++)
                 core_job_complete(E.jobs[i]);
-        vss_provider_v1.ops->fini(E.fake_state);
+        vss_provider_v2.ops->fini(E.fake_state);
         if (E.other_state)
                 E.other.ops->fini(E.other_state);
         unlink(E.control);
@@ -472,6 +564,42 @@ void at_op(const char *entry, void (*fn)(void))
 void pass_hold_bound(void)
 {
         advance(core_config_get(E.core)->hold_timeout_ms);
+}
+
+void monitor_tick(void)
+{
+        advance(core_config_get(E.core)->monitor_interval_ms);
+        pump();
+}
+
+/* Jobs still queued belong to the old core: freed as their completion finds it gone. */
+void env_restart_core(void)
+{
+        size_t n = E.n_jobs;
+        E.n_jobs = 0;
+        E.core = core_free(E.core);
+        for (size_t i = 0; i < n; i++)
+                core_job_complete(E.jobs[i]);
+        E.deadline = UINT64_MAX;
+        ck_assert_int_eq(core_new(&E.core, &env_template, NULL), 0);
+        ck_assert_int_eq(core_provider_add(E.core, &E.fake, E.fake_state, NULL, NULL), 0);
+        if (E.other_state)
+                ck_assert_int_eq(core_provider_add(E.core, &E.other, E.other_state, NULL, NULL),
+                                 0);
+}
+
+int start_core(struct call *c)
+{
+        struct vss_error_buf err = { "" };
+        memset(c, 0, sizeof(*c));
+        int r = core_start(E.core, c, &err);
+        if (r < 0) {
+                snprintf(c->message, sizeof(c->message), "%s", err.message);
+                return r;
+        }
+        pump();
+        ck_assert_uint_eq(c->count, 1);
+        return c->r;
 }
 
 /* --- writers ------------------------------------------------------------------------------ */
@@ -650,7 +778,7 @@ size_t provider_snapshots(void)
 {
         size_t n = 0;
         struct vss_error_buf err;
-        ck_assert_int_eq(vss_provider_v1.ops->query(E.fake_state, fake_count_cb, &n, &err), 0);
+        ck_assert_int_eq(vss_provider_v2.ops->query(E.fake_state, fake_count_cb, &n, &err), 0);
         return n;
 }
 
@@ -660,7 +788,7 @@ bool creation_allowed(void)
         CoreSession *s = session_open(":1.999");
         CoreSet *set;
         int r = core_session_start_snapshot_set(s, ":1.999", &set, NULL);
-        ck_assert_int_eq(core_session_release(s, ":1.999", NULL), 0);
+        ck_assert_int_eq(core_session_release(s, ":1.999", NULL, NULL), 0);
         pump();
         return r == 0;
 }

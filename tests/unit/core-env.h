@@ -16,7 +16,11 @@
  *     "other:hold" (whichever job and thread calls it), and "watchdog" where
  *     the env is asked to run a watchdog job;
  *   - hooks that run right after a provider op returns (after_op, at_op()),
- *     as if what they do happened while the op ran.
+ *     as if what they do happened while the op ran;
+ *   - what the core logs (E.logs, log_has()) and the order objects come and
+ *     go in (E.objects: "+set +snapshot -snapshot -set");
+ *   - a restart (env_restart_core()): a new core over the same providers, which
+ *     keep their snapshots, as when vssd is restarted.
  * It lives in the global E, reset by env_setup() (a checked fixture, with
  * env_teardown()); tests read and set its fields directly.
  */
@@ -41,7 +45,7 @@
 #define OWNER ":1.1"
 
 /* The fake provider (tests/providers/fake.c), linked in. */
-extern const struct vss_provider vss_provider_v1;
+extern const struct vss_provider vss_provider_v2;
 
 struct test_writer {
         CoreWriter *w;
@@ -83,6 +87,9 @@ struct fake_env {
         unsigned added[4], removed[4], changed[4];
         char trace[TRACE_MAX];
         char states[4096];              /* every State a set went through, in order */
+        char logs[TRACE_MAX];           /* what the core logged: "<priority> message" lines */
+        char objects[4096];             /* "+set +snapshot -snapshot ...": in order */
+        unsigned added_without_device;  /* snapshots announced before their device was known */
         char dir[64];
         char control[128];
         char log[128];
@@ -146,6 +153,16 @@ void advance(uint64_t ms);
 void at_op(const char *entry, void (*fn)(void));
 /* Move the clock by the hold-window bound: its timer fires. */
 void pass_hold_bound(void);
+/* Move the clock by the monitor interval and let what it starts run. */
+void monitor_tick(void);
+/* vssd restarting: core_free() (which tells nobody), then a fresh core over the same providers. */
+void env_restart_core(void);
+/* core_start(), pumped; its reply into C; the call's return or the reply's code. */
+int start_core(struct call *c);
+/* The traced ops the core sees (a test may clear one: a provider without that op). */
+struct vss_provider_ops *fake_ops(void);
+/* Did the core log a line with NEEDLE (at PRIORITY; -1: any)? */
+bool log_has(int priority, const char *needle);
 
 /* --- writers --- */
 
