@@ -112,11 +112,6 @@ static int choose_context(struct create_args *a)
 
 /* ---- output ----------------------------------------------------------------------------- */
 
-static inline void snapshot_list_freep(vss_snapshot_info ***l)
-{
-        vss_snapshot_info_list_free(*l);
-}
-
 static int print_table(FILE *out, const struct create_args *a, const char *set_id,
                        vss_snapshot_info **snapshots, size_t n)
 {
@@ -353,7 +348,8 @@ static int create_parse(struct vssctl *ctx, int argc, char *argv[], struct creat
                 return r;
         if (*ret_first >= argc)
                 return vssctl_usage_error("'create' needs at least one volume, e.g. /dev/vg0/data");
-        return choose_context(a);
+        r = vssctl_check_not_empty("create", "volume", argc, argv, *ret_first);
+        return r != VSSCTL_CONTINUE ? r : choose_context(a);
 }
 
 int verb_create(struct vssctl *ctx, int argc, char *argv[])

@@ -13,11 +13,6 @@
 #include "output.h"
 #include "vssctl.h"
 
-static inline void provider_list_freep(vss_provider_info ***l)
-{
-        vss_provider_info_list_free(*l);
-}
-
 static int providers_print_table(vss_provider_info **providers, size_t n)
 {
         static const char *const headers[] = { "NAME", "VERSION", "ABI", "ID", "DESCRIPTION" };
@@ -145,15 +140,28 @@ static void json_strv(struct json *j, const char *key, char *const *v)
 
 /* ---- shadows (snapshots) ----------------------------------------------------------------- */
 
-static inline void snapshot_list_freep(vss_snapshot_info ***l)
+/* A string vssd may leave empty ("not exposed"); "-" keeps the columns readable. */
+static int table_add_or_dash(struct table *t, const char *s)
 {
-        vss_snapshot_info_list_free(*l);
+        return table_add_cell(t, *s ? s : "-");
+}
+
+/* "12.0 MiB/1.0 GiB" of the copy-on-write store; "-" for a provider without one. */
+static int table_add_cow(struct table *t, const vss_snapshot_info *s)
+{
+        char used[FORMAT_BYTES_MAX], size[FORMAT_BYTES_MAX];
+
+        if (s->cow_size_bytes == 0)
+                return table_add_cell(t, "-");
+        return table_add_cellf(t, "%s/%s", format_bytes(used, sizeof(used), s->cow_used_bytes),
+                               format_bytes(size, sizeof(size), s->cow_size_bytes));
 }
 
 static int snapshots_print_table(vss_snapshot_info **snapshots, size_t n)
 {
-        static const char *const headers[] = { "ID",    "SET",      "ORIGIN",    "CREATED",
-                                               "STATE", "PROVIDER", "ATTRIBUTES" };
+        static const char *const headers[] = { "ID",      "SET",      "ORIGIN",   "DEVICE",
+                                               "CREATED", "STATE",    "COW USED", "EXPOSED",
+                                               "PROVIDER", "ATTRIBUTES" };
 
         if (n == 0) {
                 puts("No shadow copies.");
@@ -165,10 +173,11 @@ static int snapshots_print_table(vss_snapshot_info **snapshots, size_t n)
         for (size_t i = 0; i < n; i++) {
                 const vss_snapshot_info *s = snapshots[i];
                 if (table_add_cell(t, s->id) < 0 || table_add_cell(t, s->set_id) < 0 ||
-                    table_add_cell(t, s->origin) < 0 ||
+                    table_add_cell(t, s->origin) < 0 || table_add_or_dash(t, s->device) < 0 ||
                     table_add_time(t, s->creation_time_usec) < 0 ||
-                    table_add_cell(t, s->state) < 0 || table_add_cell(t, s->provider) < 0 ||
-                    table_add_strv(t, s->attributes) < 0)
+                    table_add_cell(t, s->state) < 0 || table_add_cow(t, s) < 0 ||
+                    table_add_or_dash(t, s->exposed_path) < 0 ||
+                    table_add_cell(t, s->provider) < 0 || table_add_strv(t, s->attributes) < 0)
                         return -ENOMEM;
         }
         return table_print(t, stdout);
@@ -191,6 +200,10 @@ static int snapshots_print_json(vss_snapshot_info **snapshots, size_t n)
                 json_strv(&j, "attributes", s->attributes);
                 json_time(&j, s->creation_time_usec);
                 json_string(&j, "state", s->state);
+                json_string(&j, "device", s->device);
+                json_string(&j, "exposed_path", s->exposed_path);
+                json_uint(&j, "cow_used_bytes", s->cow_used_bytes);
+                json_uint(&j, "cow_size_bytes", s->cow_size_bytes);
                 json_string(&j, "object_path", s->object_path);
                 json_object_end(&j);
         }

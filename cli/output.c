@@ -238,6 +238,29 @@ int table_print(const struct table *t, FILE *f)
         return ferror(f) ? -EIO : 0;
 }
 
+/* ---- numbers ---------------------------------------------------------- */
+
+char *format_bytes(char *buf, size_t size, uint64_t bytes)
+{
+        static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+        uint64_t unit = 1024, tenths = 0;
+        size_t k = 0;
+
+        if (bytes < 1024) {
+                snprintf(buf, size, "%" PRIu64 " B", bytes);
+                return buf;
+        }
+        for (;; k++, unit *= 1024) {
+                /* In two steps: bytes * 10 would overflow near the top of the range. */
+                tenths = bytes / unit * 10 + (bytes % unit * 10 + unit / 2) / unit;
+                /* 1023.95 KiB rounds to 1024.0 KiB: that is 1.0 MiB. */
+                if (tenths < 10240 || k + 1 == sizeof(units) / sizeof(units[0]))
+                        break;
+        }
+        snprintf(buf, size, "%" PRIu64 ".%" PRIu64 " %s", tenths / 10, tenths % 10, units[k]);
+        return buf;
+}
+
 /* ---- JSON ------------------------------------------------------------- */
 
 void json_write_string(FILE *f, const char *s)

@@ -38,6 +38,15 @@ size_t table_rows(const struct table *t);
 /* 0, or -EIO when writing failed. */
 int table_print(const struct table *t, FILE *f);
 
+/* Room format_bytes() needs: "1023.9 KiB" and "16.0 EiB" with the NUL. */
+#define FORMAT_BYTES_MAX 16
+
+/*
+ * BYTES for people, in IEC units with one decimal ("512 B", "1.5 MiB",
+ * "20.0 GiB"), rounded to the nearest tenth; returns BUF.
+ */
+char *format_bytes(char *buf, size_t size, uint64_t bytes);
+
 /*
  * Write S (a message from the daemon, which may quote a writer) with the
  * escaping tables use, but keeping newlines and tabs: 0, -ENOMEM or -EIO.

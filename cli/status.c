@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * status.c: "vssctl status": the coordinator's version, provider ABI, limits,
- * timeouts and provider directory, as a table or JSON.
+ * timeouts, monitor interval and provider directory, as a table or JSON.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -26,18 +26,22 @@ static void format_duration(char *buf, size_t size, uint32_t ms)
 
 static int status_print_table(const vss_status *s)
 {
-        char abi[16], max[16], freeze[24], hold[24];
+        char abi[16], max[16], freeze[24], hold[24], event[24], monitor[24];
 
         snprintf(abi, sizeof(abi), "%u", s->provider_abi_version);
         snprintf(max, sizeof(max), "%u", s->max_volumes_per_set);
         format_duration(freeze, sizeof(freeze), s->freeze_timeout_ms);
         format_duration(hold, sizeof(hold), s->hold_timeout_ms);
+        format_duration(event, sizeof(event), s->event_timeout_ms);
+        format_duration(monitor, sizeof(monitor), s->monitor_interval_ms);
         const char *const rows[][2] = {
                 { "Version:", s->version },
                 { "Provider ABI:", abi },
                 { "Max volumes per set:", max },
                 { "Freeze timeout:", freeze },
                 { "Hold timeout:", hold },
+                { "Event timeout:", event },
+                { "Monitor interval:", monitor },
                 { "Provider directory:", s->provider_directory },
         };
 
@@ -61,6 +65,8 @@ static int status_print_json(const vss_status *s)
         json_uint(&j, "max_volumes_per_set", s->max_volumes_per_set);
         json_uint(&j, "freeze_timeout_ms", s->freeze_timeout_ms);
         json_uint(&j, "hold_timeout_ms", s->hold_timeout_ms);
+        json_uint(&j, "event_timeout_ms", s->event_timeout_ms);
+        json_uint(&j, "monitor_interval_ms", s->monitor_interval_ms);
         json_string(&j, "provider_directory", s->provider_directory);
         json_object_end(&j);
         return json_finish(&j);

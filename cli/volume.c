@@ -51,11 +51,6 @@ static void answers_free(struct supported_args *a)
         free(a->answers);
 }
 
-static inline void provider_list_freep(vss_provider_info ***l)
-{
-        vss_provider_info_list_free(*l);
-}
-
 /*
  * Ask every provider in NAMES; a failure is kept in its answer, except for
  * a volume argument vssd or libvss rejects (-EINVAL): asking the next
@@ -209,21 +204,13 @@ int verb_supported(struct vssctl *ctx, int argc, char *argv[])
                 .handle = supported_option,
                 .userdata = &a,
         };
+        static const struct verb_operands spec = {
+                "supported", { "volume" }, 1, "such as /dev/vg0/data"
+        };
         vss_client *client;
-        int first;
 
-        int r = vssctl_parse_options(ctx, argc, argv, &options, &first);
+        int r = vssctl_parse_verb(ctx, argc, argv, &options, &spec, &a.volume, &client);
         if (r != VSSCTL_CONTINUE)
-                return r;
-        if (first >= argc)
-                return vssctl_usage_error("'supported' needs a volume, e.g. /dev/vg0/data");
-        if (first + 1 < argc)
-                return vssctl_usage_error("'supported' takes one volume, got also '%s'",
-                                          argv[first + 1]);
-        a.volume = argv[first];
-
-        r = vssctl_client(ctx, &client);
-        if (r != 0)
                 return r;
         r = a.provider ? ask_one(ctx, client, &a) : ask_every_provider(ctx, client, &a);
         answers_free(&a);

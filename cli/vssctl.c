@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * vssctl.c: vssctl's entry point: global options, the command table, usage
- * text, and the shared ways to reach vssd and to report failures. Each verb
- * lives in its own file (create.c, delete.c, list.c, status.c, volume.c).
+ * text, and what the verbs share: parsing operands, reaching vssd, reporting
+ * results and failures. Each verb lives in its own file (create.c, delete.c,
+ * disable.c, enable.c, expose.c, list.c, revert.c, status.c, unexpose.c,
+ * volume.c for 'supported').
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -29,11 +31,23 @@ static const struct cmd cmds[] = {
           "                          --exec <cmd> (the snapshots live while <cmd> runs)" },
         { "delete", verb_delete, "--snapshot <id> | --set <id> | --volume <volume>",
           "delete a snapshot, every snapshot of a set, or of a volume" },
+        { "disable", verb_disable, "<volume>",
+          "undo 'enable': remove the volume that wraps a plain device" },
+        { "enable", verb_enable, "<device> [--provider <name>]",
+          "make a plain block device snapshottable; prints the volume\n"
+          "                          to mount and snapshot instead of <device>" },
+        { "expose", verb_expose, "<snapshot-id> [<mount-point>]",
+          "mount a snapshot read-only (by default under /run/vss/expose);\n"
+          "                          prints where" },
         { "list", verb_list, "providers|shadows|sets|writers",
           "list providers, snapshots (shadow copies), snapshot sets or writers" },
+        { "revert", verb_revert, "<snapshot-id> [--wait]",
+          "revert the snapshot's origin to it (a merge that runs in the\n"
+          "                          background; --wait: until it is done)" },
         { "status", verb_status, "", "show vssd's version, limits, timeouts, provider directory" },
         { "supported", verb_supported, "<volume> [--provider <name>]",
           "tell whether each provider (or the one named) can snapshot <volume>" },
+        { "unexpose", verb_unexpose, "<snapshot-id>", "unmount an exposed snapshot" },
 };
 
 enum {
@@ -58,8 +72,9 @@ static void usage(void)
         FILE *out = stdout;
 
         fputs("Usage:\n " PROGRAM " [options] <command> [<args>]\n\n", out);
-        fputs("Control the linux-vss snapshot coordinator, vssd: create, list and delete\n"
-              "snapshots, and show its providers and writers.\n\n", out);
+        fputs("Control the linux-vss snapshot coordinator, vssd: create, list, expose, revert\n"
+              "and delete snapshots, enable plain devices for them, and show vssd's providers\n"
+              "and writers.\n\n", out);
         fputs("Commands:\n", out);
         for (size_t i = 0; i < ELEMENTSOF(cmds); i++) {
                 char synopsis[128];
@@ -76,13 +91,14 @@ static void usage(void)
         fputs("     --bus <address>      D-Bus address of the bus vssd is on\n", out);
         fputs("                            (default: $VSS_BUS_ADDRESS, else the system bus)\n", out);
         fputs("     --timeout <secs>     how long to wait for each answer from vssd (default: 30;\n", out);
-        fputs("                            'create' waits as long as vssd's own timeouts allow)\n", out);
+        fputs("                            'create' waits as long as vssd's own timeouts allow,\n", out);
+        fputs("                            'revert --wait' until the merge is done)\n", out);
         fputs(" -h, --help               display this help\n", out);
         fputs(" -V, --version            display version\n", out);
         fputs("\nExit status:\n", out);
         fputs(" 0  success\n", out);
         fputs(" 1  failure: vssd reported an error, or could not be reached\n", out);
-        fputs(" 2  usage error: unknown command, missing argument or bad option\n", out);
+        fputs(" 2  usage error: unknown command, missing or empty argument, bad option\n", out);
         fputs(" 3  'supported': no provider can snapshot the volume\n", out);
         fputs(" 'create --exec <cmd>': the exit status of <cmd> once the set exists\n", out);
         fputs("\nFor more details see vssctl(8).\n", out);
@@ -154,6 +170,19 @@ static int option_error(int c, int optopt_, const char *arg)
         return vssctl_usage_error("unrecognized option '%s'", arg);
 }
 
+/*
+ * An option given "" (--provider "") is a mistake, usually an unset shell
+ * variable: say so rather than let vssd guess what was meant, or treat it as
+ * "not given".
+ */
+static int empty_option(int c, const struct option *options, int longindex)
+{
+        if (longindex >= 0)
+                return vssctl_usage_error("option '--%s' must not be empty",
+                                          options[longindex].name);
+        return vssctl_usage_error("option '-%c' must not be empty", c);
+}
+
 /* Global options plus VERB's into one getopt table; NULL when there are too many. */
 static struct option *merge_options(const struct verb_options *verb, struct option *buf,
                                     size_t n_buf)
@@ -185,12 +214,15 @@ static int parse(struct vssctl *ctx, int argc, char *argv[], const struct verb_o
         optind = 0; /* GNU getopt: start afresh, the verb parses after main */
         opterr = 0;
         for (;;) {
-                int c = getopt_long(argc, argv, short_options, options, NULL);
+                int longindex = -1;
+                int c = getopt_long(argc, argv, short_options, options, &longindex);
                 if (c == -1)
                         break;
                 int r;
                 if (c == '?' || c == ':')
                         r = option_error(c, optopt, argv[optind - 1]);
+                else if (optarg && !*optarg)
+                        r = empty_option(c, options, longindex);
                 else if (c == 'h' || c == 'V' || c >= OPT_JSON)
                         r = global_option(ctx, c, optarg);
                 else
@@ -206,6 +238,60 @@ int vssctl_parse_options(struct vssctl *ctx, int argc, char *argv[],
                          const struct verb_options *verb, int *ret_first)
 {
         return parse(ctx, argc, argv, verb, false, ret_first);
+}
+
+/* Like an empty option: most likely an unset shell variable, never what was meant. */
+static int empty_operand(const char *verb, const char *what)
+{
+        return vssctl_usage_error("'%s': the %s must not be empty", verb, what);
+}
+
+int vssctl_check_not_empty(const char *verb, const char *what, int argc, char *argv[],
+                           int first)
+{
+        for (int i = first; i < argc; i++)
+                if (!*argv[i])
+                        return empty_operand(verb, what);
+        return VSSCTL_CONTINUE;
+}
+
+/* The N operands ARGV against SPEC: VSSCTL_CONTINUE, or the usage error reported. */
+static int check_operands(const struct verb_operands *spec, int n, char *argv[])
+{
+        size_t n_names = spec->names[1] ? 2 : 1;
+
+        if ((size_t)n < spec->n_required)
+                return vssctl_usage_error("'%s' needs a %s%s%s", spec->verb,
+                                          spec->names[n], spec->hint ? " " : "",
+                                          spec->hint ? spec->hint : "");
+        if ((size_t)n > n_names && n_names == 1)
+                return vssctl_usage_error("'%s' takes one %s, got also '%s'", spec->verb,
+                                          spec->names[0], argv[n_names]);
+        if ((size_t)n > n_names)
+                return vssctl_usage_error("'%s' takes a %s and a %s, got also '%s'", spec->verb,
+                                          spec->names[0], spec->names[1], argv[n_names]);
+        for (int i = 0; i < n; i++)
+                if (!*argv[i])
+                        return empty_operand(spec->verb, spec->names[i]);
+        return VSSCTL_CONTINUE;
+}
+
+int vssctl_parse_verb(struct vssctl *ctx, int argc, char *argv[],
+                      const struct verb_options *verb, const struct verb_operands *spec,
+                      const char **ret, vss_client **ret_client)
+{
+        int first;
+
+        int r = vssctl_parse_options(ctx, argc, argv, verb, &first);
+        if (r != VSSCTL_CONTINUE)
+                return r;
+        r = check_operands(spec, argc - first, argv + first);
+        if (r != VSSCTL_CONTINUE)
+                return r;
+        for (size_t i = 0; i < ELEMENTSOF(spec->names) && spec->names[i]; i++)
+                ret[i] = first + (int)i < argc ? argv[first + i] : NULL;
+        r = vssctl_client(ctx, ret_client);
+        return r == 0 ? VSSCTL_CONTINUE : r;
 }
 
 /* Say which setting holds a bad address: --bus or one of the variables. */
@@ -267,6 +353,43 @@ int vssctl_fail(struct vssctl *ctx, int r, const char *what)
                 break;
         }
         return EXIT_FAILURE;
+}
+
+int vssctl_fail_snapshot(struct vssctl *ctx, int r, const char *action, const char *id)
+{
+        char what[512];
+
+        snprintf(what, sizeof(what), "cannot %s snapshot %s", action, id);
+        int status = vssctl_fail(ctx, r, what);
+        if (r == -ENOENT)
+                fputs("See 'vssctl list shadows' for the snapshots vssd has.\n", stderr);
+        return status;
+}
+
+int vssctl_print_result(const struct vssctl *ctx, const char *const *json, const char *format,
+                        ...)
+{
+        if (ctx->json) {
+                struct json j;
+                json_init(&j, stdout);
+                json_object_begin(&j, NULL);
+                for (const char *const *p = json; p[0]; p += 2)
+                        json_string(&j, p[0], p[1]);
+                json_object_end(&j);
+                return vssctl_output_done(json_finish(&j));
+        }
+
+        char *text;
+        va_list ap;
+        va_start(ap, format);
+        int n = vasprintf(&text, format, ap);
+        va_end(ap);
+        if (n < 0)
+                return vssctl_output_done(-ENOMEM);
+        /* Paths come from vssd: nothing in them may drive the terminal. */
+        int r = terminal_fputs(text, stdout);
+        free(text);
+        return vssctl_output_done(r);
 }
 
 int vssctl_output_done(int r)

@@ -22,6 +22,17 @@ enum {
 #define _cleanup_(f) __attribute__((cleanup(f)))
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
 
+/* _cleanup_ helpers for the lists libvss returns that more than one verb reads. */
+static inline void snapshot_list_freep(vss_snapshot_info ***l)
+{
+        vss_snapshot_info_list_free(*l);
+}
+
+static inline void provider_list_freep(vss_provider_info ***l)
+{
+        vss_provider_info_list_free(*l);
+}
+
 /* vssctl_parse_options(): carry on with the verb. */
 #define VSSCTL_CONTINUE (-1)
 
@@ -50,6 +61,32 @@ struct verb_options {
 int vssctl_parse_options(struct vssctl *ctx, int argc, char *argv[],
                          const struct verb_options *verb, int *ret_first);
 
+/*
+ * The operands of a verb without options of its own beyond VERB's: the first
+ * N_REQUIRED of NAMES must be there, the others may be, and none may be "".
+ * NAMES are what messages call them ("snapshot id"); HINT (may be NULL) says
+ * where to find a value when one is missing.
+ */
+struct verb_operands {
+        const char *verb;
+        const char *names[2];
+        size_t n_required;
+        const char *hint;
+};
+
+/*
+ * vssctl_parse_options(), then the operands against SPEC into RET (one per
+ * name, NULL for an optional one not given), and the client into
+ * *RET_CLIENT. Returns VSSCTL_CONTINUE, or the exit status (reported).
+ */
+int vssctl_parse_verb(struct vssctl *ctx, int argc, char *argv[],
+                      const struct verb_options *verb, const struct verb_operands *spec,
+                      const char **ret, vss_client **ret_client);
+
+/* A usage error naming WHAT when any of ARGV[FIRST..ARGC) is "": VSSCTL_CONTINUE or 2. */
+int vssctl_check_not_empty(const char *verb, const char *what, int argc, char *argv[],
+                           int first);
+
 /* The client, created on first use: 0, or the exit status after reporting why not. */
 int vssctl_client(struct vssctl *ctx, vss_client **ret);
 
@@ -58,6 +95,15 @@ int vssctl_client(struct vssctl *ctx, vss_client **ret);
  * what to do when vssd cannot be reached; returns EXIT_FAILURE.
  */
 int vssctl_fail(struct vssctl *ctx, int r, const char *what);
+/* vssctl_fail() for "cannot ACTION snapshot ID", with a hint when vssd has no such snapshot. */
+int vssctl_fail_snapshot(struct vssctl *ctx, int r, const char *action, const char *id);
+/*
+ * Print a verb's result: with --json an object of the string pairs JSON (key,
+ * value, ..., NULL), else the text FORMAT makes, escaped for the terminal.
+ * Returns the exit status.
+ */
+int vssctl_print_result(const struct vssctl *ctx, const char *const *json, const char *format,
+                        ...) __attribute__((format(printf, 3, 4)));
 /* Exit status after printing a result that returned R (0 or -errno, reported). */
 int vssctl_output_done(int r);
 /* Report a usage error with the --help hint; returns EXIT_USAGE. */
@@ -69,5 +115,10 @@ int verb_status(struct vssctl *ctx, int argc, char *argv[]);
 int verb_supported(struct vssctl *ctx, int argc, char *argv[]);
 int verb_create(struct vssctl *ctx, int argc, char *argv[]);
 int verb_delete(struct vssctl *ctx, int argc, char *argv[]);
+int verb_enable(struct vssctl *ctx, int argc, char *argv[]);
+int verb_disable(struct vssctl *ctx, int argc, char *argv[]);
+int verb_expose(struct vssctl *ctx, int argc, char *argv[]);
+int verb_unexpose(struct vssctl *ctx, int argc, char *argv[]);
+int verb_revert(struct vssctl *ctx, int argc, char *argv[]);
 
 #endif

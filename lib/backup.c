@@ -67,22 +67,6 @@ static DBusMessage *backup_new_call(vss_backup *b, const char *method)
         return bus_new_call(b->object_path, VSS_IFACE_BACKUP, method);
 }
 
-/* Copy the one string of REPLY to *RET (may be NULL). */
-static int reply_string(vss_client *client, DBusMessage *reply, char **ret)
-{
-        const char *s;
-
-        if (!dbus_message_get_args(reply, NULL, DBUS_TYPE_STRING, &s, DBUS_TYPE_INVALID))
-                return client_fail(client, -EBADMSG, NULL, "vssd's answer could not be read");
-        if (!ret)
-                return 0;
-        char *copy = strdup(s);
-        if (!copy)
-                return client_oom(client);
-        *ret = copy;
-        return 0;
-}
-
 /* METHOD of session B without arguments, through call(). */
 static int backup_call(vss_backup *b, const char *method, bool long_call,
                        const char *reply_signature, DBusMessage **ret_reply)
@@ -110,7 +94,7 @@ static int backup_simple(vss_backup *b, const char *method, const char *reply_si
         int r = backup_call(b, method, true, reply_signature, &reply);
         if (r < 0 || !*reply_signature)
                 return r;
-        return reply_string(b->client, reply, ret);
+        return objects_reply_string(b->client, reply, ret);
 }
 
 /* The id of the set at PATH, METHOD's answer; -EBADMSG when PATH is not a set's. */
@@ -265,7 +249,7 @@ VSS_EXPORT int vss_backup_add_to_snapshot_set(vss_backup *backup, const char *vo
         r = call(client, m, false, "s", &reply);
         if (r < 0)
                 return r;
-        return reply_string(client, reply, ret_snapshot_id);
+        return objects_reply_string(client, reply, ret_snapshot_id);
 }
 
 VSS_EXPORT int vss_backup_prepare_for_backup(vss_backup *backup, char **ret_warnings)
@@ -470,10 +454,7 @@ static int set_session(vss_client *client, const char *set_id, const char *path,
         if (!m || !dbus_message_append_args(m, DBUS_TYPE_STRING, &interface, DBUS_TYPE_STRING,
                                             &property, DBUS_TYPE_INVALID))
                 return client_oom(client);
-        int r = bus_call(client, m, "v", &reply);
-        if (r < 0 && client_error_is(client, DBUS_ERROR_UNKNOWN_OBJECT))
-                return client_fail(client, -ENOENT, DBUS_ERROR_UNKNOWN_OBJECT,
-                                   "vssd has no snapshot set %s", set_id);
+        int r = objects_call_on(client, m, "v", &reply, "vssd has no snapshot set %s", set_id);
         if (r < 0)
                 return r;
         dbus_message_iter_init(reply, &iter);
@@ -496,12 +477,9 @@ VSS_EXPORT int vss_client_release_snapshot_set(vss_client *client, const char *s
         if (!client || !set_id)
                 return -EINVAL;
         client_clear_error(client);
-        int r = objects_id_to_path(set_id, "set", &path);
-        if (r == -ENOMEM)
-                return client_oom(client);
+        int r = objects_id_path(client, set_id, "set", "snapshot set", &path);
         if (r < 0)
-                return client_fail(client, -EINVAL, NULL,
-                                   "'%s' is not a snapshot set id (a UUID)", set_id);
+                return r;
         r = set_session(client, set_id, path, &session);
         if (r < 0)
                 return r;

@@ -174,6 +174,22 @@ int objects_list_append(vss_client *client, void ***list, size_t *n, void *item)
 int objects_path_to_id(const char *path, const char *kind, char **ret);
 int objects_id_to_path(const char *id, const char *kind, char **ret);
 
+/* objects_id_to_path() for an id the caller gave: client_fail(-EINVAL) naming WHAT when bad. */
+int objects_id_path(vss_client *client, const char *id, const char *kind, const char *what,
+                    char **ret);
+
+/*
+ * bus_call() on one of vssd's objects, where UnknownObject means the thing
+ * the caller named is gone: -ENOENT with the sentence GONE_FORMAT instead of
+ * the bus's words about object paths.
+ */
+int objects_call_on(vss_client *client, DBusMessage *call, const char *reply_signature,
+                    DBusMessage **ret_reply, const char *gone_format, ...)
+        __attribute__((format(printf, 5, 6)));
+
+/* Copy the one string of REPLY (checked by bus_call()) to *RET (may be NULL). */
+int objects_reply_string(vss_client *client, DBusMessage *reply, char **ret);
+
 void objects_strv_free(char **v);
 
 /* bus_call() without a client-side timeout, for the calls vssd bounds itself. */
@@ -183,8 +199,9 @@ int objects_call_long(vss_client *client, DBusMessage *call, const char *reply_s
 /* Append an "as" from a NULL-terminated list (NULL: empty); false on lack of memory. */
 bool objects_append_strv(DBusMessageIter *iter, const char *const *v);
 /*
- * Append the a{sv} of StartBackup and CreateSnapshotSet: Context, Attributes
- * and Provider, each only when not NULL; false on lack of memory.
+ * Append the a{sv} of StartBackup, CreateSnapshotSet, EnableVolume and
+ * DisableVolume: Context, Attributes and Provider, each only when not NULL;
+ * false on lack of memory.
  */
 bool objects_append_options(DBusMessageIter *iter, const char *context,
                             const char *const *attributes, const char *provider);
@@ -195,5 +212,15 @@ int objects_check_string(vss_client *client, const char *what, const char *s);
 /* The enum of a writer state or failure name as vssd sends it (VSS_WS_UNKNOWN, NONRETRYABLE). */
 enum vss_writer_state objects_writer_state(const char *s);
 enum vss_writer_failure objects_writer_failure(const char *s);
+
+/* ---- lib/snapshots.c ------------------------------------------------------------------- */
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(vss_snapshot_info *, vss_snapshot_info_free);
+
+/* Fill SNAPSHOT from the a{sv} PROPS of its Snapshot interface (all or only changed ones). */
+int snapshot_info_update(vss_client *client, const char *object_path, DBusMessageIter *props,
+                         vss_snapshot_info *snapshot);
+/* The snapshot at OBJECT_PATH, by Properties.GetAll. */
+int snapshot_info_get(vss_client *client, const char *object_path, vss_snapshot_info **ret);
 
 #endif

@@ -351,6 +351,53 @@ int objects_id_to_path(const char *id, const char *kind, char **ret)
         return 0;
 }
 
+int objects_id_path(vss_client *client, const char *id, const char *kind, const char *what,
+                    char **ret)
+{
+        if (!*id)
+                return client_fail(client, -EINVAL, NULL, "no %s id given", what);
+        int r = objects_id_to_path(id, kind, ret);
+        if (r == -ENOMEM)
+                return client_oom(client);
+        if (r < 0)
+                return client_fail(client, -EINVAL, NULL, "'%s' is not a %s id (a UUID)", id,
+                                   what);
+        return 0;
+}
+
+int objects_call_on(vss_client *client, DBusMessage *call, const char *reply_signature,
+                    DBusMessage **ret_reply, const char *gone_format, ...)
+{
+        int r = bus_call(client, call, reply_signature, ret_reply);
+        if (r >= 0 || !client_error_is(client, DBUS_ERROR_UNKNOWN_OBJECT))
+                return r;
+
+        /* The bus's words name an object path; the caller's name what the user asked for. */
+        _cleanup_free_ char *message = NULL;
+        va_list ap;
+        va_start(ap, gone_format);
+        r = vasprintf(&message, gone_format, ap);
+        va_end(ap);
+        if (r < 0)
+                return client_oom(client);
+        return client_fail(client, -ENOENT, DBUS_ERROR_UNKNOWN_OBJECT, "%s", message);
+}
+
+int objects_reply_string(vss_client *client, DBusMessage *reply, char **ret)
+{
+        const char *s;
+
+        if (!dbus_message_get_args(reply, NULL, DBUS_TYPE_STRING, &s, DBUS_TYPE_INVALID))
+                return client_fail(client, -EBADMSG, NULL, "vssd's answer could not be read");
+        if (!ret)
+                return 0;
+        char *copy = strdup(s);
+        if (!copy)
+                return client_oom(client);
+        *ret = copy;
+        return 0;
+}
+
 void objects_strv_free(char **v)
 {
         for (char **s = v; s && *s; s++)

@@ -169,11 +169,8 @@ VSS_EXPORT int vss_client_is_volume_supported(vss_client *client, const char *pr
         call = bus_new_call(path, VSS_IFACE_PROVIDER, "IsVolumeSupported");
         if (!call || !dbus_message_append_args(call, DBUS_TYPE_STRING, &volume, DBUS_TYPE_INVALID))
                 return client_oom(client);
-        r = bus_call(client, call, "bs", &reply);
-        /* Here an unknown object can only mean one thing. */
-        if (r < 0 && client_error_is(client, DBUS_ERROR_UNKNOWN_OBJECT))
-                return client_fail(client, -ENOENT, DBUS_ERROR_UNKNOWN_OBJECT,
-                                   "vssd has no provider named '%s'", provider_name);
+        r = objects_call_on(client, call, "bs", &reply, "vssd has no provider named '%s'",
+                            provider_name);
         if (r < 0)
                 return r;
 

@@ -21,6 +21,10 @@ static const struct field_spec snapshot_fields[] = {
         { "Attributes", "as", offsetof(vss_snapshot_info, attributes), 0 },
         { "CreationTime", "t", offsetof(vss_snapshot_info, creation_time_usec), 0 },
         { "State", "s", offsetof(vss_snapshot_info, state), 0 },
+        { "Device", "s", offsetof(vss_snapshot_info, device), 0 },
+        { "ExposedPath", "s", offsetof(vss_snapshot_info, exposed_path), 0 },
+        { "CowUsedBytes", "t", offsetof(vss_snapshot_info, cow_used_bytes), 0 },
+        { "CowSizeBytes", "t", offsetof(vss_snapshot_info, cow_size_bytes), 0 },
 };
 
 VSS_EXPORT vss_snapshot_info *vss_snapshot_info_free(vss_snapshot_info *snapshot)
@@ -33,9 +37,28 @@ VSS_EXPORT vss_snapshot_info *vss_snapshot_info_free(vss_snapshot_info *snapshot
         return NULL;
 }
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(vss_snapshot_info *, vss_snapshot_info_free);
 DEFINE_PUBLIC_LIST_FREE_FUNC(vss_snapshot_info, vss_snapshot_info_list_free,
                              vss_snapshot_info_free);
+
+int snapshot_info_update(vss_client *client, const char *object_path, DBusMessageIter *props,
+                         vss_snapshot_info *snapshot)
+{
+        return objects_fields_parse(client, object_path, props, snapshot_fields,
+                                    ELEMENTSOF(snapshot_fields), snapshot);
+}
+
+int snapshot_info_get(vss_client *client, const char *object_path, vss_snapshot_info **ret)
+{
+        _cleanup_(vss_snapshot_info_freep) vss_snapshot_info *s = calloc(1, sizeof(*s));
+        if (!s || !(s->object_path = strdup(object_path)))
+                return client_oom(client);
+        int r = objects_get_all(client, object_path, VSS_IFACE_SNAPSHOT, object_path,
+                                snapshot_fields, ELEMENTSOF(snapshot_fields), s);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(s);
+        return 0;
+}
 
 /* An objects_item_fn: a vss_snapshot_info from each Snapshot of set USERDATA (NULL: any). */
 static int snapshot_info_new(vss_client *client, const char *object_path, const char *interface,
@@ -48,8 +71,7 @@ static int snapshot_info_new(vss_client *client, const char *object_path, const 
         _cleanup_(vss_snapshot_info_freep) vss_snapshot_info *s = calloc(1, sizeof(*s));
         if (!s || !(s->object_path = strdup(object_path)))
                 return client_oom(client);
-        int r = objects_fields_parse(client, object_path, props, snapshot_fields,
-                                     ELEMENTSOF(snapshot_fields), s);
+        int r = snapshot_info_update(client, object_path, props, s);
         if (r < 0)
                 return r;
         if (!set_id || strcmp(s->set_id, set_id) == 0)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * status.c: the coordinator's properties (version, ABI, limits, timeouts,
- * provider directory) read in one Properties.GetAll into a vss_status.
+ * monitor interval, provider directory) read in one Properties.GetAll into a
+ * vss_status.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -15,6 +16,8 @@ static const struct field_spec status_fields[] = {
         { "FreezeTimeoutMs", "u", offsetof(vss_status, freeze_timeout_ms), 0 },
         { "HoldTimeoutMs", "u", offsetof(vss_status, hold_timeout_ms), 0 },
         { "ProviderDirectory", "s", offsetof(vss_status, provider_directory), 0 },
+        { "EventTimeoutMs", "u", offsetof(vss_status, event_timeout_ms), 0 },
+        { "MonitorIntervalMs", "u", offsetof(vss_status, monitor_interval_ms), 0 },
 };
 
 VSS_EXPORT vss_status *vss_status_free(vss_status *status)

@@ -85,6 +85,8 @@ typedef struct vss_status {
         uint32_t freeze_timeout_ms;   /* default per-writer freeze timeout */
         uint32_t hold_timeout_ms;     /* bound of the hold window */
         char *provider_directory;     /* where plugins are loaded from */
+        uint32_t event_timeout_ms;    /* how long writers may take for events other than Freeze */
+        uint32_t monitor_interval_ms; /* how often vssd checks snapshots (COW usage, merges) */
 } vss_status;
 
 int vss_client_get_status(vss_client *client, vss_status **ret_status);
@@ -145,6 +147,10 @@ typedef struct vss_snapshot_info {
         char **attributes;           /* "persistent", "no-auto-release", "no-writers" */
         uint64_t creation_time_usec; /* microseconds since the epoch */
         char *state;                 /* "valid", "invalid", "merging" */
+        char *device;                /* the snapshot's block device (read-only view) */
+        char *exposed_path;          /* where it is mounted; "" when not exposed */
+        uint64_t cow_used_bytes;     /* copy-on-write store in use; 0 when the provider has none */
+        uint64_t cow_size_bytes;     /* and its size */
 } vss_snapshot_info;
 
 /*
@@ -211,6 +217,74 @@ enum vss_delete_by {
  */
 int vss_client_delete_snapshots(vss_client *client, enum vss_delete_by by, const char *key,
                                 unsigned *ret_deleted);
+
+/* ---- using snapshots and volumes ------------------------------------------------------ */
+
+/*
+ * The calls on one snapshot fail with -ENOENT for an id vssd does not know
+ * (-EINVAL for one that is not a UUID), -EBUSY while another operation runs
+ * on the snapshot, and -VSS_E_BAD_STATE when its state does not allow the
+ * call (the message says why and what to do).
+ */
+
+/*
+ * Expose snapshot ID: mount it read-only at MOUNT_POINT (an absolute path; NULL
+ * or "" lets vssd choose /run/vss/expose/<id>). *RET_PATH (may be NULL;
+ * malloc'd) gets where it is mounted. -VSS_E_BAD_STATE when it is exposed
+ * already (unexpose it first), merging or invalid.
+ */
+int vss_client_expose_snapshot(vss_client *client, const char *id, const char *mount_point,
+                               char **ret_path);
+/* Unexpose snapshot ID: unmount it. -VSS_E_BAD_STATE when it is not exposed. */
+int vss_client_unexpose_snapshot(vss_client *client, const char *id);
+
+/*
+ * Revert snapshot ID's origin to the snapshot (a merge: the origin's file
+ * system must not be mounted). Returns once the merge has started: the
+ * snapshot's state is then "merging", and the snapshot disappears when the
+ * merge is done; vss_client_wait_snapshot_merged() waits for that.
+ * -VSS_E_BAD_STATE when it is exposed (unexpose it first), merging already,
+ * or invalid.
+ */
+int vss_client_revert_snapshot(vss_client *client, const char *id);
+
+/*
+ * Called by vss_client_wait_snapshot_merged() with the snapshot as vssd
+ * shows it: once at the start, then after each change vssd announces (its
+ * cow_used_bytes shrinks as the merge proceeds). SNAPSHOT is valid during the
+ * call only.
+ */
+typedef void (*vss_merge_progress_fn)(const vss_snapshot_info *snapshot, void *userdata);
+
+/*
+ * Wait until the merge of snapshot ID is done, i.e. vssd has removed the
+ * snapshot, by listening to vssd's signals (no polling). 0 as well when the
+ * snapshot was already gone. -VSS_E_BAD_STATE when the snapshot is not, or no
+ * longer, merging (the message names its state), -ECONNRESET when vssd left
+ * the bus, -ETIMEDOUT after TIMEOUT_MS (0: no limit; the client's own timeout
+ * bounds each call, not the wait). PROGRESS may be NULL.
+ */
+int vss_client_wait_snapshot_merged(vss_client *client, const char *id, uint64_t timeout_ms,
+                                    vss_merge_progress_fn progress, void *userdata);
+
+/*
+ * Enable DEVICE (a plain block device, e.g. a partition) for snapshots: the
+ * provider wraps it in a layer of its own, and *RET_VOLUME (malloc'd) gets the
+ * volume to use instead of DEVICE from now on: to mount, and to name in
+ * snapshot sets. PROVIDER NULL lets the first provider that can do it take it.
+ * The file system on DEVICE must not be mounted meanwhile. -ENOENT when no
+ * provider PROVIDER is loaded, -EOPNOTSUPP when no provider (or not PROVIDER)
+ * wraps devices; the provider's own refusals (a device it cannot wrap, one
+ * enabled already) with the code and message it gives.
+ */
+int vss_client_enable_volume(vss_client *client, const char *device, const char *provider,
+                             char **ret_volume);
+/*
+ * Undo vss_client_enable_volume(): VOLUME (the one it returned) goes, DEVICE
+ * is to be used directly again. VOLUME must have no snapshots and must not be
+ * mounted (-EBUSY otherwise). PROVIDER: as above.
+ */
+int vss_client_disable_volume(vss_client *client, const char *volume, const char *provider);
 
 /* ---- creating snapshots --------------------------------------------------------------- */
 

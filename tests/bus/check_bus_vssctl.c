@@ -9,13 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tests/bus/harness.h"
-
-static TestBus tb;
+#include "tests/bus/vssctl-test.h"
 
 static void setup(void)
 {
-        testbus_start(&tb, NULL);
+        vssctl_test_start(NULL);
 }
 
 static void teardown(void)
@@ -23,40 +21,27 @@ static void teardown(void)
         testbus_stop(&tb);
 }
 
-/* Run vssctl ARGS; assert exit status STATUS and output equal to golden file NAME. */
-static void expect_golden(const char *args, int status, const char *name)
-{
-        char *out, *want = testbus_golden(name);
-        int r = testbus_run(&tb, &out, "%s %s", testbus_path(false, "vssctl"), args);
-
-        ck_assert_msg(r == status, "vssctl %s: exit %d, wanted %d; output:\n%s", args, r, status,
-                      out);
-        ck_assert_msg(strcmp(out, want) == 0, "vssctl %s printed:\n%s\nwanted (%s):\n%s", args,
-                      out, name, want);
-        free(out);
-        free(want);
-}
 
 START_TEST(test_status)
 {
-        expect_golden("status", 0, "status.txt");
-        expect_golden("--json status", 0, "status.json");
+        expect_vssctl_unmasked(0, "status.txt", "status");
+        expect_vssctl_unmasked(0, "status.json", "--json status");
 }
 END_TEST
 
 START_TEST(test_list_providers)
 {
-        expect_golden("list providers", 0, "list-providers.txt");
-        expect_golden("--json list providers", 0, "list-providers.json");
+        expect_vssctl_unmasked(0, "list-providers.txt", "list providers");
+        expect_vssctl_unmasked(0, "list-providers.json", "--json list providers");
 }
 END_TEST
 
 START_TEST(test_supported)
 {
-        expect_golden("supported /dev/fake/a", 0, "supported-yes.txt");
+        expect_vssctl_unmasked(0, "supported-yes.txt", "supported /dev/fake/a");
         /* 3: no provider can take the volume; scripts tell "no" from a failure. */
-        expect_golden("supported /dev/sda1", 3, "supported-no.txt");
-        expect_golden("supported /dev/fake/a --provider nope", 1, "supported-unknown.txt");
+        expect_vssctl_unmasked(3, "supported-no.txt", "supported /dev/sda1");
+        expect_vssctl_unmasked(1, "supported-unknown.txt", "supported /dev/fake/a --provider nope");
 }
 END_TEST
 
@@ -68,8 +53,7 @@ START_TEST(test_status_follows_property_changes)
                                                 "/org/linuxvss/Vss1 org.linuxvss.Vss1 "
                                                 "HoldTimeoutMs u 2500"),
                          0);
-        ck_assert_int_eq(testbus_run(&tb, &out, "%s --json status",
-                                     testbus_path(false, "vssctl")),
+        ck_assert_int_eq(vssctl(&out, "--json status"),
                          0);
         ck_assert_msg(strstr(out, "\"hold_timeout_ms\": 2500"), "%s", out);
         free(out);
@@ -78,21 +62,20 @@ END_TEST
 
 START_TEST(test_usage_errors_exit_2)
 {
-        expect_golden("frob", 2, "unknown-command.txt");
+        expect_vssctl_unmasked(2, "unknown-command.txt", "frob");
         char *out;
-        ck_assert_int_eq(testbus_run(&tb, &out, "%s list", testbus_path(false, "vssctl")), 2);
+        ck_assert_int_eq(vssctl(&out, "list"), 2);
         ck_assert_ptr_nonnull(strstr(out, "Try 'vssctl --help'"));
         free(out);
-        ck_assert_int_eq(testbus_run(&tb, &out, "%s --no-such-option status",
-                                     testbus_path(false, "vssctl")),
+        ck_assert_int_eq(vssctl(&out, "--no-such-option status"),
                          2);
         free(out);
-        ck_assert_int_eq(testbus_run(&tb, &out, "%s --help", testbus_path(false, "vssctl")), 0);
+        ck_assert_int_eq(vssctl(&out, "--help"), 0);
         ck_assert_msg(strstr(out, "list") && strstr(out, "status") && strstr(out, "supported") &&
                               strstr(out, "--json") && strstr(out, "Exit status"),
                       "%s", out);
         free(out);
-        ck_assert_int_eq(testbus_run(&tb, &out, "%s --version", testbus_path(false, "vssctl")), 0);
+        ck_assert_int_eq(vssctl(&out, "--version"), 0);
         ck_assert_str_eq(out, "vssctl from linux-vss 0.1.0\n");
         free(out);
 }
@@ -103,7 +86,7 @@ START_TEST(test_daemon_not_running)
         char *out;
 
         testbus_stop_vssd(&tb);
-        ck_assert_int_eq(testbus_run(&tb, &out, "%s status", testbus_path(false, "vssctl")), 1);
+        ck_assert_int_eq(vssctl(&out, "status"), 1);
         ck_assert_msg(strstr(out, "is not running") && strstr(out, "systemctl start vssd"), "%s",
                       out);
         free(out);
@@ -124,9 +107,5 @@ int main(void)
         tcase_add_test(tc, test_usage_errors_exit_2);
         tcase_add_test(tc, test_daemon_not_running);
         suite_add_tcase(s, tc);
-        SRunner *sr = srunner_create(s);
-        srunner_run_all(sr, CK_NORMAL);
-        int failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+        return vssctl_test_run(s);
 }
