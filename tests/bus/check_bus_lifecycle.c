@@ -393,8 +393,9 @@ START_TEST(test_requester_killed_mid_set)
         ck_assert_msg(testbus_wait_property(&tb, set, "State", "aborted", 10000),
                       "the set did not abort when its requester left");
         sync_writers();
-        expect_order(strv3("fe Freeze", "be Freeze", "fe Abort"));
-        ck_assert(logged("be Abort"));
+        /* Each writer's own order; two processes' lines may interleave either way. */
+        expect_order(strv3("fe Freeze", "fe Abort", NULL));
+        expect_order(strv3("be Freeze", "be Abort", NULL));
         ck_assert(!logged("hold "));
         free(set);
         free(s);
@@ -418,8 +419,8 @@ START_TEST(test_stop_mid_set_thaws_writers)
         for (size_t i = 0; i < n_writers; i++)
                 ck_assert_int_eq(waitpid(writers[i], NULL, 0), writers[i]);
         n_writers = 0;
-        expect_order(strv3("fe Freeze", "be Freeze", "fe Abort"));
-        ck_assert(logged("be Abort"));
+        expect_order(strv3("fe Freeze", "fe Abort", NULL));
+        expect_order(strv3("be Freeze", "be Abort", NULL));
         ck_assert(logged("abort "));
         ck_assert(!logged("hold "));
         free(s);
