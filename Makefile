@@ -221,6 +221,7 @@ check-vm: all $(VM_TESTS)
 
 bench: all $(BENCHES)
 	@for b in $(BENCHES); do VSS_TOP=$(CURDIR) VSS_BUILD=$(CURDIR)/$(B) $$b || exit 1; done
+	@VSS_BUILD=$(CURDIR)/$(B) bench/hold
 
 demo: deps
 	@$(MAKE) --no-print-directory all
