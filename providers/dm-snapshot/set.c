@@ -17,6 +17,13 @@
  * Memory is locked from prepare to release, so the window never waits on a
  * page fault; it allocates nothing, logs nothing and touches no file.
  *
+ * Every origin is suspended at once, by a crew of threads made in prepare:
+ * a suspend waits for its file system to freeze, tens of milliseconds even
+ * when it is idle, so one after another the window would grow by that much
+ * with every volume. The crew waits on a condition; hold wakes it and waits
+ * until every member is done. Only after that does commit activate a
+ * snapshot, so the set is still one point in time.
+ *
  * The watchdog may call release while hold runs. Each volume's suspension is
  * a small atomic state machine (IDLE -> SUSPENDING -> HELD -> RELEASED), and
  * whoever moves it to RELEASED from HELD resumes it; a suspend that was in
@@ -51,7 +58,26 @@ typedef struct SetEntry {
         bool loaded_origin;      /* the origin has our snapshot-origin table inactive */
         atomic_int hold;         /* enum hold_state of the origin */
         DmSwitch suspend, suspend_frozen, resume, resume_snap;
+        int hold_r;              /* what the crew member's suspend returned */
+        struct vss_error_buf hold_err;
 } SetEntry;
+
+/* The threads that suspend the origins of a set together (see the top). */
+typedef struct HoldCrew {
+        pthread_mutex_t lock;
+        pthread_cond_t wake;     /* go or quit was set; or the last member is done */
+        bool go, quit;
+        size_t n_threads;
+        size_t running;          /* members not done yet */
+        pthread_t *threads;
+        struct CrewSeat *seats;
+} HoldCrew;
+
+typedef struct CrewSeat {
+        HoldCrew *crew;
+        PreparedSet *set;
+        SetEntry *entry;
+} CrewSeat;
 
 struct PreparedSet {
         char id[ID_LEN + 1];
@@ -62,6 +88,7 @@ struct PreparedSet {
         uint64_t created_usec;
         size_t n;
         SetEntry *entries;
+        HoldCrew *crew;          /* NULL for one volume: it suspends it itself */
         PreparedSet *next;
 };
 
@@ -94,16 +121,105 @@ static void set_unlink(DmSnap *dm, PreparedSet *set)
         pthread_mutex_unlock(&dm->lock);
 }
 
+static void crew_end(HoldCrew *crew);
+
 static void set_free(PreparedSet *set)
 {
         if (!set)
                 return;
+        crew_end(set->crew);
         for (size_t i = 0; i < set->n; i++)
                 store_close(&set->entries[i].store);
         if (set->control_fd >= 0)
                 close(set->control_fd);
         free(set->entries);
         free(set);
+}
+
+/* --- the crew ------------------------------------------------------------------- */
+
+static int hold_entry(PreparedSet *set, SetEntry *e, struct vss_error_buf *err);
+
+static void *crew_member(void *arg)
+{
+        CrewSeat *seat = arg;
+        HoldCrew *crew = seat->crew;
+
+        pthread_mutex_lock(&crew->lock);
+        while (!crew->go && !crew->quit)
+                pthread_cond_wait(&crew->wake, &crew->lock);
+        bool work = crew->go;
+        pthread_mutex_unlock(&crew->lock);
+        if (work)
+                seat->entry->hold_r = hold_entry(seat->set, seat->entry, &seat->entry->hold_err);
+        pthread_mutex_lock(&crew->lock);
+        if (--crew->running == 0)
+                pthread_cond_broadcast(&crew->wake);
+        /* Exit after the window (crew_end), not inside it: a thread's exit frees memory. */
+        while (!crew->quit)
+                pthread_cond_wait(&crew->wake, &crew->lock);
+        pthread_mutex_unlock(&crew->lock);
+        return NULL;
+}
+
+/* Wake the crew for the hold and wait until every origin's suspend returned. */
+static void crew_hold(HoldCrew *crew)
+{
+        pthread_mutex_lock(&crew->lock);
+        crew->go = true;
+        pthread_cond_broadcast(&crew->wake);
+        while (crew->running > 0)
+                pthread_cond_wait(&crew->wake, &crew->lock);
+        pthread_mutex_unlock(&crew->lock);
+}
+
+static void crew_end(HoldCrew *crew)
+{
+        if (!crew)
+                return;
+        pthread_mutex_lock(&crew->lock);
+        crew->quit = true;
+        pthread_cond_broadcast(&crew->wake);
+        pthread_mutex_unlock(&crew->lock);
+        for (size_t i = 0; i < crew->n_threads; i++)
+                pthread_join(crew->threads[i], NULL);
+        pthread_cond_destroy(&crew->wake);
+        pthread_mutex_destroy(&crew->lock);
+        free(crew->threads);
+        free(crew->seats);
+        free(crew);
+}
+
+/* One thread per volume, with small stacks: their memory is locked for the window. */
+static int crew_new(PreparedSet *set, struct vss_error_buf *err)
+{
+        HoldCrew *crew = calloc(1, sizeof(*crew));
+        pthread_attr_t attr;
+        int r = 0;
+
+        if (!crew || !(crew->threads = calloc(set->n, sizeof(pthread_t))) ||
+            !(crew->seats = calloc(set->n, sizeof(CrewSeat)))) {
+                if (crew)
+                        free(crew->threads);
+                free(crew);
+                return dmsnap_error(err, -ENOMEM, "out of memory preparing set %s", set->id);
+        }
+        pthread_mutex_init(&crew->lock, NULL);
+        pthread_cond_init(&crew->wake, NULL);
+        pthread_attr_init(&attr);
+        pthread_attr_setstacksize(&attr, 64 * 1024);
+        for (size_t i = 0; i < set->n && r == 0; i++) {
+                crew->seats[i] = (CrewSeat){ crew, set, &set->entries[i] };
+                pthread_mutex_lock(&crew->lock);
+                r = -pthread_create(&crew->threads[i], &attr, crew_member, &crew->seats[i]);
+                crew->n_threads += r == 0;
+                crew->running += r == 0;
+                pthread_mutex_unlock(&crew->lock);
+        }
+        pthread_attr_destroy(&attr);
+        set->crew = crew;
+        return r < 0 ? dmsnap_error(err, r, "cannot start the threads that suspend the "
+                                    "volumes of set %s: %s", set->id, strerror(-r)) : 0;
 }
 
 /* --- prepare -------------------------------------------------------------------- */
@@ -282,6 +398,8 @@ static int set_prepare(DmSnap *dm, PreparedSet *set, const struct vss_set_reques
                         return r;
         if ((set->control_fd = dm_control_open(err)) < 0)
                 return set->control_fd;
+        if (set->n > 1 && (r = crew_new(set, err)) < 0)
+                return r;
         for (size_t i = 0; i < set->n; i++)
                 dm_node_path(set->entries[i].snap_name, req->volumes[i].device,
                              sizeof(req->volumes[i].device));
@@ -358,13 +476,17 @@ int dmsnap_hold(DmSnap *dm, const char *id, struct vss_error_buf *err)
         if (r < 0)
                 return r;
         set->created_usec = realtime_usec();
-        for (size_t i = 0; r == 0 && i < set->n; i++) {
-                if (atomic_load(&set->released))
-                        return dmsnap_error(err, -ECANCELED, "the hold of set %s was released",
-                                            id);
-                r = hold_entry(set, &set->entries[i], err);
-        }
-        return r;
+        if (atomic_load(&set->released))
+                return dmsnap_error(err, -ECANCELED, "the hold of set %s was released", id);
+        if (!set->crew)
+                return hold_entry(set, &set->entries[0], err);
+        crew_hold(set->crew);
+        for (size_t i = 0; i < set->n; i++)
+                if (set->entries[i].hold_r < 0) {
+                        memcpy(err, &set->entries[i].hold_err, sizeof(*err));
+                        return set->entries[i].hold_r;
+                }
+        return 0;
 }
 
 int dmsnap_commit(DmSnap *dm, const char *id, struct vss_error_buf *err)

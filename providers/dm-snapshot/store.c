@@ -560,28 +560,6 @@ int store_find(CowStore *store, const char *path, struct vss_error_buf *err)
 /* ------------------------------------------------------------------------ */
 /* the diff-area directory                                                   */
 
-/* mkdir -p with MODE for each missing component. */
-static int mkdir_parents(const char *dir, mode_t mode)
-{
-        char buf[PATH_MAX];
-        int r = dmsnap_printf(buf, sizeof(buf), "%s", dir);
-        if (r < 0)
-                return r;
-        if (!buf[0])
-                return -ENOENT;
-        for (char *p = buf + 1;; p++) {
-                if (*p != '/' && *p != '\0')
-                        continue;
-                char c = *p;
-                *p = '\0';
-                if (mkdir(buf, mode) < 0 && errno != EEXIST)
-                        return -errno;
-                if (c == '\0')
-                        return 0;
-                *p = c;
-        }
-}
-
 /* A set of block devices: one device and all it is stacked on. */
 typedef struct DevTree {
         size_t n;
@@ -800,7 +778,7 @@ int store_dir_check(const char *dir, const dev_t *volumes, size_t n_volumes,
         dev_t source;
         int r;
 
-        r = mkdir_parents(dir, 0700);
+        r = dmsnap_mkdir_parents(dir, 0700);
         if (r == 0 && stat(dir, &st) < 0)
                 r = -errno;
         if (r == -ENOTDIR || (r == 0 && !S_ISDIR(st.st_mode)))

@@ -2,7 +2,10 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
+#include <limits.h>
 
 #include "providers/dm-snapshot/util.h"
 
@@ -48,4 +51,26 @@ int dmsnap_printf(char *buf, size_t size, const char *format, ...)
         if (n < 0)
                 return -EINVAL;
         return (size_t)n < size ? 0 : -ENAMETOOLONG;
+}
+
+/* mkdir -p with MODE for each missing component. */
+int dmsnap_mkdir_parents(const char *dir, mode_t mode)
+{
+        char buf[PATH_MAX];
+        int r = dmsnap_printf(buf, sizeof(buf), "%s", dir);
+        if (r < 0)
+                return r;
+        if (!buf[0])
+                return -ENOENT;
+        for (char *p = buf + 1;; p++) {
+                if (*p != '/' && *p != '\0')
+                        continue;
+                char c = *p;
+                *p = '\0';
+                if (mkdir(buf, mode) < 0 && errno != EEXIST)
+                        return -errno;
+                if (c == '\0')
+                        return 0;
+                *p = c;
+        }
 }

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include <vss/provider.h>
 
@@ -28,5 +29,8 @@ void dmsnap_set_logger(void (*log)(int priority, const char *format, ...));
 /* snprintf that reports truncation as -ENAMETOOLONG instead of cutting. */
 int dmsnap_printf(char *buf, size_t size, const char *format, ...)
         __attribute__((format(printf, 3, 4)));
+
+/* mkdir -p: every missing component of DIR with MODE; 0 or -errno. */
+int dmsnap_mkdir_parents(const char *dir, mode_t mode);
 
 #endif

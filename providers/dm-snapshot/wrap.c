@@ -110,9 +110,10 @@ static int record_write(DmSnap *dm, const char *name, const char *uuid, const ch
         char path[PATH_MAX], tmp[PATH_MAX + 8];
         FILE *f;
 
-        if (mkdir(dm->enabled_dir, 0755) < 0 && errno != EEXIST)
-                return dmsnap_error(err, -errno, "cannot create %s: %s", dm->enabled_dir,
-                                    strerror(errno));
+        int r = dmsnap_mkdir_parents(dm->enabled_dir, 0755);
+        if (r < 0)
+                return dmsnap_error(err, r, "cannot create %s: %s", dm->enabled_dir,
+                                    strerror(-r));
         if (record_path(dm, name, path, sizeof(path)) < 0)
                 return dmsnap_error(err, -ENAMETOOLONG, "%s: path too long", dm->enabled_dir);
         snprintf(tmp, sizeof(tmp), "%s.tmp", path);
@@ -122,7 +123,7 @@ static int record_write(DmSnap *dm, const char *name, const char *uuid, const ch
         bool ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
         fclose(f);
         if (!ok || rename(tmp, path) < 0) {
-                int r = -errno;
+                r = -errno;
                 unlink(tmp);
                 return dmsnap_error(err, r, "cannot write %s: %s", path, strerror(-r));
         }
