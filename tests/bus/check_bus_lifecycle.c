@@ -83,25 +83,6 @@ static void expect_error(DBusMessage *reply, const char *name, const char *needl
         dbus_message_unref(reply);
 }
 
-/* Append an a{sv} of N string options KEYS = VALUES. */
-static void append_string_options(DBusMessage *msg, const char *const *keys,
-                                  const char *const *values, int n)
-{
-        DBusMessageIter iter, dict, entry, variant;
-
-        dbus_message_iter_init_append(msg, &iter);
-        dbus_message_iter_open_container(&iter, DBUS_TYPE_ARRAY, "{sv}", &dict);
-        for (int i = 0; i < n; i++) {
-                dbus_message_iter_open_container(&dict, DBUS_TYPE_DICT_ENTRY, NULL, &entry);
-                dbus_message_iter_append_basic(&entry, DBUS_TYPE_STRING, &keys[i]);
-                dbus_message_iter_open_container(&entry, DBUS_TYPE_VARIANT, "s", &variant);
-                dbus_message_iter_append_basic(&variant, DBUS_TYPE_STRING, &values[i]);
-                dbus_message_iter_close_container(&entry, &variant);
-                dbus_message_iter_close_container(&dict, &entry);
-        }
-        dbus_message_iter_close_container(&iter, &dict);
-}
-
 /* StartBackup(a{sv}) with Context CONTEXT (NULL: none) on CONN; the session path. */
 static char *start_backup(DBusConnection *conn, const char *context)
 {
@@ -109,7 +90,7 @@ static char *start_backup(DBusConnection *conn, const char *context)
         const char *key = "Context";
         const char *path;
 
-        append_string_options(msg, &key, &context, context ? 1 : 0);
+        testbus_append_options(msg, &key, &context, context ? 1 : 0);
         DBusMessage *reply = testbus_send_msg(conn, msg);
         expect_ok(reply, "StartBackup");
         ck_assert(dbus_message_get_args(reply, NULL, DBUS_TYPE_OBJECT_PATH, &path,
@@ -457,7 +438,7 @@ START_TEST(test_create_snapshot_set_auto_release)
         const char *set, *warnings;
 
         dbus_message_append_args(msg, DBUS_TYPE_ARRAY, DBUS_TYPE_STRING, &v, 2, DBUS_TYPE_INVALID);
-        append_string_options(msg, NULL, NULL, 0);
+        testbus_append_options(msg, NULL, NULL, 0);
         DBusMessage *reply = testbus_send_msg(req, msg);
         expect_ok(reply, "CreateSnapshotSet");
         ck_assert(dbus_message_get_args(reply, NULL, DBUS_TYPE_OBJECT_PATH, &set, DBUS_TYPE_STRING,
@@ -535,7 +516,7 @@ START_TEST(test_stale_and_foreign_answers)
         const char *path, *none = "", *bogus = "BOGUS";
         dbus_uint64_t cookie = 12345;
 
-        append_string_options(msg, keys, values, 2);
+        testbus_append_options(msg, keys, values, 2);
         DBusMessage *reg = testbus_send_msg(w, dbus_message_copy(msg));
         expect_ok(reg, "RegisterWriter");
         ck_assert(dbus_message_get_args(reg, NULL, DBUS_TYPE_OBJECT_PATH, &path,

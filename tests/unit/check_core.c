@@ -515,13 +515,7 @@ static int volume_call(bool enable, const char *target, const char *provider, st
         memset(c, 0, sizeof(*c));
         int r = enable ? core_volume_enable(E.core, target, provider, c, &err)
                        : core_volume_disable(E.core, target, provider, c, &err);
-        if (r < 0) {
-                snprintf(c->message, sizeof(c->message), "%s", err.message);
-                return r;
-        }
-        pump();
-        ck_assert_uint_eq(c->count, 1);
-        return c->r;
+        return call_finish(c, r, &err);
 }
 
 START_TEST(test_enable_volume)

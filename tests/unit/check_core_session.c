@@ -556,14 +556,7 @@ static int snap_op(int (*op)(CoreSnapshot *, void *, struct vss_error_buf *), Co
 {
         struct vss_error_buf err = { "" };
         memset(c, 0, sizeof(*c));
-        int r = op(snap, c, &err);
-        if (r < 0) {
-                snprintf(c->message, sizeof(c->message), "%s", err.message);
-                return r;
-        }
-        pump();
-        ck_assert_uint_eq(c->count, 1);
-        return c->r;
+        return call_finish(c, op(snap, c, &err), &err);
 }
 
 static const char *expose_at; /* the mount point expose() passes */

@@ -588,18 +588,22 @@ void env_restart_core(void)
                                  0);
 }
 
-int start_core(struct call *c)
+int call_finish(struct call *c, int r, const struct vss_error_buf *err)
 {
-        struct vss_error_buf err = { "" };
-        memset(c, 0, sizeof(*c));
-        int r = core_start(E.core, c, &err);
         if (r < 0) {
-                snprintf(c->message, sizeof(c->message), "%s", err.message);
+                snprintf(c->message, sizeof(c->message), "%s", err->message);
                 return r;
         }
         pump();
         ck_assert_uint_eq(c->count, 1);
         return c->r;
+}
+
+int start_core(struct call *c)
+{
+        struct vss_error_buf err = { "" };
+        memset(c, 0, sizeof(*c));
+        return call_finish(c, core_start(E.core, c, &err), &err);
 }
 
 /* --- writers ------------------------------------------------------------------------------ */

@@ -158,6 +158,8 @@ void monitor_tick(void);
 /* vssd restarting: core_free() (which tells nobody), then a fresh core over the same providers. */
 void env_restart_core(void);
 /* core_start(), pumped; its reply into C; the call's return or the reply's code. */
+/* An asynchronous core call C started with result R: its reply (pumped), or R and ERR. */
+int call_finish(struct call *c, int r, const struct vss_error_buf *err);
 int start_core(struct call *c);
 /* The traced ops the core sees (a test may clear one: a provider without that op). */
 struct vss_provider_ops *fake_ops(void);
