@@ -53,7 +53,10 @@ void dmsnap_flush_sets(DmSnap *dm);
 void dmsnap_free_sets(DmSnap *dm);
 
 /* snapshots.c */
-/* Remove snapshot ID (device, store, meta) and restore ORIGIN if it was the last. */
+/*
+ * Remove snapshot ID (device, store, meta) and restore its origin if it was
+ * the last; ORIGIN NULL: the one its meta file (or its table) names.
+ */
 int dmsnap_snapshot_remove(DmSnap *dm, const char *id, const char *origin,
                            struct vss_error_buf *err);
 int dmsnap_delete(DmSnap *dm, const char *id, struct vss_error_buf *err);

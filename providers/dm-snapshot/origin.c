@@ -176,14 +176,18 @@ int origin_examine(const char *volume, Origin *o, struct vss_error_buf *err)
         return examine_dm(volume, o, err);
 }
 
-int origin_real_devnum(const Origin *o, char *buf, size_t size, struct vss_error_buf *err)
+int origin_real_devnum(const char *name, char *buf, size_t size, struct vss_error_buf *err)
 {
+        char real_name[DM_NAME_MAX];
         DmInfo real;
-        int r = dm_info_get(o->real, &real, err);
-        if (r < 0)
+        int r;
+
+        if (dmsnap_printf(real_name, sizeof(real_name), "%s%s", name, REAL_SUFFIX) < 0)
+                return dmsnap_error(err, -ENAMETOOLONG, "origin name %s too long", name);
+        if ((r = dm_info_get(real_name, &real, err)) < 0)
                 return r;
         if (!real.exists)
-                return dmsnap_error(err, -ENOENT, "%s is missing", o->real);
+                return dmsnap_error(err, -ENOENT, "%s is missing", real_name);
         return dmsnap_printf(buf, size, "%" PRIu32 ":%" PRIu32, real.major, real.minor);
 }
 

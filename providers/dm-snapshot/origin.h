@@ -41,8 +41,8 @@ typedef struct Origin {
  */
 int origin_examine(const char *volume, Origin *origin, struct vss_error_buf *err);
 
-/* Table of NAME-real as "major:minor" in BUF, for snapshot tables. */
-int origin_real_devnum(const Origin *origin, char *buf, size_t size, struct vss_error_buf *err);
+/* NAME-real of the origin NAME as "major:minor" in BUF, as tables name devices. */
+int origin_real_devnum(const char *name, char *buf, size_t size, struct vss_error_buf *err);
 
 /*
  * Put the origin back as it was when its last snapshot is gone: if no

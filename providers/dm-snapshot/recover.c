@@ -93,14 +93,11 @@ static int remove_unfinished_cb(const DmInfo *info, void *userdata)
 {
         Recovery *rc = userdata;
         SnapUuid u;
-        SnapMeta m;
         int r;
 
         if (!snap_uuid_parse(info->uuid, &u) || !is_unfinished(rc, u.set_id))
                 return 0;
-        if (meta_read(rc->dm->diff_area, u.snapshot_id, &m) < 0)
-                m.origin[0] = '\0';
-        if ((r = dmsnap_snapshot_remove(rc->dm, u.snapshot_id, m.origin, rc->err)) < 0)
+        if ((r = dmsnap_snapshot_remove(rc->dm, u.snapshot_id, NULL, rc->err)) < 0)
                 recovery_failed(rc, r);
         else {
                 dmsnap_log(LOG_NOTICE, "recover: removed snapshot %s of unfinished set %s",

@@ -147,17 +147,13 @@ static bool merge_done(const char *origin)
 /* Back to a snapshot-origin over NAME-real; origin_restore_if_unused does the rest. */
 static int merge_finish(DmSnap *dm, const SnapMeta *m, struct vss_error_buf *err)
 {
-        char real[DM_NAME_MAX], devnum[32];
-        DmInfo info;
+        char devnum[32];
         DmTable cur = { 0 }, t = { 0 };
         int r;
 
-        if (dmsnap_printf(real, sizeof(real), "%s%s", m->origin, REAL_SUFFIX) < 0)
-                return dmsnap_error(err, -ENAMETOOLONG, "origin name %s too long", m->origin);
-        if ((r = dm_info_get(real, &info, err)) < 0 ||
+        if ((r = origin_real_devnum(m->origin, devnum, sizeof(devnum), err)) < 0 ||
             (r = dm_table_get(m->origin, false, &cur, err)) < 0)
                 return r;
-        snprintf(devnum, sizeof(devnum), "%" PRIu32 ":%" PRIu32, info.major, info.minor);
         r = dm_table_add(&t, 0, dm_table_size(&cur), "snapshot-origin", devnum);
         dm_table_free(&cur);
         if (r == 0)

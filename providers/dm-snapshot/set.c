@@ -55,7 +55,6 @@ typedef struct SetEntry {
         char snap_name[DM_NAME_MAX];
         CowStore store;
         bool made_snap;          /* the snapshot device exists */
-        bool loaded_origin;      /* the origin has our snapshot-origin table inactive */
         atomic_int hold;         /* enum hold_state of the origin */
         DmSwitch suspend, suspend_frozen, resume, resume_snap;
         int hold_r;              /* what the crew member's suspend returned */
@@ -208,14 +207,13 @@ static int crew_new(PreparedSet *set, struct vss_error_buf *err)
         pthread_cond_init(&crew->wake, NULL);
         pthread_attr_init(&attr);
         pthread_attr_setstacksize(&attr, 64 * 1024);
+        /* Members wait for go or quit, which only come after this returns. */
         for (size_t i = 0; i < set->n && r == 0; i++) {
                 crew->seats[i] = (CrewSeat){ crew, set, &set->entries[i] };
-                pthread_mutex_lock(&crew->lock);
                 r = -pthread_create(&crew->threads[i], &attr, crew_member, &crew->seats[i]);
                 crew->n_threads += r == 0;
-                crew->running += r == 0;
-                pthread_mutex_unlock(&crew->lock);
         }
+        crew->running = crew->n_threads;
         pthread_attr_destroy(&attr);
         set->crew = crew;
         return r < 0 ? dmsnap_error(err, r, "cannot start the threads that suspend the "
@@ -283,7 +281,7 @@ static int make_snapshot(DmSnap *dm, const PreparedSet *set, SetEntry *e,
         bool persistent = set->attributes & VSS_ATTR_PERSISTENT;
         int r;
 
-        if ((r = origin_real_devnum(&e->origin, real, sizeof(real), err)) < 0 ||
+        if ((r = origin_real_devnum(e->origin.info.name, real, sizeof(real), err)) < 0 ||
             (r = snap_uuid_format(uuid, sizeof(uuid), set->id, e->snapshot_id,
                                   set->attributes)) < 0)
                 return r;
@@ -299,12 +297,11 @@ static int make_snapshot(DmSnap *dm, const PreparedSet *set, SetEntry *e,
 static int load_origin(SetEntry *e, struct vss_error_buf *err)
 {
         char real[32];
-        int r = origin_real_devnum(&e->origin, real, sizeof(real), err);
+        int r = origin_real_devnum(e->origin.info.name, real, sizeof(real), err);
 
         if (r == 0)
                 r = load_one_target(e->origin.info.name, e->origin.sectors, "snapshot-origin",
                                     real, false, NULL, err);
-        e->loaded_origin = r == 0;
         return r;
 }
 
@@ -585,8 +582,8 @@ static void set_undo(DmSnap *dm, PreparedSet *set)
                         continue;
                 if (e->made_snap && dm_remove(e->snap_name, &err) < 0)
                         dmsnap_log(LOG_ERR, "%s", err.message);
-                if ((e->made_snap || e->loaded_origin || !e->origin.has_real) &&
-                    origin_restore_if_unused(e->origin.info.name, &err) < 0)
+                /* A no-op when NAME-real is missing or other snapshots still use it. */
+                if (origin_restore_if_unused(e->origin.info.name, &err) < 0)
                         dmsnap_log(LOG_ERR, "%s", err.message);
                 store_close(&e->store);
                 meta_remove(dm->diff_area, e->snapshot_id);
@@ -605,13 +602,10 @@ static int abort_listed(const DmInfo *info, void *userdata)
 {
         struct set_snapshots *s = userdata;
         SnapUuid u;
-        SnapMeta m;
 
         if (!snap_uuid_parse(info->uuid, &u) || strcmp(u.set_id, s->set_id) != 0)
                 return 0;
-        if (meta_read(s->dm->diff_area, u.snapshot_id, &m) < 0)
-                m.origin[0] = '\0';
-        int r = dmsnap_snapshot_remove(s->dm, u.snapshot_id, m.origin, s->err);
+        int r = dmsnap_snapshot_remove(s->dm, u.snapshot_id, NULL, s->err);
         if (r < 0 && s->r == 0)
                 s->r = r;
         return 0;

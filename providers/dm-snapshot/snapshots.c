@@ -207,10 +207,18 @@ int dmsnap_snapshot_remove(DmSnap *dm, const char *id, const char *origin,
                            struct vss_error_buf *err)
 {
         char name[DM_NAME_MAX];
+        DmInfo info;
+        Snap s;
         int r;
 
-        if ((r = dmsnap_printf(name, sizeof(name), "%s%s", SNAP_NAME_PREFIX, id)) < 0 ||
-            (r = dm_remove(name, err)) < 0)
+        if ((r = dmsnap_printf(name, sizeof(name), "%s%s", SNAP_NAME_PREFIX, id)) < 0)
+                return dmsnap_error(err, -EINVAL, "%s is not a snapshot id", id);
+        if (!origin) {
+                bool known = dm_info_get(name, &info, NULL) == 0 && info.exists &&
+                             snap_load(dm, &info, &s, NULL) != -EINVAL;
+                origin = known ? s.meta.origin : "";
+        }
+        if ((r = dm_remove(name, err)) < 0)
                 return r;
         if (origin[0] && (r = origin_restore_if_unused(origin, err)) < 0)
                 return r;

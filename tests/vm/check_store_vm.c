@@ -19,6 +19,8 @@ START_TEST(test_store_grows_before_it_fills)
         vmtest_start("initial_size = 8M\nmax_size = 48M\ngrow_at_percent = 50\n");
         vm_volume(&v, "g", 64, "ext4");
         vm_create(ids, 1, "--no-writers", v.volume);
+        /* The COW figures come with vssd's first monitor round after the set. */
+        ck_assert(vm_wait_u64_above(ids[0], "CowSizeBytes", 0, 10000));
         ck_assert_uint_eq(vm_snapshot_u64(ids[0], "CowSizeBytes"), 8 * MiB);
         /* 3 MiB at a time: the monitor grows the store between two rounds. */
         for (int round = 0; round < 6; round++) {
