@@ -16,6 +16,7 @@ SYSCONFDIR   ?= /etc
 PROVIDERDIR  ?= $(LIBDIR)/vss/providers
 UNITDIR      ?= $(PREFIX)/lib/systemd/system
 TMPFILESDIR  ?= $(PREFIX)/lib/tmpfiles.d
+SYSUSERSDIR  ?= $(PREFIX)/lib/sysusers.d
 COMPLETIONDIR ?= $(DATADIR)/bash-completion/completions
 # The system bus reads policies only from /usr/share and /etc, and activation
 # files from $(DATADIR)/dbus-1/system-services for /usr and /usr/local.
@@ -79,14 +80,33 @@ BAD_PROVS    := $(B)/tests/providers/wrong-abi.so $(B)/tests/providers/no-symbol
 TEST_WRITER  := $(B)/tests/bus/test-writer
 DMSNAP       := $(B)/providers/dm-snapshot.so
 
-all: $(VSSD) $(VSSCTL) $(LIBVSS_SO) $(DMSNAP) $(FAKE_PROV) $(BAD_PROVS)
+# Example programs the manual pages quote (tests/docs/check-docs compares them).
+EXAMPLES     := $(B)/examples/requester
 
-$(B)/%.o: %.c
+# make demo's sample writer (a writer on libvss) and the application it speaks for.
+SAMPLE_WRITER := $(B)/examples/sample-writer
+DEMO_APP     := $(B)/tools/demo-app
+
+all: $(VSSD) $(VSSCTL) $(LIBVSS_SO) $(DMSNAP) $(FAKE_PROV) $(BAD_PROVS) $(EXAMPLES) $(SAMPLE_WRITER) $(DEMO_APP)
+
+# Paths compiled into the programs (-D above): a build for another PREFIX,
+# SYSCONFDIR or PROVIDERDIR must not reuse objects made with the old ones.
+# The stamp changes only when they do, so an unchanged build stays up to date.
+PATHS_STAMP  := $(B)/paths.stamp
+COMPILED_PATHS := $(VERSION) $(PROVIDERDIR) $(SYSCONFDIR)
+
+$(PATHS_STAMP): FORCE
+	@mkdir -p $(@D)
+	@echo '$(COMPILED_PATHS)' | cmp -s - $@ || echo '$(COMPILED_PATHS)' > $@
+
+FORCE:
+
+$(B)/%.o: %.c $(PATHS_STAMP)
 	@mkdir -p $(@D)
 	$(call msg,CC,$<)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
-$(B)/pic/%.o: %.c
+$(B)/pic/%.o: %.c $(PATHS_STAMP)
 	@mkdir -p $(@D)
 	$(call msg,CC,$<)
 	$(Q)$(CC) $(CFLAGS) $(PIC) -c $< -o $@
@@ -107,6 +127,20 @@ $(LIBVSS_SO): $(call pic,$(LIB_SRC) $(COMMON_SRC)) lib/libvss.sym
 $(VSSCTL): $(call obj,$(CLI_SRC)) $(LIBVSS_SO)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) -L$(B) -lvss -Wl,-rpath,'$$ORIGIN'
+
+# --- examples: built like any program on libvss, so what libvss(3) shows compiles
+$(EXAMPLES): $(B)/examples/%: $(B)/examples/%.o $(LIBVSS_SO)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) -L$(B) -lvss -Wl,-rpath,'$$ORIGIN/..'
+
+# --- make demo: the sample writer, linked like tests/bus/test-writer; the application
+$(SAMPLE_WRITER): $(B)/examples/sample-writer.o $(LIBVSS_SO)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) -L$(B) -lvss -Wl,-rpath,'$$ORIGIN/..'
+
+$(DEMO_APP): $(B)/tools/demo-app.o
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 
 # --- provider plugins -----------------------------------------------------------
 $(DMSNAP): $(call pic,$(DMSNAP_SRC))
@@ -129,7 +163,9 @@ check_config_OBJS := daemon/util/config.c
 check_settings_OBJS := daemon/settings.c daemon/util/config.c
 check_introspect_OBJS := daemon/dbus/introspect.c
 check_dispatch_OBJS := daemon/dbus/bus.c daemon/dbus/object.c daemon/dbus/introspect.c \
+                       daemon/dbus/caller.c daemon/dbus/args.c \
                        daemon/util/loop.c daemon/util/log.c common/error.c
+check_access_OBJS := daemon/access.c daemon/util/log.c
 CORE_TEST_OBJS := $(CORE_SRC) common/error.c tests/providers/fake.c tests/unit/core-env.c
 check_core_OBJS := $(CORE_TEST_OBJS)
 check_core_set_OBJS := $(CORE_TEST_OBJS)
@@ -140,6 +176,7 @@ check_core_window_OBJS := $(CORE_TEST_OBJS)
 check_provider_runner_OBJS := daemon/provider-runner.c daemon/util/loop.c daemon/util/log.c
 check_volume_OBJS := daemon/volume.c
 check_store_OBJS := providers/dm-snapshot/store.c providers/dm-snapshot/util.c
+check_dmsnap_size_OBJS := providers/dm-snapshot/size.c
 check_expose_OBJS := providers/dm-snapshot/expose.c providers/dm-snapshot/util.c
 check_plugins_OBJS := daemon/plugins.c daemon/util/config.c daemon/util/log.c common/error.c
 
@@ -147,7 +184,7 @@ $(B)/tests/unit/check_%: $(B)/tests/unit/check_%.o
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(DBUS_LIBS) $(DM_LIBS) -ldl -lpthread
 
-$(B)/tests/unit/check_%.o: tests/unit/check_%.c
+$(B)/tests/unit/check_%.o: tests/unit/check_%.c $(PATHS_STAMP)
 	@mkdir -p $(@D)
 	$(call msg,CC,$<)
 	$(Q)$(CC) $(CFLAGS) $(CHECK_CFLAGS) -c $< -o $@
@@ -197,7 +234,7 @@ $(B)/bench/%: $(B)/bench/%.o $(LIBVSS_SO)
 .SECONDARY:
 
 # --- targets for people -------------------------------------------------------
-.PHONY: all deps check check-unit check-bus check-vm bench demo install clean
+.PHONY: FORCE all deps check check-unit check-bus check-vm bench demo install clean
 
 deps:
 	@tools/install-deps
@@ -205,8 +242,8 @@ deps:
 check: deps
 	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(BUS_TESTS) $(VM_TESTS)
 	@echo "== tests"
-	@tests/run-all $(UNIT_TESTS) $(BUS_TESTS) tests/install/check-install tests/vm/check-smoke \
-		tests/vm/check-dm
+	@tests/run-all $(UNIT_TESTS) $(BUS_TESTS) tests/install/check-install tests/docs/check-docs \
+		tests/vm/check-smoke tests/vm/check-dm
 	@echo "== the same unit and bus tests, with the code under valgrind memcheck"
 	@VSS_TEST_VALGRIND=1 tests/run-all $(UNIT_TESTS) $(BUS_TESTS)
 
@@ -223,15 +260,16 @@ bench: all $(BENCHES)
 	@for b in $(BENCHES); do VSS_TOP=$(CURDIR) VSS_BUILD=$(CURDIR)/$(B) $$b || exit 1; done
 	@VSS_BUILD=$(CURDIR)/$(B) bench/hold
 
+# Real device-mapper snapshots: here, or in the test VM when this kernel has no dm.
 demo: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) -s --no-print-directory all
 	@tools/demo
 
 install: all
 	@DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" SBINDIR="$(SBINDIR)" BINDIR="$(BINDIR)" \
 	LIBDIR="$(LIBDIR)" INCLUDEDIR="$(INCLUDEDIR)" MANDIR="$(MANDIR)" \
 	SYSCONFDIR="$(SYSCONFDIR)" PROVIDERDIR="$(PROVIDERDIR)" UNITDIR="$(UNITDIR)" \
-	TMPFILESDIR="$(TMPFILESDIR)" COMPLETIONDIR="$(COMPLETIONDIR)" \
+	TMPFILESDIR="$(TMPFILESDIR)" SYSUSERSDIR="$(SYSUSERSDIR)" COMPLETIONDIR="$(COMPLETIONDIR)" \
 	DBUSSERVICEDIR="$(DBUSSERVICEDIR)" DBUSPOLICYDIR="$(DBUSPOLICYDIR)" \
 	VERSION="$(VERSION)" BUILD="$(B)" tools/install-files
 

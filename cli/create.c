@@ -1,46 +1,43 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * create.c: "vssctl create [options] VOLUME...": one snapshot set of the
- * volumes through CreateSnapshotSet, printed as its id and one line per
- * snapshot. Snapshots of an auto-release context live only as long as
- * vssctl's connection: with --exec CMD, vssctl keeps it open while CMD runs
- * (the VSS backup flow, like vshadow -exec); without --exec it makes
- * persistent snapshots and refuses an auto-release context.
+ * volumes through CreateSnapshotSet, printed as its id, context, attributes
+ * and one line per snapshot. The snapshots outlive vssctl (no-auto-release):
+ * a snapshot released when vssctl exits would be of no use to anyone, which
+ * is what 'exec' is for. They do not outlive a reboot unless --persistent.
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "output.h"
 #include "vssctl.h"
 
 struct create_args {
-        const char *context;      /* --context, or NULL for the default */
-        const char **attributes;  /* --attribute..., NULL-terminated */
-        size_t n_attributes;
-        bool no_writers;          /* --no-writers */
-        const char *provider;     /* --provider */
-        const char *exec;         /* --exec */
+        const char *context;         /* --context, or NULL for the default */
+        bool persistent;             /* --persistent */
+        bool no_writers;             /* --no-writers */
+        const char *provider;        /* --provider */
+        const char **exclude;        /* --exclude-writer..., NULL-terminated */
+        size_t n_exclude;
+        const char *attributes[4];   /* what vssctl asks for, NULL-terminated */
 };
 
 enum {
         OPT_CONTEXT = 'c',
-        OPT_ATTRIBUTE = 'a',
+        OPT_PERSISTENT = 'P',
         OPT_NO_WRITERS = 'n',
         OPT_PROVIDER = 'p',
-        OPT_EXEC = 'e',
+        OPT_EXCLUDE_WRITER = 'x',
 };
 
 static const struct option create_long_options[] = {
         { "context", required_argument, NULL, OPT_CONTEXT },
-        { "attribute", required_argument, NULL, OPT_ATTRIBUTE },
+        { "persistent", no_argument, NULL, OPT_PERSISTENT },
         { "no-writers", no_argument, NULL, OPT_NO_WRITERS },
         { "provider", required_argument, NULL, OPT_PROVIDER },
-        { "exec", required_argument, NULL, OPT_EXEC },
+        { "exclude-writer", required_argument, NULL, OPT_EXCLUDE_WRITER },
         { 0 },
 };
 
@@ -52,9 +49,8 @@ static int create_option(struct vssctl *ctx, int c, const char *arg, void *userd
         case OPT_CONTEXT:
                 a->context = arg;
                 break;
-        case OPT_ATTRIBUTE:
-                /* The array has room for every argument (see verb_create()). */
-                a->attributes[a->n_attributes++] = arg;
+        case OPT_PERSISTENT:
+                a->persistent = true;
                 break;
         case OPT_NO_WRITERS:
                 a->no_writers = true;
@@ -62,55 +58,48 @@ static int create_option(struct vssctl *ctx, int c, const char *arg, void *userd
         case OPT_PROVIDER:
                 a->provider = arg;
                 break;
-        case OPT_EXEC:
-                a->exec = arg;
+        case OPT_EXCLUDE_WRITER:
+                /* The array has room for every argument (see verb_create()). */
+                a->exclude[a->n_exclude++] = arg;
                 break;
         }
         return VSSCTL_CONTINUE;
 }
 
-static bool has_attribute(const struct create_args *a, const char *name)
-{
-        for (size_t i = 0; i < a->n_attributes; i++)
-                if (strcmp(a->attributes[i], name) == 0)
-                        return true;
-        return false;
-}
-
-/* Snapshots of these contexts go when their session's owner leaves the bus. */
-static bool is_auto_release(const struct create_args *a)
-{
-        bool auto_context = strcmp(a->context, "backup") == 0 ||
-                            strcmp(a->context, "file-share-backup") == 0;
-        return auto_context && !has_attribute(a, "persistent") &&
-               !has_attribute(a, "no-auto-release");
-}
-
 /*
- * The context: with --exec the VSS backup contexts (released when CMD is
- * done), else the persistent rollback ones; --no-writers picks the variant
- * without writers, or adds the attribute to a context given explicitly.
+ * The context and attributes: by default "backup" ("file-share-backup"
+ * without writers), or "app-rollback" ("nas-rollback") with --persistent; a
+ * --context replaces that choice. Always no-auto-release, so the snapshots
+ * outlive vssctl; the flags add their attributes to any context.
  */
-static int choose_context(struct create_args *a)
+static void choose_context(struct create_args *a)
 {
+        size_t n = 0;
+
         if (!a->context) {
-                if (a->exec)
-                        a->context = a->no_writers ? "file-share-backup" : "backup";
-                else
+                if (a->persistent)
                         a->context = a->no_writers ? "nas-rollback" : "app-rollback";
-        } else if (a->no_writers && !has_attribute(a, "no-writers")) {
-                a->attributes[a->n_attributes++] = "no-writers";
+                else
+                        a->context = a->no_writers ? "file-share-backup" : "backup";
         }
-        if (!a->exec && is_auto_release(a))
-                return vssctl_usage_error(
-                        "context '%s' is auto-release: its snapshots would be deleted as soon as "
-                        "vssctl exits.\nUse --exec CMD to work on them while they exist, or a "
-                        "persistent context (app-rollback, or nas-rollback without writers)",
-                        a->context);
-        return VSSCTL_CONTINUE;
+        a->attributes[n++] = "no-auto-release";
+        if (a->persistent)
+                a->attributes[n++] = "persistent";
+        if (a->no_writers)
+                a->attributes[n++] = "no-writers";
+        a->attributes[n] = NULL;
 }
 
 /* ---- output ----------------------------------------------------------------------------- */
+
+/* "no-auto-release,persistent": what the snapshots got, as vssd lists them. */
+static void print_attributes(FILE *out, vss_snapshot_info **snapshots, size_t n)
+{
+        fputs("Attributes:", out);
+        for (char **v = n ? snapshots[0]->attributes : NULL; v && *v; v++)
+                fprintf(out, "%s%s", v == snapshots[0]->attributes ? " " : ",", *v);
+        fputc('\n', out);
+}
 
 static int print_table(FILE *out, const struct create_args *a, const char *set_id,
                        vss_snapshot_info **snapshots, size_t n)
@@ -118,6 +107,7 @@ static int print_table(FILE *out, const struct create_args *a, const char *set_i
         static const char *const headers[] = { "ID", "ORIGIN" };
 
         fprintf(out, "Snapshot set: %s\nContext: %s\n", set_id, a->context);
+        print_attributes(out, snapshots, n);
         _cleanup_(table_freep) struct table *t = table_new(ELEMENTSOF(headers), headers);
         if (!t)
                 return -ENOMEM;
@@ -137,6 +127,10 @@ static int print_json(FILE *out, const struct create_args *a, const char *set_id
         json_object_begin(&j, NULL);
         json_string(&j, "snapshot_set_id", set_id);
         json_string(&j, "context", a->context);
+        json_array_begin(&j, "attributes");
+        for (char **v = n ? snapshots[0]->attributes : NULL; v && *v; v++)
+                json_string(&j, NULL, *v);
+        json_array_end(&j);
         json_string(&j, "warnings", warnings);
         json_array_begin(&j, "snapshots");
         for (size_t i = 0; i < n; i++) {
@@ -149,137 +143,6 @@ static int print_json(FILE *out, const struct create_args *a, const char *set_id
         json_array_end(&j);
         json_object_end(&j);
         return json_finish(&j);
-}
-
-/* Non-fatal writer failures, one "vssctl: warning:" line each, escaped as tables are. */
-static void print_warnings(const char *warnings)
-{
-        for (const char *line = warnings; *line;) {
-                size_t len = strcspn(line, "\n");
-                char *copy = len > 0 ? strndup(line, len) : NULL;
-                if (copy) {
-                        fputs("vssctl: warning: ", stderr);
-                        terminal_fputs(copy, stderr);
-                        fputc('\n', stderr);
-                        free(copy);
-                }
-                line += len + (line[len] == '\n');
-        }
-}
-
-/* ---- --exec ------------------------------------------------------------------------------ */
-
-static volatile sig_atomic_t child_pid;
-
-/* A TERM or HUP for vssctl is for CMD: vssctl itself waits for it to end. */
-static void forward_signal(int sig)
-{
-        if (child_pid > 0)
-                kill((pid_t)child_pid, sig);
-}
-
-/* "a b c" from every snapshot's id (ORIGIN false) or origin. */
-static char *join_snapshots(vss_snapshot_info **snapshots, size_t n, bool origin)
-{
-        size_t len = 1;
-        for (size_t i = 0; i < n; i++)
-                len += strlen(origin ? snapshots[i]->origin : snapshots[i]->id) + 1;
-        char *out = malloc(len), *o = out;
-        if (!out)
-                return NULL;
-        *o = '\0';
-        for (size_t i = 0; i < n; i++)
-                o += sprintf(o, "%s%s", i ? " " : "",
-                             origin ? snapshots[i]->origin : snapshots[i]->id);
-        return out;
-}
-
-static int set_environment(const char *set_id, vss_snapshot_info **snapshots, size_t n)
-{
-        char *ids = join_snapshots(snapshots, n, false);
-        char *volumes = join_snapshots(snapshots, n, true);
-        int r = ids && volumes && setenv("VSS_SNAPSHOT_SET_ID", set_id, 1) == 0 &&
-                                setenv("VSS_SNAPSHOT_IDS", ids, 1) == 0 &&
-                                setenv("VSS_VOLUMES", volumes, 1) == 0
-                        ? 0
-                        : -ENOMEM;
-        free(ids);
-        free(volumes);
-        return r;
-}
-
-/* Wait for PID as system(3) does: vssctl outlives CMD whatever the terminal sends. */
-static int wait_child(pid_t pid)
-{
-        int status;
-
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR) {
-                        fprintf(stderr, "vssctl: cannot wait for the command: %s\n",
-                                strerror(errno));
-                        return EXIT_FAILURE;
-                }
-        if (WIFEXITED(status))
-                return WEXITSTATUS(status);
-        if (WIFSIGNALED(status))
-                return 128 + WTERMSIG(status); /* as the shell reports it */
-        return EXIT_FAILURE;
-}
-
-/* Run CMD with /bin/sh -c; its exit status (128+N when killed by signal N). */
-static int run_command(const char *cmd)
-{
-        struct sigaction ignore = { .sa_handler = SIG_IGN }, forward = { .sa_handler = forward_signal };
-        struct sigaction old_int, old_quit, old_term, old_hup;
-
-        fflush(stdout);
-        fflush(stderr);
-        sigemptyset(&forward.sa_mask);
-        sigaction(SIGINT, &ignore, &old_int);
-        sigaction(SIGQUIT, &ignore, &old_quit);
-        sigaction(SIGTERM, &forward, &old_term);
-        sigaction(SIGHUP, &forward, &old_hup);
-
-        pid_t pid = fork();
-        if (pid == 0) {
-                /* Ignored signals stay ignored across exec: give CMD the usual ones. */
-                signal(SIGINT, SIG_DFL);
-                signal(SIGQUIT, SIG_DFL);
-                signal(SIGTERM, SIG_DFL);
-                signal(SIGHUP, SIG_DFL);
-                execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-                fprintf(stderr, "vssctl: cannot run /bin/sh: %s\n", strerror(errno));
-                _exit(127);
-        }
-        int status;
-        if (pid < 0) {
-                fprintf(stderr, "vssctl: cannot start the command: %s\n", strerror(errno));
-                status = EXIT_FAILURE;
-        } else {
-                child_pid = pid;
-                status = wait_child(pid);
-                child_pid = 0;
-        }
-        sigaction(SIGINT, &old_int, NULL);
-        sigaction(SIGQUIT, &old_quit, NULL);
-        sigaction(SIGTERM, &old_term, NULL);
-        sigaction(SIGHUP, &old_hup, NULL);
-        return status;
-}
-
-/* The snapshots go now rather than when vssctl's connection closes, so a next command sees that. */
-static void release_set(vss_client *client, const char *set_id)
-{
-        int r = vss_client_release_snapshot_set(client, set_id);
-        if (r < 0) {
-                const char *why = vss_client_get_error_message(client);
-                fprintf(stderr, "vssctl: warning: cannot release snapshot set %s: ", set_id);
-                terminal_fputs(why ? why : vss_strerror(r), stderr);
-                fputc('\n', stderr);
-                /* When vssd itself is gone, its recovery at start handles the set. */
-                if (r != -ECONNREFUSED && r != -ECONNRESET && r != -ENOTCONN)
-                        fputs("vssd releases it when vssctl's connection closes.\n", stderr);
-        }
 }
 
 /* ---- the verb ------------------------------------------------------------------------------ */
@@ -298,7 +161,7 @@ static int create_fail(struct vssctl *ctx, int r, int n, char *volumes[])
         return vssctl_fail(ctx, r, what);
 }
 
-/* The set exists: show it, then run CMD when asked. */
+/* The set exists: show it. */
 static int created(struct vssctl *ctx, vss_client *client, const struct create_args *a,
                    const char *set_id, const char *warnings)
 {
@@ -306,7 +169,7 @@ static int created(struct vssctl *ctx, vss_client *client, const struct create_a
         size_t n;
         char what[256];
 
-        print_warnings(warnings);
+        vssctl_print_warnings(warnings);
         int r = vss_client_list_snapshots(client, set_id, &snapshots, &n);
         if (r < 0) {
                 snprintf(what, sizeof(what), "snapshot set %s was created, but its snapshots "
@@ -314,18 +177,9 @@ static int created(struct vssctl *ctx, vss_client *client, const struct create_a
                          set_id);
                 return vssctl_fail(ctx, r, what);
         }
-        /* With --exec, stdout belongs to CMD (think tar c ... > backup.tar). */
-        FILE *out = a->exec ? stderr : stdout;
-        r = ctx->json ? print_json(out, a, set_id, warnings, snapshots, n)
-                      : print_table(out, a, set_id, snapshots, n);
-        if (!a->exec || r < 0)
-                return vssctl_output_done(r);
-
-        if (set_environment(set_id, snapshots, n) < 0)
-                return vssctl_output_done(-ENOMEM);
-        int status = run_command(a->exec);
-        release_set(client, set_id);
-        return status;
+        r = ctx->json ? print_json(stdout, a, set_id, warnings, snapshots, n)
+                      : print_table(stdout, a, set_id, snapshots, n);
+        return vssctl_output_done(r);
 }
 
 static inline void freep(void *p)
@@ -349,21 +203,25 @@ static int create_parse(struct vssctl *ctx, int argc, char *argv[], struct creat
         if (*ret_first >= argc)
                 return vssctl_usage_error("'create' needs at least one volume, e.g. /dev/vg0/data");
         r = vssctl_check_not_empty("create", "volume", argc, argv, *ret_first);
-        return r != VSSCTL_CONTINUE ? r : choose_context(a);
+        if (r != VSSCTL_CONTINUE)
+                return r;
+        choose_context(a);
+        return VSSCTL_CONTINUE;
 }
 
 int verb_create(struct vssctl *ctx, int argc, char *argv[])
 {
         struct create_args a = { 0 };
+        struct vssctl_progress progress = { .idle = NULL };
         _cleanup_(freep) char *set_id = NULL, *warnings = NULL;
         vss_client *client;
         int first;
 
-        /* Every argument could be an --attribute, plus the "no-writers" we may add. */
-        _cleanup_(freep) const char **attributes = calloc((size_t)argc + 2, sizeof(*attributes));
-        if (!attributes)
+        /* Every argument could be an --exclude-writer. */
+        _cleanup_(freep) const char **exclude = calloc((size_t)argc + 1, sizeof(*exclude));
+        if (!exclude)
                 return vssctl_output_done(-ENOMEM);
-        a.attributes = attributes;
+        a.exclude = exclude;
         int r = create_parse(ctx, argc, argv, &a, &first);
         if (r != VSSCTL_CONTINUE)
                 return r;
@@ -373,8 +231,11 @@ int verb_create(struct vssctl *ctx, int argc, char *argv[])
 
         struct vss_create_options opts = VSS_CREATE_OPTIONS_INIT;
         opts.context = a.context;
-        opts.attributes = a.n_attributes ? a.attributes : NULL;
+        opts.attributes = a.attributes;
         opts.provider = a.provider;
+        opts.exclude_writers = a.n_exclude ? a.exclude : NULL;
+        opts.progress = vssctl_progress;
+        opts.progress_userdata = &progress;
         r = vss_client_create_snapshot_set(client, (const char *const *)argv + first,
                                            (size_t)(argc - first), &opts, &set_id, &warnings);
         if (r < 0)

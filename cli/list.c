@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * list.c: "vssctl list <what>": one table entry per kind of object vssd
- * lists (providers, shadows, sets, writers), each printed as a table or as
- * JSON.
+ * lists (providers, shadows, sets, writers; storage and volumes live in
+ * storage.c and volumes.c), each printed as a table or as JSON.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "output.h"
+#include "storage.h"
 #include "vssctl.h"
 
 static int providers_print_table(vss_provider_info **providers, size_t n)
@@ -403,6 +404,9 @@ static const struct list_cmd {
         { "snapshots", list_shadows, true },
         { "sets", list_sets, false },
         { "writers", list_writers, false },
+        { "storage", list_storage, false },
+        { "shadowstorage", list_storage, true }, /* vssadmin list shadowstorage */
+        { "volumes", list_volumes, false },
 };
 
 static const struct list_cmd *list_cmd_find(const char *name)

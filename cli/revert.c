@@ -56,6 +56,7 @@ struct progress {
 /*
  * A vss_merge_progress_fn: the first call, once vssctl listens to vssd,
  * announces the wait; then a line whenever the data left to merge changed.
+ * Progress goes to stderr: stdout is the result's.
  */
 static void show_progress(const vss_snapshot_info *s, void *userdata)
 {
@@ -63,17 +64,17 @@ static void show_progress(const vss_snapshot_info *s, void *userdata)
         char used[FORMAT_BYTES_MAX];
 
         if (!p->started) {
-                printf("Reverting %s to snapshot %s...\n", s->origin, s->id);
+                fprintf(stderr, "Reverting %s to snapshot %s...\n", s->origin, s->id);
                 p->started = true;
         }
         /* A provider without a copy-on-write store has nothing to count. */
         if (s->cow_size_bytes > 0 && (!p->shown || s->cow_used_bytes != p->cow_used_bytes)) {
-                printf("  %s left to merge\n",
-                       format_bytes(used, sizeof(used), s->cow_used_bytes));
+                fprintf(stderr, "  %s left to merge\n",
+                        format_bytes(used, sizeof(used), s->cow_used_bytes));
                 p->shown = true;
                 p->cow_used_bytes = s->cow_used_bytes;
         }
-        fflush(stdout);
+        fflush(stderr);
 }
 
 static int revert_wait(struct vssctl *ctx, vss_client *client, const char *id,

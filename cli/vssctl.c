@@ -3,8 +3,9 @@
  * vssctl.c: vssctl's entry point: global options, the command table, usage
  * text, and what the verbs share: parsing operands, reaching vssd, reporting
  * results and failures. Each verb lives in its own file (create.c, delete.c,
- * disable.c, enable.c, expose.c, list.c, revert.c, status.c, unexpose.c,
- * volume.c for 'supported').
+ * disable.c, enable.c, exec.c, expose.c, list.c, revert.c, status.c,
+ * unexpose.c, volume.c for 'supported', writers.c; progress.c for what they
+ * say on stderr while vssd works).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -26,28 +27,40 @@ struct cmd {
 
 static const struct cmd cmds[] = {
         { "create", verb_create, "[<options>] <volume>...",
-          "create a snapshot set of the volumes; options: --context <c>,\n"
-          "                          --attribute <a>, --no-writers, --provider <name>,\n"
-          "                          --exec <cmd> (the snapshots live while <cmd> runs)" },
-        { "delete", verb_delete, "--snapshot <id> | --set <id> | --volume <volume>",
-          "delete a snapshot, every snapshot of a set, or of a volume" },
+          "create a snapshot set of the volumes that outlives vssctl (not a\n"
+          "                          reboot: --persistent); options: --context <c>,\n"
+          "                          --no-writers, --exclude-writer <w>, --provider <name>" },
+        { "delete", verb_delete,
+          "<id> | --set <id> | --for <volume> | --oldest [--for <volume>] | --all",
+          "delete a snapshot, a set's, a volume's, the oldest, or all" },
         { "disable", verb_disable, "<volume>",
           "undo 'enable': remove the volume that wraps a plain device" },
         { "enable", verb_enable, "<device> [--provider <name>]",
           "make a plain block device snapshottable; prints the volume\n"
           "                          to mount and snapshot instead of <device>" },
+        { "exec", verb_exec, "[<options>] <volume>... -- <command> [<arg>...]",
+          "snapshot the volumes, expose them, run <command> on them and\n"
+          "                          release them; options: --mount <dir>, --no-writers,\n"
+          "                          --exclude-writer <w>, --provider <name>" },
         { "expose", verb_expose, "<snapshot-id> [<mount-point>]",
           "mount a snapshot read-only (by default under /run/vss/expose);\n"
           "                          prints where" },
-        { "list", verb_list, "providers|shadows|sets|writers",
-          "list providers, snapshots (shadow copies), snapshot sets or writers" },
+        { "list", verb_list, "providers|shadows|sets|writers|storage|volumes",
+          "list providers, snapshots (shadow copies), snapshot sets,\n"
+          "                          writers, shadow storage, or the volumes and\n"
+          "                          which provider can snapshot each" },
         { "revert", verb_revert, "<snapshot-id> [--wait]",
           "revert the snapshot's origin to it (a merge that runs in the\n"
           "                          background; --wait: until it is done)" },
         { "status", verb_status, "", "show vssd's version, limits, timeouts, provider directory" },
+        { "storage", verb_storage, "add|resize --for <volume> --maxsize <size>",
+          "set a volume's shadow storage: its maximum (10G, 15%, unbounded);\n"
+          "                          add also: --on <dir> (diff area), --provider <name>" },
         { "supported", verb_supported, "<volume> [--provider <name>]",
           "tell whether each provider (or the one named) can snapshot <volume>" },
         { "unexpose", verb_unexpose, "<snapshot-id>", "unmount an exposed snapshot" },
+        { "writers", verb_writers, "status",
+          "ask every writer for its state (exit status 4 if one failed)" },
 };
 
 enum {
@@ -91,7 +104,8 @@ static void usage(void)
         fputs("     --bus <address>      D-Bus address of the bus vssd is on\n", out);
         fputs("                            (default: $VSS_BUS_ADDRESS, else the system bus)\n", out);
         fputs("     --timeout <secs>     how long to wait for each answer from vssd (default: 30;\n", out);
-        fputs("                            'create' waits as long as vssd's own timeouts allow,\n", out);
+        fputs("                            'create' and 'exec' wait as long as vssd's own timeouts\n", out);
+        fputs("                            allow,\n", out);
         fputs("                            'revert --wait' until the merge is done)\n", out);
         fputs(" -h, --help               display this help\n", out);
         fputs(" -V, --version            display version\n", out);
@@ -100,7 +114,9 @@ static void usage(void)
         fputs(" 1  failure: vssd reported an error, or could not be reached\n", out);
         fputs(" 2  usage error: unknown command, missing or empty argument, bad option\n", out);
         fputs(" 3  'supported': no provider can snapshot the volume\n", out);
-        fputs(" 'create --exec <cmd>': the exit status of <cmd> once the set exists\n", out);
+        fputs(" 4  'writers status': a writer is in a failed state\n", out);
+        fputs(" 'exec': the exit status of <command> (128+N when signal N killed it); 125 when\n", out);
+        fputs("    vssctl failed before it ran, 126 when it cannot be run, 127 when not found\n", out);
         fputs("\nFor more details see vssctl(8).\n", out);
 }
 

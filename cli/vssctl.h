@@ -15,8 +15,13 @@
 
 /* Exit status, as documented in --help. */
 enum {
-        EXIT_USAGE = 2,       /* unknown verb, missing argument, bad option */
-        EXIT_UNSUPPORTED = 3, /* 'supported': no provider can snapshot the volume */
+        EXIT_USAGE = 2,         /* unknown verb, missing argument, bad option */
+        EXIT_UNSUPPORTED = 3,   /* 'supported': no provider can snapshot the volume */
+        EXIT_WRITER_FAILED = 4, /* 'writers status': a writer is in a failed state */
+        /* 'exec', as env(1) and timeout(1) report them; else COMMAND's own status */
+        EXIT_EXEC_FAILED = 125,   /* no snapshots: COMMAND did not run */
+        EXIT_EXEC_CANNOT = 126,   /* COMMAND exists but cannot be run */
+        EXIT_EXEC_NOT_FOUND = 127,
 };
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
@@ -106,6 +111,21 @@ int vssctl_print_result(const struct vssctl *ctx, const char *const *json, const
                         ...) __attribute__((format(printf, 3, 4)));
 /* Exit status after printing a result that returned R (0 or -errno, reported). */
 int vssctl_output_done(int r);
+/* Print each line of WARNINGS (vssd's, ';'-joined or one a line) as "vssctl: warning: ...". */
+void vssctl_print_warnings(const char *warnings);
+
+/*
+ * Progress of the calls that wait for writers or providers, on stderr and
+ * only once a step has taken more than a second: a vss_progress_fn, with a
+ * struct vssctl_progress as userdata. IDLE is what to say while no set state
+ * is known yet (e.g. "writers are identifying").
+ */
+struct vssctl_progress {
+        const char *idle;
+        char shown[96]; /* the last line printed */
+};
+void vssctl_progress(const char *set_id, const char *state, uint64_t elapsed_ms, void *userdata);
+
 /* Report a usage error with the --help hint; returns EXIT_USAGE. */
 int vssctl_usage_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
 
@@ -120,5 +140,8 @@ int verb_disable(struct vssctl *ctx, int argc, char *argv[]);
 int verb_expose(struct vssctl *ctx, int argc, char *argv[]);
 int verb_unexpose(struct vssctl *ctx, int argc, char *argv[]);
 int verb_revert(struct vssctl *ctx, int argc, char *argv[]);
+int verb_storage(struct vssctl *ctx, int argc, char *argv[]);
+int verb_exec(struct vssctl *ctx, int argc, char *argv[]);
+int verb_writers(struct vssctl *ctx, int argc, char *argv[]);
 
 #endif

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * main.c: vssd's entry point: options, settings, the event loop, provider
- * plugins, the bus objects, the providers' own snapshots, then the bus name
+ * plugins, the bus with its authorizer (access.c's rule of who may call
+ * what), the bus objects, the providers' own snapshots, then the bus name
  * (taken last, so that a client activated by the name finds every object
  * already there, the snapshots made before this start included).
  */
@@ -39,6 +40,9 @@ static void usage(FILE *out)
                 "  -v, --verbose        log debug messages\n"
                 "  -h, --help           show this help and exit\n"
                 "  -V, --version        show the version and exit\n"
+                "\n"
+                "Provider plugins are loaded from " VSS_PROVIDER_DIR "\n"
+                "unless the configuration's provider_dir names another directory.\n"
                 "\n"
                 "Signals: SIGTERM and SIGINT stop vssd; SIGHUP re-reads the log level and\n"
                 "timeouts from the configuration file.\n"
@@ -100,9 +104,49 @@ static void manager_reload(Manager *m, const struct options *o)
                 coordinator_emit_timeouts_changed(m);
         if (!o->verbose)
                 log_set_max_priority(fresh.log_priority);
+        if (strcmp(m->settings.backup_group, fresh.backup_group) != 0 ||
+            strcmp(m->settings.writer_group, fresh.writer_group) != 0)
+                log_warning("backup_group and writer_group changes need a restart; vssd keeps "
+                            "'%s' and '%s'", m->settings.backup_group, m->settings.writer_group);
         settings_done(&fresh);
-        log_info("reloaded %s (provider_dir changes need a restart)", o->config_path);
+        log_info("reloaded %s (provider_dir, backup_group and writer_group changes need a "
+                 "restart)", o->config_path);
 }
+
+/* --- authorization: access.c's rule as the bus layer's authorizer ------------------ */
+
+_Static_assert((int)ACCESS_ROOT == (int)BUS_ACCESS_ROOT &&
+                       (int)ACCESS_ANYONE == (int)BUS_ACCESS_ANYONE &&
+                       (int)ACCESS_BACKUP == (int)BUS_ACCESS_BACKUP &&
+                       (int)ACCESS_WRITER == (int)BUS_ACCESS_WRITER,
+               "access classes of access.h and bus.h differ");
+
+static int authorizer_identify(uid_t uid, void **ret_identity, void *userdata)
+{
+        AccessIdentity *id;
+        int r = access_identify(userdata, uid, &id);
+
+        if (r >= 0)
+                *ret_identity = id;
+        return r;
+}
+
+static int authorizer_check(const void *identity, unsigned access, const char *what, char *err,
+                            size_t err_size, void *userdata)
+{
+        return access_check(userdata, identity, (enum access_class)access, what, err, err_size);
+}
+
+static void authorizer_free_identity(void *identity)
+{
+        access_identity_free(identity);
+}
+
+static const BusAuthorizer authorizer = {
+        .identify = authorizer_identify,
+        .check = authorizer_check,
+        .free_identity = authorizer_free_identity,
+};
 
 struct signal_context {
         Manager *manager;
@@ -139,9 +183,13 @@ static int manager_start(Manager *m, const struct options *o, struct signal_cont
         r = plugins_load_dir(&m->plugins, m->settings.provider_dir);
         if (r == -ENOMEM)
                 return r;
+        r = access_new(&m->access, m->settings.backup_group, m->settings.writer_group);
+        if (r < 0)
+                return log_error_errno(r, "cannot set up authorization: %s", strerror(-r));
         r = bus_new(&m->bus, m->loop, o->bus_address, VSS_ROOT_PATH);
         if (r < 0)
                 return r;
+        bus_set_authorizer(m->bus, &authorizer, m->access);
         /*
          * A second vssd must not touch the providers: their recover() would roll
          * back what the running one is doing. (Two starting at the same instant
@@ -172,6 +220,7 @@ static void manager_stop(Manager *m)
         provider_objects_free(m);
         bus_object_free(m->root);
         m->bus = bus_free(m->bus);
+        m->access = access_free(m->access); /* after the bus: it frees the identities */
         plugins_free(&m->plugins);
         m->loop = loop_free(m->loop);
         settings_done(&m->settings);

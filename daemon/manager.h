@@ -6,6 +6,7 @@
 #ifndef VSS_DAEMON_MANAGER_H
 #define VSS_DAEMON_MANAGER_H
 
+#include "daemon/access.h"
 #include "daemon/core/core.h"
 #include "daemon/dbus/bus.h"
 #include "daemon/plugins.h"
@@ -19,6 +20,7 @@ typedef struct Manager {
         Settings settings;
         Loop *loop;
         Bus *bus;
+        Access *access;         /* who may call what (the bus's authorizer) */
         PluginList plugins;
         ProviderRunner *runner; /* provider ops, off the main loop */
         BusObject *root;

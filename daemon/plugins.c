@@ -62,6 +62,12 @@ static int provider_check(const struct vss_provider *p, const char *path, char *
                          "prepare, hold, commit, release, abort, delete_snapshot, query)", path);
                 return -ENOEXEC;
         }
+        if (!o->list_storage != !o->set_storage) {
+                snprintf(err, err_size, "%s: malformed provider descriptor: list_storage and "
+                         "set_storage come together (both, or neither for a provider without "
+                         "shadow storage)", path);
+                return -ENOEXEC;
+        }
         return 0;
 }
 

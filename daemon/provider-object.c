@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * provider-object.c: /org/linuxvss/Vss1/provider/<name>, interface
- * org.linuxvss.Vss1.Provider: one object per loaded plugin; and the
- * coordinator's EnableVolume and DisableVolume, which run on a provider.
+ * org.linuxvss.Vss1.Provider: one object per loaded plugin, with its shadow
+ * storage (ListStorage, SetStorage); and the coordinator's EnableVolume and
+ * DisableVolume, which run on a provider.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -81,6 +82,183 @@ static int method_is_volume_supported(BusCall *call, void *userdata)
                                &err);
 }
 
+/* --- ListStorage, SetStorage ------------------------------------------------------------- */
+
+/* A ListStorage call waiting for its provider job. */
+struct storage_call {
+        Bus *bus;
+        DBusMessage *request;
+};
+
+static bool append_entry(DBusMessageIter *dict, const char *key, int type, const void *value)
+{
+        DBusMessageIter entry, variant;
+        char sig[2] = { (char)type, '\0' };
+
+        if (!dbus_message_iter_open_container(dict, DBUS_TYPE_DICT_ENTRY, NULL, &entry) ||
+            !dbus_message_iter_append_basic(&entry, DBUS_TYPE_STRING, &key) ||
+            !dbus_message_iter_open_container(&entry, DBUS_TYPE_VARIANT, sig, &variant))
+                return false;
+        bool ok = type == DBUS_TYPE_STRING ? bus_append_string(&variant, value)
+                                           : bus_append_uint64(&variant, *(const uint64_t *)value);
+        return dbus_message_iter_close_container(&entry, &variant) && ok &&
+               dbus_message_iter_close_container(dict, &entry);
+}
+
+/* One association as an a{sv}: the names docs/dbus-api.md gives. */
+static bool append_storage(DBusMessageIter *array, const struct vss_storage_info *info)
+{
+        DBusMessageIter dict;
+
+        if (!dbus_message_iter_open_container(array, DBUS_TYPE_ARRAY, "{sv}", &dict))
+                return false;
+        bool ok = append_entry(&dict, "Volume", DBUS_TYPE_STRING, info->volume) &&
+                  append_entry(&dict, "DiffArea", DBUS_TYPE_STRING, info->diff_area) &&
+                  append_entry(&dict, "UsedBytes", DBUS_TYPE_UINT64, &info->used_bytes) &&
+                  append_entry(&dict, "AllocatedBytes", DBUS_TYPE_UINT64,
+                               &info->allocated_bytes) &&
+                  append_entry(&dict, "MaxSize", DBUS_TYPE_STRING, info->max_size) &&
+                  append_entry(&dict, "MaxBytes", DBUS_TYPE_UINT64, &info->max_bytes);
+        return dbus_message_iter_close_container(array, &dict) && ok;
+}
+
+static DBusMessage *storage_reply_new(DBusMessage *request, const CoreResult *res)
+{
+        DBusMessage *reply = dbus_message_new_method_return(request);
+        DBusMessageIter iter, array;
+        bool ok = reply != NULL;
+
+        if (ok) {
+                dbus_message_iter_init_append(reply, &iter);
+                ok = dbus_message_iter_open_container(&iter, DBUS_TYPE_ARRAY, "a{sv}", &array);
+        }
+        for (size_t i = 0; ok && i < res->n_storage; i++)
+                ok = append_storage(&array, &res->storage[i]);
+        if (ok)
+                ok = dbus_message_iter_close_container(&iter, &array);
+        if (!ok && reply) {
+                dbus_message_unref(reply);
+                reply = NULL;
+        }
+        return reply;
+}
+
+static void storage_listed(void *userdata, const CoreResult *res)
+{
+        struct storage_call *sc = userdata;
+
+        if (res->r < 0) {
+                bus_send_error(sc->bus, sc->request, res->r, res->message);
+        } else {
+                DBusMessage *reply = storage_reply_new(sc->request, res);
+                if (reply)
+                        bus_send(sc->bus, reply);
+                else
+                        bus_send_error(sc->bus, sc->request, -ENOMEM, NULL);
+                if (reply)
+                        dbus_message_unref(reply);
+        }
+        dbus_message_unref(sc->request);
+        free(sc);
+}
+
+static CoreProvider *provider_of(BusCall *call, ProviderObject *p)
+{
+        CoreProvider *provider = core_provider_find(p->manager->core, p->plugin->provider->name);
+        if (!provider)
+                bus_call_error(call, -ENOENT, "provider %s is not registered with the "
+                               "coordinator", p->plugin->provider->name);
+        return provider;
+}
+
+/* Asked on the provider thread, in turn with the snapshot work: the provider's own figures. */
+static int method_list_storage(BusCall *call, void *userdata)
+{
+        ProviderObject *p = userdata;
+        struct vss_error_buf err = { "" };
+        CoreProvider *provider = provider_of(call, p);
+        if (!provider)
+                return -ENOENT;
+        struct storage_call *sc = calloc(1, sizeof(*sc));
+        Pending *pending = sc ? pending_new_internal(storage_listed, sc) : NULL;
+        if (!pending) {
+                free(sc);
+                return -ENOMEM;
+        }
+        sc->bus = bus_call_get_bus(call);
+        sc->request = dbus_message_ref(bus_call_get_message(call));
+        int r = core_storage_list(p->manager->core, provider, pending, &err);
+        if (r < 0) {
+                pending_free(pending);
+                dbus_message_unref(sc->request);
+                free(sc);
+                return lifecycle_error(call, r, &err);
+        }
+        dbus_message_unref(bus_call_defer(call)); /* sc has its own reference */
+        return 0;
+}
+
+struct storage_options {
+        const char *max_size, *diff_area;
+};
+
+static int storage_option(BusCall *call, const char *key, DBusMessageIter *value, void *userdata)
+{
+        struct storage_options *o = userdata;
+        const char **slot = strcmp(key, "MaxSize") == 0    ? &o->max_size
+                          : strcmp(key, "DiffArea") == 0 ? &o->diff_area
+                                                         : NULL;
+        if (!slot)
+                return bus_call_error(call, -EINVAL, "unknown option \"%s\"; SetStorage takes "
+                                      "MaxSize and DiffArea", key);
+        int r = bus_variant_expect(call, key, value, "s");
+        if (r < 0)
+                return r;
+        dbus_message_iter_get_basic(value, slot);
+        if (!**slot)
+                return bus_call_error(call, -EINVAL, "option %s is empty; %s", key,
+                                      slot == &o->max_size ? "give a size such as 10G, 15%% or "
+                                                             "unbounded"
+                                                           : "give a directory");
+        if (slot == &o->diff_area && o->diff_area[0] != '/')
+                return bus_call_error(call, -EINVAL, "DiffArea \"%s\" is not an absolute path",
+                                      o->diff_area);
+        return 0;
+}
+
+/* (s volume, a{sv} options): checked like every volume argument, then the provider. */
+static int method_set_storage(BusCall *call, void *userdata)
+{
+        ProviderObject *p = userdata;
+        struct vss_error_buf err = { "" };
+        struct storage_options o = { NULL, NULL };
+        const char *arg;
+        char volume[4096];
+        DBusMessageIter iter;
+
+        dbus_message_iter_init(bus_call_get_message(call), &iter);
+        dbus_message_iter_get_basic(&iter, &arg);
+        dbus_message_iter_next(&iter);
+        int r = lifecycle_volume_arg(call, arg, volume, sizeof(volume));
+        if (r >= 0)
+                r = bus_dict_foreach(call, &iter, storage_option, &o);
+        if (r < 0)
+                return r;
+        if (!o.max_size && !o.diff_area)
+                return bus_call_error(call, -EINVAL, "SetStorage needs MaxSize, DiffArea or "
+                                      "both in its options");
+        CoreProvider *provider = provider_of(call, p);
+        if (!provider)
+                return -ENOENT;
+        Pending *pending = pending_new(call, REPLY_EMPTY);
+        if (!pending)
+                return -ENOMEM;
+        return pending_started(pending, call,
+                               core_storage_set(p->manager->core, provider, volume, o.max_size,
+                                                o.diff_area, pending, &err),
+                               &err);
+}
+
 /* --- EnableVolume, DisableVolume --------------------------------------------------------- */
 
 static int volume_option(BusCall *call, const char *key, DBusMessageIter *value, void *userdata)
@@ -134,7 +312,12 @@ static const BusInterface provider_interface = {
         .name = VSS_IFACE_PROVIDER,
         .methods = (const BusMethod[]){
                 { "IsVolumeSupported", BUS_ARGS({ "volume", "s" }),
-                  BUS_ARGS({ "supported", "b" }, { "reason", "s" }), method_is_volume_supported },
+                  BUS_ARGS({ "supported", "b" }, { "reason", "s" }), method_is_volume_supported,
+                  BUS_ACCESS_ANYONE },
+                { "ListStorage", BUS_NO_ARGS, BUS_ARGS({ "storage", "aa{sv}" }),
+                  method_list_storage, BUS_ACCESS_ANYONE },
+                { "SetStorage", BUS_ARGS({ "volume", "s" }, { "options", "a{sv}" }), BUS_NO_ARGS,
+                  method_set_storage, BUS_ACCESS_ROOT },
                 { NULL } },
         .properties = (const BusProperty[]){
                 { "Name", "s", get_name, NULL, BUS_PROPERTY_CONST },

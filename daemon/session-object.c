@@ -31,6 +31,8 @@ struct session_options {
         const char *provider; /* NULL: any */
         bool provider_allowed;
         const char **attribute_names;
+        const char **exclude_writers; /* ExcludeWriters; strings point into the message */
+        size_t n_exclude_writers;
 };
 
 static int session_option(BusCall *call, const char *key, DBusMessageIter *value, void *userdata)
@@ -60,6 +62,19 @@ static int session_option(BusCall *call, const char *key, DBusMessageIter *value
                                                            &o->attributes)
                               : r;
         }
+        if (strcmp(key, "ExcludeWriters") == 0) {
+                int r = bus_variant_expect(call, key, value, "as");
+                free(o->exclude_writers);
+                o->exclude_writers = NULL;
+                if (r >= 0)
+                        r = bus_read_strv(value, &o->exclude_writers, &o->n_exclude_writers);
+                for (size_t i = 0; r >= 0 && i < o->n_exclude_writers; i++)
+                        if (!o->exclude_writers[i][0])
+                                r = bus_call_error(call, -EINVAL, "ExcludeWriters entry %zu is "
+                                                   "empty; give a writer's name, instance id "
+                                                   "or class id", i + 1);
+                return r;
+        }
         if (strcmp(key, "Provider") == 0 && o->provider_allowed) {
                 int r = bus_variant_expect(call, key, value, "s");
                 if (r >= 0)
@@ -68,10 +83,12 @@ static int session_option(BusCall *call, const char *key, DBusMessageIter *value
         }
         return bus_call_error(call, -EINVAL, "unknown option \"%s\"; %s takes %s", key,
                               dbus_message_get_member(bus_call_get_message(call)),
-                              o->provider_allowed ? "Context, Attributes and Provider"
-                                                  : "Context and Attributes");
+                              o->provider_allowed ? "Context, Attributes, ExcludeWriters and "
+                                                    "Provider"
+                                                  : "Context, Attributes and ExcludeWriters");
 }
 
+/* Parse DICT into O; free O's lists with session_options_done() either way. */
 static int session_options_parse(BusCall *call, DBusMessageIter *dict,
                                  struct session_options *o)
 {
@@ -79,6 +96,12 @@ static int session_options_parse(BusCall *call, DBusMessageIter *dict,
         free(o->attribute_names);
         o->attribute_names = NULL;
         return r;
+}
+
+static void session_options_done(struct session_options *o)
+{
+        free(o->exclude_writers);
+        o->exclude_writers = NULL;
 }
 
 /* --- coordinator methods --------------------------------------------------------------- */
@@ -94,12 +117,18 @@ int method_start_backup(BusCall *call, void *userdata)
 
         dbus_message_iter_init(bus_call_get_message(call), &iter);
         int r = session_options_parse(call, &iter, &o);
-        if (r < 0)
+        if (r < 0) {
+                session_options_done(&o);
                 return r;
+        }
         r = core_session_new(&s, m->core, sender_of(call), &err);
-        if (r >= 0 && (r = core_session_set_context(s, sender_of(call), o.context, o.attributes,
-                                                     &err)) < 0)
+        if (r >= 0 && ((r = core_session_set_context(s, sender_of(call), o.context,
+                                                     o.attributes, &err)) < 0 ||
+                       (r = core_session_set_exclude_writers(s, sender_of(call),
+                                                             o.exclude_writers,
+                                                             o.n_exclude_writers, &err)) < 0))
                 core_session_release(s, sender_of(call), NULL, NULL);
+        session_options_done(&o);
         if (r < 0)
                 return lifecycle_error(call, r, &err);
         const char *p = lifecycle_path(CORE_OBJECT_SESSION, s, path);
@@ -148,7 +177,8 @@ int method_create_snapshot_set(BusCall *call, void *userdata)
         if (r >= 0)
                 r = session_options_parse(call, &iter, &o);
         if (r >= 0) {
-                CoreCreateOptions options = { o.context, o.attributes, o.provider };
+                CoreCreateOptions options = { o.context, o.attributes, o.provider,
+                                              o.exclude_writers, o.n_exclude_writers };
                 Pending *p = pending_new(call, REPLY_SET);
                 r = p ? pending_started(p, call,
                                         core_create_snapshot_set(m->core, sender_of(call),
@@ -157,6 +187,7 @@ int method_create_snapshot_set(BusCall *call, void *userdata)
                                         &err)
                       : -ENOMEM;
         }
+        session_options_done(&o);
         for (size_t i = 0; volumes && i < n; i++)
                 free(volumes[i]);
         free(volumes);
@@ -307,6 +338,18 @@ static int method_add_to_snapshot_set(BusCall *call, void *userdata)
         return pending_started(p, call, r, &err);
 }
 
+static int method_set_backup_succeeded(BusCall *call, void *userdata)
+{
+        struct vss_error_buf err = { "" };
+        dbus_bool_t succeeded;
+
+        dbus_message_get_args(bus_call_get_message(call), NULL, DBUS_TYPE_BOOLEAN, &succeeded,
+                              DBUS_TYPE_INVALID);
+        int r = core_session_set_backup_succeeded(session_of(userdata), sender_of(call),
+                                                  succeeded, &err);
+        return r < 0 ? lifecycle_error(call, r, &err) : 0;
+}
+
 static int method_abort_backup(BusCall *call, void *userdata)
 {
         struct vss_error_buf err = { "" };
@@ -365,23 +408,27 @@ const BusInterface session_object_interface = {
         .name = VSS_IFACE_BACKUP,
         .methods = (const BusMethod[]){
                 { "SetContext", BUS_ARGS({ "context", "s" }, { "attributes", "as" }),
-                  BUS_NO_ARGS, method_set_context },
+                  BUS_NO_ARGS, method_set_context, BUS_ACCESS_BACKUP },
                 { "GatherWriterMetadata", BUS_NO_ARGS, BUS_NO_ARGS,
-                  method_gather_writer_metadata },
+                  method_gather_writer_metadata, BUS_ACCESS_BACKUP },
                 { "GatherWriterStatus", BUS_NO_ARGS, BUS_ARGS({ "writers", "a(osssss)" }),
-                  method_gather_writer_status },
+                  method_gather_writer_status, BUS_ACCESS_BACKUP },
                 { "AddComponent", BUS_ARGS({ "instance_id", "s" }, { "logical_path", "s" },
                                            { "name", "s" }),
-                  BUS_NO_ARGS, method_add_component },
+                  BUS_NO_ARGS, method_add_component, BUS_ACCESS_BACKUP },
                 { "StartSnapshotSet", BUS_NO_ARGS, BUS_ARGS({ "set", "o" }),
-                  method_start_snapshot_set },
+                  method_start_snapshot_set, BUS_ACCESS_BACKUP },
                 { "AddToSnapshotSet", BUS_ARGS({ "volume", "s" }, { "provider", "s" }),
-                  BUS_ARGS({ "snapshot_id", "s" }), method_add_to_snapshot_set },
-                { "PrepareForBackup", BUS_NO_ARGS, WARNINGS, method_prepare_for_backup },
-                { "DoSnapshotSet", BUS_NO_ARGS, WARNINGS, method_do_snapshot_set },
-                { "BackupComplete", BUS_NO_ARGS, WARNINGS, method_backup_complete },
-                { "AbortBackup", BUS_NO_ARGS, BUS_NO_ARGS, method_abort_backup },
-                { "Release", BUS_NO_ARGS, BUS_NO_ARGS, method_release },
+                  BUS_ARGS({ "snapshot_id", "s" }), method_add_to_snapshot_set,
+                  BUS_ACCESS_BACKUP },
+                { "PrepareForBackup", BUS_NO_ARGS, WARNINGS, method_prepare_for_backup,
+                  BUS_ACCESS_BACKUP },
+                { "DoSnapshotSet", BUS_NO_ARGS, WARNINGS, method_do_snapshot_set, BUS_ACCESS_BACKUP },
+                { "BackupComplete", BUS_NO_ARGS, WARNINGS, method_backup_complete, BUS_ACCESS_BACKUP },
+                { "SetBackupSucceeded", BUS_ARGS({ "succeeded", "b" }), BUS_NO_ARGS,
+                  method_set_backup_succeeded, BUS_ACCESS_BACKUP },
+                { "AbortBackup", BUS_NO_ARGS, BUS_NO_ARGS, method_abort_backup, BUS_ACCESS_BACKUP },
+                { "Release", BUS_NO_ARGS, BUS_NO_ARGS, method_release, BUS_ACCESS_BACKUP },
                 { NULL } },
         .properties = (const BusProperty[]){
                 { "Owner", "s", get_owner, NULL, BUS_PROPERTY_CONST },

@@ -57,6 +57,11 @@ static int get_hold_window(DBusMessageIter *iter, void *userdata)
         return bus_append_uint64(iter, set_of(userdata)->hold_window_usec) ? 0 : -ENOMEM;
 }
 
+static int get_backup_succeeded(DBusMessageIter *iter, void *userdata)
+{
+        return bus_append_bool(iter, set_of(userdata)->backup_succeeded) ? 0 : -ENOMEM;
+}
+
 static int get_error(DBusMessageIter *iter, void *userdata)
 {
         const CoreSet *set = set_of(userdata);
@@ -79,7 +84,8 @@ static int method_delete(BusCall *call, void *userdata)
 const BusInterface set_object_interface = {
         .name = VSS_IFACE_SNAPSHOT_SET,
         .methods = (const BusMethod[]){
-                { "Delete", BUS_NO_ARGS, BUS_ARGS({ "deleted", "u" }), method_delete },
+                { "Delete", BUS_NO_ARGS, BUS_ARGS({ "deleted", "u" }), method_delete,
+                  BUS_ACCESS_BACKUP },
                 { NULL } },
         .properties = (const BusProperty[]){
                 { "Id", "s", get_id, NULL, BUS_PROPERTY_CONST },
@@ -89,6 +95,8 @@ const BusInterface set_object_interface = {
                 { "Session", "o", get_session, NULL, 0 },
                 { "Error", "s", get_error, NULL, BUS_PROPERTY_EMITS_CHANGE },
                 { "HoldWindowUsec", "t", get_hold_window, NULL, BUS_PROPERTY_EMITS_CHANGE },
+                { "BackupSucceeded", "b", get_backup_succeeded, NULL,
+                  BUS_PROPERTY_EMITS_CHANGE },
                 { NULL } },
         .signals = (const BusSignal[]){ { NULL } },
 };

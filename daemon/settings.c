@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* settings.c: [daemon] keys of vssd.conf, with ranges and defaults. */
+#include <ctype.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +12,7 @@
 
 static const char *const daemon_keys[] = {
         "provider_dir", "freeze_timeout_ms", "hold_timeout_ms", "event_timeout_ms",
-        "monitor_interval_ms", "log_level", NULL,
+        "monitor_interval_ms", "log_level", "backup_group", "writer_group", NULL,
 };
 
 int settings_parse_log_level(const char *s)
@@ -42,8 +44,43 @@ static int check_daemon_key(const char *key, const char *value, void *userdata)
                         return 0;
         snprintf(kc->err, kc->err_size, "[daemon] has no key \"%s\"; known keys: provider_dir, "
                  "freeze_timeout_ms, hold_timeout_ms, event_timeout_ms, monitor_interval_ms, "
-                 "log_level (see vssd.conf(5))", key);
+                 "log_level, backup_group, writer_group (see vssd.conf(5))", key);
         return -EINVAL;
+}
+
+/* A group name as groupadd(8) takes it: [A-Za-z_][A-Za-z0-9_.-]*, '$' at the end allowed. */
+static bool group_name_valid(const char *name)
+{
+        size_t len = strlen(name);
+
+        if (len > VSS_GROUP_NAME_MAX || !(isalpha((unsigned char)name[0]) || name[0] == '_'))
+                return false;
+        for (size_t i = 1; i < len; i++) {
+                char c = name[i];
+                if (!(isalnum((unsigned char)c) || c == '_' || c == '.' || c == '-' ||
+                      (c == '$' && i == len - 1)))
+                        return false;
+        }
+        return true;
+}
+
+/* KEY, a group name (empty: root alone), into BUF; DEFAULT_NAME when absent. */
+static int settings_group(Settings *s, const char *key, const char *default_name, char *buf,
+                          char *err, size_t err_size)
+{
+        const char *name = config_get(s->config, "daemon", key);
+
+        if (!name)
+                name = default_name;
+        if (name[0] && !group_name_valid(name)) {
+                snprintf(err, err_size, "[daemon] %s = \"%s\" is not a group name (a letter or "
+                         "'_', then letters, digits, '_', '.', '-'; at most %d characters); "
+                         "give one such as %s, or nothing for root alone", key, name,
+                         VSS_GROUP_NAME_MAX, default_name);
+                return -EINVAL;
+        }
+        snprintf(buf, VSS_GROUP_NAME_MAX + 1, "%s", name);
+        return 0;
 }
 
 static int settings_apply(Settings *s, char *err, size_t err_size)
@@ -65,6 +102,14 @@ static int settings_apply(Settings *s, char *err, size_t err_size)
                          "a shorter directory", sizeof(s->provider_dir) - 1);
                 return -ENAMETOOLONG;
         }
+        r = settings_group(s, "backup_group", VSS_BACKUP_GROUP_DEFAULT, s->backup_group, err,
+                           err_size);
+        if (r < 0)
+                return r;
+        r = settings_group(s, "writer_group", VSS_WRITER_GROUP_DEFAULT, s->writer_group, err,
+                           err_size);
+        if (r < 0)
+                return r;
         const char *level = config_get(s->config, "daemon", "log_level");
         if (level && (s->log_priority = settings_parse_log_level(level)) < 0) {
                 snprintf(err, err_size, "[daemon] log_level = \"%s\" is not one of err, warning, "

@@ -23,6 +23,10 @@
 #define VSS_MONITOR_INTERVAL_MS_DEFAULT 1000u
 #define VSS_MONITOR_INTERVAL_MS_MIN 100u
 #define VSS_MONITOR_INTERVAL_MS_MAX 60000u
+/* Who besides root may make snapshots, and register writers (see access.h). */
+#define VSS_BACKUP_GROUP_DEFAULT "vss-backup"
+#define VSS_WRITER_GROUP_DEFAULT "vss-writer"
+#define VSS_GROUP_NAME_MAX 32 /* as groupadd(8) allows */
 
 typedef struct Settings {
         char provider_dir[PATH_MAX];
@@ -31,6 +35,8 @@ typedef struct Settings {
         unsigned event_timeout_ms; /* a writer's answer to any event but Freeze */
         unsigned monitor_interval_ms; /* providers' monitor() while snapshots exist */
         int log_priority; /* syslog priority */
+        char backup_group[VSS_GROUP_NAME_MAX + 1]; /* "": root alone */
+        char writer_group[VSS_GROUP_NAME_MAX + 1]; /* "": root alone */
         Config *config;   /* the whole file, for [provider.*] sections */
 } Settings;
 

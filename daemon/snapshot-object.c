@@ -167,11 +167,11 @@ int method_delete_snapshots(BusCall *call, void *userdata)
 const BusInterface snapshot_object_interface = {
         .name = VSS_IFACE_SNAPSHOT,
         .methods = (const BusMethod[]){
-                { "Delete", BUS_NO_ARGS, BUS_NO_ARGS, method_delete },
+                { "Delete", BUS_NO_ARGS, BUS_NO_ARGS, method_delete, BUS_ACCESS_BACKUP },
                 { "Expose", BUS_ARGS({ "mount_point", "s" }), BUS_ARGS({ "path", "s" }),
-                  method_expose },
-                { "Unexpose", BUS_NO_ARGS, BUS_NO_ARGS, method_unexpose },
-                { "Revert", BUS_NO_ARGS, BUS_NO_ARGS, method_revert },
+                  method_expose, BUS_ACCESS_BACKUP },
+                { "Unexpose", BUS_NO_ARGS, BUS_NO_ARGS, method_unexpose, BUS_ACCESS_BACKUP },
+                { "Revert", BUS_NO_ARGS, BUS_NO_ARGS, method_revert, BUS_ACCESS_ROOT },
                 { NULL } },
         .properties = (const BusProperty[]){
                 { "Id", "s", get_id, NULL, BUS_PROPERTY_CONST },

@@ -372,10 +372,10 @@ const BusInterface writer_object_interface = {
         .name = VSS_IFACE_WRITER,
         .methods = (const BusMethod[]){
                 { "Answer", BUS_ARGS({ "cookie", "t" }, { "failure", "s" }, { "message", "s" }),
-                  BUS_NO_ARGS, method_answer },
+                  BUS_NO_ARGS, method_answer, BUS_ACCESS_WRITER },
                 { "SetMetadata", BUS_ARGS({ "components", "a(ssas)" }), BUS_NO_ARGS,
-                  method_set_metadata },
-                { "Unregister", BUS_NO_ARGS, BUS_NO_ARGS, method_unregister },
+                  method_set_metadata, BUS_ACCESS_WRITER },
+                { "Unregister", BUS_NO_ARGS, BUS_NO_ARGS, method_unregister, BUS_ACCESS_WRITER },
                 { NULL } },
         .properties = (const BusProperty[]){
                 { "Name", "s", get_name, NULL, BUS_PROPERTY_CONST },

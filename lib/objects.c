@@ -2,7 +2,7 @@
 /*
  * objects.c: what the files reading vssd's objects share: the property-table
  * parser every object kind uses (strings, numbers, object paths, string
- * arrays, the (ss) of LastFailure), Properties.GetAll, walking and listing
+ * arrays, booleans, the (ss) of LastFailure), Properties.GetAll, walking and listing
  * GetManagedObjects; and for the requester side the id <-> object path rule,
  * the options dictionary, and calls without a client-side timeout.
  */
@@ -60,6 +60,12 @@ static int field_set(vss_client *client, const struct field_spec *p, DBusMessage
         const char *s;
 
         switch (p->signature[0]) {
+        case 'b': {
+                dbus_bool_t b;
+                dbus_message_iter_get_basic(variant, &b);
+                *(bool *)field = b;
+                return 0;
+        }
         case 'u':
                 dbus_message_iter_get_basic(variant, (dbus_uint32_t *)field);
                 return 0;

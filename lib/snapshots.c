@@ -144,6 +144,7 @@ static const struct field_spec set_fields[] = {
         { "Attributes", "as", offsetof(vss_snapshot_set_info, attributes), 0 },
         { "Session", "o", offsetof(vss_snapshot_set_info, session_object_path), 0 },
         { "Error", "s", offsetof(vss_snapshot_set_info, error), 0 },
+        { "BackupSucceeded", "b", offsetof(vss_snapshot_set_info, backup_succeeded), 0 },
 };
 
 VSS_EXPORT vss_snapshot_set_info *vss_snapshot_set_info_free(vss_snapshot_set_info *set)

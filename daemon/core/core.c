@@ -211,7 +211,9 @@ CoreJob *core_job_free(CoreJob *job)
                 return NULL;
         free(job->target);
         free(job->arg);
+        free(job->arg2);
         report_free(job->report);
+        storage_report_free(job->storage);
         for (size_t i = 0; i < job->request.n_volumes; i++) {
                 free((char *)job->request.volumes[i].volume);
                 free((char *)job->request.volumes[i].snapshot_id);
@@ -340,6 +342,12 @@ void core_job_execute(CoreJob *job)
         case CORE_JOB_ENABLE_VOLUME:
                 r = ops->enable_volume ? ops->enable_volume(state, t, job->volume,
                                                             sizeof(job->volume), err) : r;
+                break;
+        case CORE_JOB_LIST_STORAGE:
+                r = storage_report_execute(job);
+                break;
+        case CORE_JOB_SET_STORAGE:
+                r = ops->set_storage ? ops->set_storage(state, t, job->arg, job->arg2, err) : r;
                 break;
         default: {
                 target_op_fn fn = job_target_op(ops, job->op);
@@ -710,6 +718,8 @@ const char *core_job_op_to_string(enum core_job_op op)
                 [CORE_JOB_QUERY] = "query", [CORE_JOB_MONITOR] = "monitor",
                 [CORE_JOB_ENABLE_VOLUME] = "enable_volume",
                 [CORE_JOB_DISABLE_VOLUME] = "disable_volume",
+                [CORE_JOB_LIST_STORAGE] = "list_storage",
+                [CORE_JOB_SET_STORAGE] = "set_storage",
         };
         return (unsigned)op < ELEMENTSOF(names) ? names[op] : "unknown";
 }

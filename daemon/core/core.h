@@ -57,6 +57,7 @@ typedef struct CoreCreateOptions CoreCreateOptions;
 /* Private to daemon/core. */
 typedef struct JobBatch JobBatch;
 typedef struct SnapshotReport SnapshotReport;
+typedef struct StorageReport StorageReport;
 typedef struct WriterSend WriterSend;
 typedef struct SetWriter SetWriter;
 typedef struct SetProvider SetProvider;
@@ -148,6 +149,7 @@ enum core_object_kind {
 #define CORE_PROP_VOLUMES "Volumes"           /* set */
 #define CORE_PROP_ERROR "Error"               /* set: why it aborted */
 #define CORE_PROP_HOLD_WINDOW "HoldWindowUsec" /* set: how long its volumes were held */
+#define CORE_PROP_BACKUP_SUCCEEDED "BackupSucceeded" /* set: the requester's verdict */
 #define CORE_PROP_EXPOSED_PATH "ExposedPath"  /* snapshot */
 #define CORE_PROP_COW_USED "CowUsedBytes"     /* snapshot */
 #define CORE_PROP_COW_SIZE "CowSizeBytes"     /* snapshot */
@@ -162,6 +164,9 @@ struct CoreResult {
          */
         const char *id;
         unsigned n;          /* DeleteSnapshots, core_start(): how many were deleted */
+        /* core_storage_list(): the provider's shadow-storage associations */
+        const struct vss_storage_info *storage;
+        size_t n_storage;
 };
 
 /*
@@ -311,6 +316,7 @@ struct CoreSnapshot {
         bool deleting;                  /* a delete is running or waits for the op running */
         void *userdata;                 /* the caller's (set in object_added); core ignores it */
         /* private */
+        bool releasing;                 /* auto-release: unmount first if exposed, then delete */
         CoreJob *job;                   /* the provider op running on it (one at a time) */
         void *call;                     /* the call waiting for that op (not for deletes) */
         JobBatch *batch;                /* the deletion it counts in */
@@ -329,6 +335,7 @@ struct CoreSet {
         CoreSnapshot *snapshots;
         int error;                      /* why it aborted, or 0 */
         uint64_t hold_window_usec;      /* first hold to last release; 0 until it closed */
+        bool backup_succeeded;          /* SetBackupSucceeded: the requester's verdict */
         char *error_message;
         void *userdata;                 /* the caller's (set in object_added); core ignores it */
         /* private */
@@ -367,6 +374,8 @@ struct CoreSession {
         uint32_t attributes;
         enum core_session_state state;
         CoreSet *set;           /* current set, or NULL */
+        char **exclude_writers;         /* ExcludeWriters: names, instance or class ids */
+        size_t n_exclude_writers;
         void *userdata;                 /* the caller's (set in object_added); core ignores it */
         /* private */
         Core *core;
@@ -465,6 +474,8 @@ enum core_job_op {
         CORE_JOB_MONITOR,          /* monitor(), or query() when the provider has none */
         CORE_JOB_ENABLE_VOLUME,
         CORE_JOB_DISABLE_VOLUME,
+        CORE_JOB_LIST_STORAGE,
+        CORE_JOB_SET_STORAGE,
 };
 
 struct CoreJob {
@@ -474,13 +485,16 @@ struct CoreJob {
                                               * window jobs: the first of the set's */
         void *provider_state;
         char *target;                  /* volume, device, set id, snapshot id or provider name */
-        char *arg;                     /* CORE_JOB_EXPOSE: the mount point */
+        char *arg;                     /* CORE_JOB_EXPOSE: the mount point;
+                                        * CORE_JOB_SET_STORAGE: the maximum, or NULL */
+        char *arg2;                    /* CORE_JOB_SET_STORAGE: the diff area, or NULL */
         struct vss_set_request request; /* CORE_JOB_PREPARE */
         /* Output of core_job_execute(). */
         int r;
         struct vss_error_buf err;
         char volume[VSS_DEVICE_PATH_MAX]; /* CORE_JOB_ENABLE_VOLUME */
         SnapshotReport *report;        /* CORE_JOB_QUERY, CORE_JOB_MONITOR */
+        StorageReport *storage;        /* CORE_JOB_LIST_STORAGE */
         /* private */
         uint64_t seq;                  /* CORE_JOB_MONITOR: last publication before it was queued */
         Core *core;             /* NULL once the core is freed */
@@ -541,6 +555,19 @@ int core_session_release(CoreSession *s, const char *sender, void *call,
 /* SetContext: ATTRIBUTES are added to those the context implies. Before StartSnapshotSet. */
 int core_session_set_context(CoreSession *s, const char *sender, enum core_context context,
                              uint32_t attributes, struct vss_error_buf *err);
+/*
+ * ExcludeWriters: the writers whose name, instance id or class id is one of
+ * the N NAMES take no part in the session: no Identify, no set events, and
+ * their components cannot be selected (VSS's DisableWriterClasses and
+ * DisableWriterInstances). Replaces the previous list; before StartSnapshotSet.
+ * A name that matches no registered writer is no error: PrepareForBackup
+ * warns about it, as the writer may register meanwhile.
+ */
+int core_session_set_exclude_writers(CoreSession *s, const char *sender,
+                                     const char *const *names, size_t n,
+                                     struct vss_error_buf *err);
+/* Does session S leave writer W out (ExcludeWriters)? */
+bool core_session_excludes(const CoreSession *s, const CoreWriter *w);
 /* GatherWriterMetadata (async): Identify to every writer; completes when all answered. */
 int core_session_gather_writer_metadata(CoreSession *s, const char *sender, void *call,
                                         struct vss_error_buf *err);
@@ -568,6 +595,13 @@ int core_session_do_snapshot_set(CoreSession *s, const char *sender, void *call,
 /* BackupComplete (async): writers BackupComplete. */
 int core_session_backup_complete(CoreSession *s, const char *sender, void *call,
                                  struct vss_error_buf *err);
+/*
+ * SetBackupSucceeded: the requester's verdict on the backup it made of the
+ * set's snapshots, shown as the set's BackupSucceeded for writers to read at
+ * BackupComplete. Once the snapshots exist (ready), before BackupComplete.
+ */
+int core_session_set_backup_succeeded(CoreSession *s, const char *sender, bool succeeded,
+                                      struct vss_error_buf *err);
 /* AbortBackup: aborts the set from whatever state it is in; a pending call fails. */
 int core_session_abort_backup(CoreSession *s, const char *sender,
                               struct vss_error_buf *err);
@@ -576,6 +610,8 @@ struct CoreCreateOptions {
         enum core_context context;
         uint32_t attributes;  /* added to the context's */
         const char *provider; /* NULL: any */
+        const char *const *exclude_writers; /* see core_session_set_exclude_writers() */
+        size_t n_exclude_writers;
 };
 
 /*
@@ -640,6 +676,24 @@ int core_volume_enable(Core *core, const char *device, const char *provider, voi
  */
 int core_volume_disable(Core *core, const char *volume, const char *provider, void *call,
                         struct vss_error_buf *err);
+
+/* --- shadow storage ----------------------------------------------------------------- */
+
+/*
+ * Provider.ListStorage (async): PROVIDER's shadow-storage associations, in
+ * the result's storage and n_storage. -EOPNOTSUPP naming the provider when
+ * it has no such notion (no list_storage op).
+ */
+int core_storage_list(Core *core, CoreProvider *provider, void *call, struct vss_error_buf *err);
+/*
+ * Provider.SetStorage (async): the maximum MAX_SIZE and the diff area
+ * DIFF_AREA (each NULL: unchanged, not both) of VOLUME's shadow storage on
+ * PROVIDER. -EOPNOTSUPP as core_storage_list(); the provider's refusals
+ * come back as its error.
+ */
+int core_storage_set(Core *core, CoreProvider *provider, const char *volume,
+                     const char *max_size, const char *diff_area, void *call,
+                     struct vss_error_buf *err);
 
 /* --- names ------------------------------------------------------------------------ */
 

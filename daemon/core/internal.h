@@ -231,10 +231,18 @@ void snapshot_set_cow(CoreSnapshot *snap, uint64_t used, uint64_t size);
 CoreSnapshot *snapshot_free(CoreSnapshot *snap);
 /* Delete SNAP through its provider, counted in BATCH; after the op running on it, if any. */
 void snapshot_delete(CoreSnapshot *snap, JobBatch *batch);
+/* snapshot_delete() for auto-release: an exposed snapshot is unmounted first. */
+void snapshot_release(CoreSnapshot *snap, JobBatch *batch);
 /* A deletion of SNAP is running or waiting for the op running. */
 bool snapshot_delete_pending(const CoreSnapshot *snap);
 /* Delete every snapshot of SET through the provider (auto-release), counted in BATCH. */
 void snapshots_release(CoreSet *set, JobBatch *batch);
+
+/* --- storage.c ------------------------------------------------------------------ */
+
+/* core_job_execute() of CORE_JOB_LIST_STORAGE: the provider's list, copied. */
+int storage_report_execute(CoreJob *job);
+StorageReport *storage_report_free(StorageReport *report);
 
 /* --- reconcile.c ------------------------------------------------------------------ */
 

@@ -201,7 +201,7 @@ static void reconcile_adopted(CoreSnapshot *snap, JobBatch *batch)
                  "earlier vssd, which is gone: deleting it (auto-release; persistent and "
                  "no-auto-release snapshots survive a restart)", snap->id, snap->origin,
                  snap->set->id);
-        snapshot_delete(snap, batch);
+        snapshot_release(snap, batch);
 }
 
 /* Show what was adopted: sets first, so that a snapshot's set exists when it appears. */

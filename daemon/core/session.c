@@ -32,6 +32,7 @@ enum script_step {
 
 struct SessionScript {
         void *call;
+        char *notes;            /* the warnings of every step, for the one reply */
         char **volumes;
         size_t n_volumes;
         size_t next;
@@ -50,8 +51,16 @@ static SessionScript *script_free(SessionScript *sc)
         for (size_t i = 0; i < sc->n_volumes; i++)
                 free(sc->volumes[i]);
         free(sc->volumes);
+        core_string_free(sc->notes);
         free(sc);
         return NULL;
+}
+
+static void strv_free(char **v, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                free(v[i]);
+        free(v);
 }
 
 CoreSession *session_free(CoreSession *s)
@@ -64,6 +73,7 @@ CoreSession *session_free(CoreSession *s)
                 free(s->components[i].name);
         }
         free(s->components);
+        strv_free(s->exclude_writers, s->n_exclude_writers);
         script_free(s->script);
         core_string_free(s->identify_failures);
         free(s->owner);
@@ -215,6 +225,47 @@ int core_session_set_context(CoreSession *s, const char *sender, enum core_conte
         return 0;
 }
 
+bool core_session_excludes(const CoreSession *s, const CoreWriter *w)
+{
+        for (size_t i = 0; s && i < s->n_exclude_writers; i++) {
+                const char *x = s->exclude_writers[i];
+                if (strcmp(x, w->name) == 0 || strcmp(x, w->instance_id) == 0 ||
+                    strcmp(x, w->class_id) == 0)
+                        return true;
+        }
+        return false;
+}
+
+int core_session_set_exclude_writers(CoreSession *s, const char *sender,
+                                     const char *const *names, size_t n,
+                                     struct vss_error_buf *err)
+{
+        int r = session_check_idle(s, sender, err);
+        if (r < 0)
+                return r;
+        if (s->state == CORE_SESSION_IN_SET)
+                return core_error(err, -VSS_E_BAD_STATE, "writers can only be excluded before "
+                                  "StartSnapshotSet; session %llu already has a snapshot set",
+                                  (unsigned long long)s->id);
+        for (size_t i = 0; i < n; i++)
+                if (!names[i] || !names[i][0])
+                        return core_error(err, -EINVAL, "writer %zu to exclude is empty; give "
+                                          "a writer's name, instance id or class id", i + 1);
+        char **v = calloc(n ? n : 1, sizeof(*v));
+        size_t k = 0;
+        for (; v && k < n; k++)
+                if (!(v[k] = strdup(names[k])))
+                        break;
+        if (!v || k < n) {
+                strv_free(v, k);
+                return core_error(err, -ENOMEM, "out of memory excluding writers");
+        }
+        strv_free(s->exclude_writers, s->n_exclude_writers);
+        s->exclude_writers = v;
+        s->n_exclude_writers = n;
+        return 0;
+}
+
 static void session_identify_counted(CoreSession *s)
 {
         if (--s->n_identify > 0)
@@ -257,6 +308,8 @@ int core_session_gather_writer_metadata(CoreSession *s, const char *sender, void
         for (CoreWriter *w = core->writers; w; w = w->next) {
                 if (s->attributes & VSS_ATTR_NO_WRITERS)
                         break;
+                if (core_session_excludes(s, w))
+                        continue;
                 s->n_identify++;
                 r = writer_enqueue(w, CORE_EVENT_IDENTIFY, NULL, s, core->config.event_timeout_ms);
                 if (r < 0)
@@ -281,6 +334,11 @@ int core_session_add_component(CoreSession *s, const char *sender,
         if (!w)
                 return core_error(err, -ENOENT, "no writer with instance id %s is registered",
                                   instance_id ? instance_id : "(null)");
+        if (core_session_excludes(s, w))
+                return core_error(err, -EINVAL, "writer '%s' (instance %s) is excluded from "
+                                  "session %llu (ExcludeWriters), so its components cannot be "
+                                  "selected", w->name, w->instance_id,
+                                  (unsigned long long)s->id);
         logical_path = logical_path ? logical_path : "";
         if (!name || !writer_find_component(w, logical_path, name))
                 return core_error(err, -ENOENT, "writer '%s' has no component '%s%s%s'; see its "
@@ -428,6 +486,26 @@ int core_session_backup_complete(CoreSession *s, const char *sender, void *call,
         return session_set_call(s, sender, call, set_backup_complete, err);
 }
 
+int core_session_set_backup_succeeded(CoreSession *s, const char *sender, bool succeeded,
+                                      struct vss_error_buf *err)
+{
+        int r = session_check_idle(s, sender, err);
+        if (r >= 0)
+                r = session_need_set(s, err);
+        if (r < 0)
+                return r;
+        if (s->set->state != CORE_SET_READY)
+                return core_error(err, -VSS_E_BAD_STATE, "SetBackupSucceeded needs a snapshot "
+                                  "set whose snapshots exist and whose BackupComplete has not "
+                                  "been called; set %s is %s", s->set->id,
+                                  core_set_state_to_string(s->set->state));
+        if (s->set->backup_succeeded != succeeded) {
+                s->set->backup_succeeded = succeeded;
+                core_notify_changed(s->core, CORE_OBJECT_SET, s->set, CORE_PROP_BACKUP_SUCCEEDED);
+        }
+        return 0;
+}
+
 static void session_cancel_identify(CoreSession *s)
 {
         for (CoreWriter *w = s->core->writers; w; w = w->next)
@@ -505,10 +583,20 @@ int core_session_release(CoreSession *s, const char *sender, void *call,
 
 /* --- CreateSnapshotSet ----------------------------------------------------------------------- */
 
+static void script_note(SessionScript *sc, const char *message)
+{
+        if (message && message[0])
+                core_notes_append(&sc->notes, message);
+}
+
 static void script_finish(CoreSession *s, int r, const char *message)
 {
         SessionScript *sc = s->script;
         s->script = NULL;
+        if (r >= 0) {
+                script_note(sc, message);
+                message = sc->notes;
+        }
         core_call_complete(s->core, sc->call, r, message, r >= 0 && s->set ? s->set->id : NULL, 0);
         script_free(sc);
         if (r < 0)
@@ -546,6 +634,7 @@ static void script_result(CoreSession *s, int r, const char *message)
                 script_finish(s, r, message);
                 return;
         }
+        script_note(sc, message); /* PrepareForBackup's warnings count too */
         if (sc->step == SCRIPT_ADD && ++sc->next < sc->n_volumes) {
                 script_next(s);
                 return;
@@ -614,7 +703,12 @@ int core_create_snapshot_set(Core *core, const char *owner, const char *const *v
                 return core_error(err, -ENOMEM, "out of memory creating a snapshot set");
         core_enter(core);
         r = session_new(&s, core, owner, err);
-        if (r >= 0 && (r = core_session_set_context(s, owner, o.context, o.attributes, err)) >= 0)
+        if (r >= 0)
+                r = core_session_set_context(s, owner, o.context, o.attributes, err);
+        if (r >= 0)
+                r = core_session_set_exclude_writers(s, owner, o.exclude_writers,
+                                                     o.n_exclude_writers, err);
+        if (r >= 0)
                 r = core_session_start_snapshot_set(s, owner, NULL, err);
         if (r < 0) {
                 script_free(sc);

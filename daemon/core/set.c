@@ -340,10 +340,33 @@ static SetWriter *set_participant(CoreSet *set, const CoreWriter *w)
         return NULL;
 }
 
-/* Every registered writer takes part, as in VSS; later ones wait for the next set. */
+/* A name the session excludes that no registered writer has is worth a warning: a typo? */
+static void set_note_unmatched_exclusions(CoreSet *set)
+{
+        const CoreSession *s = set->session;
+        for (size_t i = 0; s && i < s->n_exclude_writers; i++) {
+                const char *x = s->exclude_writers[i];
+                bool found = false;
+                for (CoreWriter *w = set->core->writers; w && !found; w = w->next)
+                        found = strcmp(x, w->name) == 0 || strcmp(x, w->instance_id) == 0 ||
+                                strcmp(x, w->class_id) == 0;
+                if (found)
+                        continue;
+                char *msg = core_strdup_printf("no registered writer has the name, instance "
+                                               "id or class id '%s' given to ExcludeWriters", x);
+                core_notes_append(&set->notes, msg);
+                core_string_free(msg);
+        }
+}
+
+/*
+ * Every registered writer takes part, as in VSS, but those the session
+ * excludes; later ones wait for the next set.
+ */
 static int set_enlist_writers(CoreSet *set)
 {
         size_t n = 0;
+        set_note_unmatched_exclusions(set);
         for (CoreWriter *w = set->core->writers; w; w = w->next)
                 n++;
         if (n == 0)
@@ -352,6 +375,8 @@ static int set_enlist_writers(CoreSet *set)
         if (!set->writers)
                 return -ENOMEM;
         for (CoreWriter *w = set->core->writers; w; w = w->next) {
+                if (core_session_excludes(set->session, w))
+                        continue;
                 SetWriter *p = &set->writers[set->n_writers++];
                 p->set = set;
                 p->w = writer_ref(w);
@@ -516,9 +541,9 @@ int set_prepare_backup(CoreSet *set, struct vss_error_buf *err)
                                   "with volumes; set %s is %s%s", set->id,
                                   core_set_state_to_string(set->state),
                                   set->state == CORE_SET_CREATED ? ": call AddToSnapshotSet" : "");
+        set_notes_reset(set);
         if (!(set->attributes & VSS_ATTR_NO_WRITERS) && set_enlist_writers(set) < 0)
                 return core_error(err, -ENOMEM, "out of memory enlisting writers");
-        set_notes_reset(set);
         set_state(set, CORE_SET_PREPARING_BACKUP);
         set_send(set, CORE_EVENT_PREPARE_BACKUP);
         return 0;

@@ -25,6 +25,7 @@
 static char no_path[] = "";
 
 static void snapshot_job_done(CoreJob *job);
+static void snapshot_release_unexposed(CoreJob *job);
 
 /* --- objects -------------------------------------------------------------------------- */
 
@@ -208,11 +209,18 @@ static void snapshot_delete_done(CoreSnapshot *snap, CoreJob *job)
         batch_step(batch);
 }
 
+/*
+ * Auto-release unmounts an exposed snapshot first: nobody is left to unexpose
+ * it, and a provider refuses to delete a mounted snapshot (dm-snapshot does).
+ */
 static void snapshot_delete_start(CoreSnapshot *snap)
 {
+        enum core_job_op op = snap->releasing && snap->exposed_path[0] ? CORE_JOB_UNEXPOSE
+                                                                       : CORE_JOB_DELETE;
         CoreJob *job;
-        if (core_job_new(&job, snap->set->core, CORE_JOB_DELETE, snap->provider, snap->id,
-                         snapshot_job_done, snap) < 0) {
+        if (core_job_new(&job, snap->set->core, op, snap->provider, snap->id,
+                         op == CORE_JOB_DELETE ? snapshot_job_done : snapshot_release_unexposed,
+                         snap) < 0) {
                 JobBatch *batch = snap->batch;
                 snap->batch = NULL;
                 snap->deleting = false;
@@ -236,9 +244,43 @@ void snapshot_delete(CoreSnapshot *snap, JobBatch *batch)
                 snapshot_delete_start(snap);
 }
 
+void snapshot_release(CoreSnapshot *snap, JobBatch *batch)
+{
+        snap->releasing = true;
+        snapshot_delete(snap, batch);
+}
+
+/* The unmount before an auto-release deletion is back: now the deletion, or why not. */
+static void snapshot_release_unexposed(CoreJob *job)
+{
+        CoreSnapshot *snap = job->owner;
+        snap->job = NULL;
+        /* -EOPNOTSUPP: the provider cannot unexpose; its delete decides. */
+        if (job->r < 0 && job->r != -EOPNOTSUPP) {
+                JobBatch *batch = snap->batch;
+                char *msg = core_strdup_printf("could not unmount snapshot %s of %s from %s "
+                                               "to release it: %s; unmount it and delete the "
+                                               "snapshot", snap->id, snap->origin,
+                                               snap->exposed_path, core_job_error(job));
+                snap->batch = NULL;
+                snap->deleting = false;
+                core_notify_changed(snap->set->core, CORE_OBJECT_SNAPSHOT, snap, CORE_PROP_STATE);
+                batch_fail(batch, -VSS_E_PROVIDER_FAILED, msg);
+                core_string_free(msg);
+                batch_step(batch);
+                return;
+        }
+        if (job->r >= 0)
+                snapshot_set_exposed(snap, NULL);
+        snap->releasing = false;
+        snapshot_delete_start(snap);
+}
+
 bool snapshot_delete_pending(const CoreSnapshot *snap)
 {
-        return snap->delete_waiting || (snap->job && snap->job->op == CORE_JOB_DELETE);
+        return snap->delete_waiting ||
+               (snap->job && (snap->job->op == CORE_JOB_DELETE ||
+                              snap->job->done == snapshot_release_unexposed));
 }
 
 /* Merging snapshots are left alone: the merge consumes them. */
@@ -247,7 +289,7 @@ void snapshots_release(CoreSet *set, JobBatch *batch)
         JobBatch *own = batch ? NULL : batch_new(set->core, NULL, NULL); /* logs failures */
         for (CoreSnapshot *snap = set->snapshots; snap; snap = snap->next)
                 if (!snap->deleting && snap->state != VSS_SNAPSHOT_MERGING)
-                        snapshot_delete(snap, batch ? batch : own);
+                        snapshot_release(snap, batch ? batch : own);
         batch_step(own);
 }
 
@@ -364,6 +406,7 @@ static void snapshot_job_done(CoreJob *job)
                 snapshot_delete_done(snap, job);
                 return;
         }
+
         snapshot_op_done(snap, job);
         if (snap->delete_waiting) {
                 snap->delete_waiting = false;

@@ -209,8 +209,11 @@ static DBusHandlerResult bus_filter(DBusConnection *conn, DBusMessage *msg, void
             dbus_message_has_sender(msg, DBUS_SERVICE_DBUS) &&
             dbus_message_get_args(msg, NULL, DBUS_TYPE_STRING, &name, DBUS_TYPE_STRING,
                                   &old_owner, DBUS_TYPE_STRING, &new_owner, DBUS_TYPE_INVALID) &&
-            name[0] == ':' && new_owner[0] == '\0' && bus->name_lost_fn)
-                bus->name_lost_fn(name, bus->name_lost_userdata);
+            name[0] == ':' && new_owner[0] == '\0') {
+                bus_callers_forget(bus, name);
+                if (bus->name_lost_fn)
+                        bus->name_lost_fn(name, bus->name_lost_userdata);
+        }
         return DBUS_HANDLER_RESULT_NOT_YET_HANDLED;
 }
 
@@ -307,6 +310,7 @@ Bus *bus_free(Bus *bus)
                 return NULL;
         while (bus->objects)
                 bus_object_free(bus->objects);
+        bus_callers_free(bus);
         if (bus->conn) {
                 /* The caller may hold the connection: leave nothing pointing at BUS. */
                 if (bus->filter_added)
@@ -388,21 +392,26 @@ static void error_name_for(int code, char *buf, size_t size)
         snprintf(buf, size, VSS_ERROR_PREFIX "%s", vss_error_to_name(code));
 }
 
-int bus_send_error(Bus *bus, DBusMessage *request, int code, const char *message)
+int bus_send_error_name(Bus *bus, DBusMessage *request, const char *name, const char *message)
 {
-        char name[128];
-
         if (dbus_message_get_no_reply(request))
                 return 0;
-        error_name_for(code, name, sizeof(name));
-        if (!message || !dbus_validate_utf8(message, NULL))
-                message = vss_strerror(code);
         DBusMessage *reply = dbus_message_new_error(request, name, message);
         if (!reply)
                 return -ENOMEM;
         int r = bus_send(bus, reply);
         dbus_message_unref(reply);
         return r;
+}
+
+int bus_send_error(Bus *bus, DBusMessage *request, int code, const char *message)
+{
+        char name[128];
+
+        error_name_for(code, name, sizeof(name));
+        if (!message || !dbus_validate_utf8(message, NULL))
+                message = vss_strerror(code);
+        return bus_send_error_name(bus, request, name, message);
 }
 
 /* --- appending ------------------------------------------------------------ */

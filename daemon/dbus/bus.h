@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <dbus/dbus.h>
 
@@ -52,11 +53,24 @@ enum bus_property_flags {
         BUS_PROPERTY_CONST = 1u << 1,        /* never changes while the object exists */
 };
 
+/*
+ * Who may call a method. vssd authorizes every call by the caller's uid
+ * (the bus policy lets everyone send); the classes between ROOT and ANYONE
+ * are the daemon's authorizer's to decide (bus_set_authorizer()).
+ */
+enum bus_access {
+        BUS_ACCESS_ROOT = 0, /* root only: what a method not marked gets */
+        BUS_ACCESS_ANYONE,   /* any local user (listing, reading); the uid is not asked */
+        BUS_ACCESS_BACKUP,   /* root or the backup group: make, expose, delete snapshots */
+        BUS_ACCESS_WRITER,   /* root or the writer group: take part as a writer */
+};
+
 typedef struct BusMethod {
         const char *name;
         const BusArg *in;
         const BusArg *out;
         bus_method_fn fn;
+        unsigned access; /* enum bus_access; last, so that 0 (root only) is the default */
 } BusMethod;
 
 typedef struct BusProperty {
@@ -106,6 +120,27 @@ const char *bus_get_unique_name(Bus *bus);
 typedef void (*bus_name_lost_fn)(const char *unique_name, void *userdata);
 void bus_set_name_lost_handler(Bus *bus, bus_name_lost_fn fn, void *userdata);
 
+/*
+ * The daemon's rule for who may call what. The D-Bus layer learns each
+ * caller's uid without blocking (GetConnectionCredentials; on a peer-to-peer
+ * connection, the peer's), asks IDENTIFY once per connection for what CHECK
+ * needs (for vssd: the user's name and groups) and drops it with
+ * FREE_IDENTITY when the connection leaves the bus. CHECK decides each call
+ * whose access class is not BUS_ACCESS_ANYONE: 0 to allow, -EACCES with a
+ * message in ERR naming WHAT (the method) and what is missing. A caller's
+ * calls wait, in order, while its uid is being asked.
+ *
+ * Without an authorizer only root may call anything not BUS_ACCESS_ANYONE.
+ * Set it before the loop serves calls: setting it forgets every caller.
+ */
+typedef struct BusAuthorizer {
+        int (*identify)(uid_t uid, void **ret_identity, void *userdata);
+        int (*check)(const void *identity, unsigned access, const char *what, char *err,
+                     size_t err_size, void *userdata);
+        void (*free_identity)(void *identity);
+} BusAuthorizer;
+void bus_set_authorizer(Bus *bus, const BusAuthorizer *authorizer, void *userdata);
+
 /* --- objects ----------------------------------------------------------------- */
 
 int bus_object_new(Bus *bus, BusObject **ret, const char *path);
@@ -138,6 +173,11 @@ int bus_path_escape(const char *s, char *buf, size_t size);
 DBusMessage *bus_call_get_message(BusCall *call);
 const char *bus_call_get_sender(BusCall *call);
 Bus *bus_call_get_bus(BusCall *call);
+/*
+ * The caller's uid: known for every call that needed authorizing; -ENODATA
+ * for a BUS_ACCESS_ANYONE call from a caller whose uid was never asked.
+ */
+int bus_call_get_uid(BusCall *call, uid_t *ret);
 
 /* Record the error message for a failing return code; returns CODE. */
 int bus_call_error(BusCall *call, int code, const char *format, ...)

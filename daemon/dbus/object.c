@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * object.c: the object registry and the one generic dispatcher. Every call
- * reaches bus_handle_message(), which finds the object and the method in the
- * interface tables, checks the signature, runs the handler and makes sure
- * every call gets exactly one reply. Properties, ObjectManager and
- * Introspectable are implemented here, from the same tables.
+ * reaches bus_dispatch_call() (through caller.c, which holds a caller's calls
+ * while its uid is being asked), which finds the object and the method in
+ * the interface tables, authorizes the caller for the method's access class,
+ * checks the signature, runs the handler and makes sure every call gets
+ * exactly one reply. Properties, ObjectManager and Introspectable are
+ * implemented here, from the same tables.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -183,6 +185,14 @@ Bus *bus_call_get_bus(BusCall *call)
         return call->bus;
 }
 
+int bus_call_get_uid(BusCall *call, uid_t *ret)
+{
+        if (!call->caller || call->caller->state != CALLER_KNOWN)
+                return -ENODATA;
+        *ret = call->caller->uid;
+        return 0;
+}
+
 int bus_call_error(BusCall *call, int code, const char *format, ...)
 {
         va_list ap;
@@ -244,6 +254,32 @@ static int call_fail_standard(BusCall *call, const char *name, const char *forma
         _cleanup_message_ DBusMessage *reply = dbus_message_new_error(
                 call->msg, name, dbus_validate_utf8(text, NULL) ? text : "invalid request");
         return reply ? bus_send(call->bus, reply) : -ENOMEM;
+}
+
+/*
+ * May the caller make this call of class ACCESS (WHAT names it)? 1: go on;
+ * 0: refused, and answered; -EAGAIN: nothing done, the caller's uid is needed
+ * first (the call waits for it and comes back).
+ */
+static int call_authorize(BusCall *call, unsigned access, const char *what)
+{
+        char err[512] = "";
+
+        if (access == BUS_ACCESS_ANYONE)
+                return 1;
+        if (!call->caller) {
+                call->needs_caller = true;
+                return -EAGAIN;
+        }
+        int r = bus_caller_check(call->caller, access, what, err, sizeof(err));
+        if (r >= 0)
+                return 1;
+        call->replied = true;
+        log_notice("refused %s on %s to %s: %s", what, dbus_message_get_path(call->msg),
+                   call->caller->name ? call->caller->name : "the peer",
+                   err[0] ? err : vss_strerror(r));
+        bus_send_error(call->bus, call->msg, r, err[0] ? err : NULL);
+        return 0;
 }
 
 /* The one place where a handler's outcome becomes exactly one reply. */
@@ -487,8 +523,12 @@ static int dispatch_standard(BusCall *call, BusObject *o, const char *path, cons
                         return call_check_signature(call, "ss") ? properties_get(call, o) : 0;
                 if (strcmp(member, "GetAll") == 0)
                         return call_check_signature(call, "s") ? properties_get_all(call, o) : 0;
-                if (strcmp(member, "Set") == 0)
+                if (strcmp(member, "Set") == 0) {
+                        int r = call_authorize(call, BUS_ACCESS_ROOT, "Properties.Set");
+                        if (r <= 0)
+                                return r;
                         return call_check_signature(call, "ssv") ? properties_set(call, o) : 0;
+                }
         }
         if (manager && strcmp(iface, DBUS_INTERFACE_OBJECT_MANAGER) == 0 &&
             strcmp(member, "GetManagedObjects") == 0)
@@ -517,6 +557,9 @@ static int dispatch_method(BusCall *call, BusObject *o, const char *iface, const
                 return call_fail_standard(call, DBUS_ERROR_UNKNOWN_METHOD,
                                           "No method %s on %s of %s", member,
                                           iface ? iface : "any interface", o->path);
+        int r = call_authorize(call, m->access, m->name);
+        if (r <= 0)
+                return r;
         if (bus_args_signature(m->in, signature, sizeof(signature)) < 0)
                 return -EINVAL;
         if (!call_check_signature(call, signature))
@@ -524,19 +567,15 @@ static int dispatch_method(BusCall *call, BusObject *o, const char *iface, const
         return m->fn(call, userdata);
 }
 
-static DBusHandlerResult bus_handle_message(DBusConnection *conn, DBusMessage *msg,
-                                            void *userdata)
+int bus_dispatch_call(Bus *bus, DBusMessage *msg, BusCaller *caller)
 {
-        Bus *bus = userdata;
-        BusCall call = { .bus = bus, .msg = msg };
+        BusCall call = { .bus = bus, .msg = msg, .caller = caller };
         const char *path = dbus_message_get_path(msg);
         const char *iface = dbus_message_get_interface(msg);
         const char *member = dbus_message_get_member(msg);
         bool handled = false;
         int r = 0;
 
-        if (dbus_message_get_type(msg) != DBUS_MESSAGE_TYPE_METHOD_CALL)
-                return DBUS_HANDLER_RESULT_NOT_YET_HANDLED;
         BusObject *o = bus_find_object(bus, path);
         if (o && !o->published)
                 o = NULL;
@@ -549,7 +588,20 @@ static DBusHandlerResult bus_handle_message(DBusConnection *conn, DBusMessage *m
                         r = call_fail_standard(&call, DBUS_ERROR_UNKNOWN_OBJECT,
                                                "No object at %s", path);
         }
+        /* A handler's own -EAGAIN is a failure like any other; only this flag defers. */
+        if (call.needs_caller)
+                return -EAGAIN;
         call_finish(&call, r);
+        return 0;
+}
+
+static DBusHandlerResult bus_handle_message(DBusConnection *conn, DBusMessage *msg,
+                                            void *userdata)
+{
+        if (dbus_message_get_type(msg) != DBUS_MESSAGE_TYPE_METHOD_CALL)
+                return DBUS_HANDLER_RESULT_NOT_YET_HANDLED;
+        /* Now, or once the caller's uid is known (caller.c). */
+        bus_callers_handle(userdata, msg);
         return DBUS_HANDLER_RESULT_HANDLED;
 }
 

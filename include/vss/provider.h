@@ -32,9 +32,11 @@ extern "C" {
 /*
  * Version 2 (linux-vss 0.2): prepare() reports each snapshot's device,
  * monitor(), enable_volume() and disable_volume() were added.
+ * Version 3: list_storage() and set_storage() (shadow storage, as vssadmin's
+ * "ShadowStorage") were added.
  */
-#define VSS_PROVIDER_ABI_VERSION 2
-#define VSS_PROVIDER_SYMBOL "vss_provider_v2"
+#define VSS_PROVIDER_ABI_VERSION 3
+#define VSS_PROVIDER_SYMBOL "vss_provider_v3"
 
 /* Snapshot attributes (VSS_VOLSNAP_ATTR_*). */
 enum vss_snapshot_attr {
@@ -98,6 +100,25 @@ struct vss_snapshot_info {
 
 typedef int (*vss_snapshot_cb)(const struct vss_snapshot_info *info, void *userdata);
 
+/* A maximum that is no limit: vss_storage_info.max_bytes of "unbounded". */
+#define VSS_STORAGE_UNBOUNDED UINT64_MAX
+
+/*
+ * One shadow-storage association (vssadmin's "ShadowStorage"), as
+ * list_storage() reports it: where the copy-on-write stores of VOLUME go and
+ * how large they may grow in total. Strings valid during the callback only.
+ */
+struct vss_storage_info {
+        const char *volume;       /* canonical device path */
+        const char *diff_area;    /* where its stores go (a directory, a device) */
+        uint64_t used_bytes;      /* data its snapshots wrote into their stores */
+        uint64_t allocated_bytes; /* the stores' total size now */
+        const char *max_size;     /* the maximum as set: "15%", "10G", "unbounded" */
+        uint64_t max_bytes;       /* that maximum in bytes; VSS_STORAGE_UNBOUNDED */
+};
+
+typedef int (*vss_storage_cb)(const struct vss_storage_info *info, void *userdata);
+
 struct vss_provider_ops {
         /* Set up provider state; *ret_state is handed back to every op. */
         int (*init)(const struct vss_provider_host *host, void **ret_state);
@@ -152,6 +173,24 @@ struct vss_provider_ops {
         int (*enable_volume)(void *state, const char *device, char *volume, size_t size,
                              struct vss_error_buf *err);
         int (*disable_volume)(void *state, const char *volume, struct vss_error_buf *err);
+
+        /*
+         * Shadow storage (ABI 3). list_storage() reports every volume the
+         * provider keeps storage settings or stores for. set_storage() sets
+         * VOLUME's maximum (MAX_SIZE: bytes with a K, M, G or T suffix, a
+         * percentage of the volume such as "15%", or "unbounded"; NULL keeps
+         * it) and diff area (DIFF_AREA, NULL keeps it). The maximum bounds
+         * the total of all the volume's stores. What set_storage() sets must
+         * survive restarts and take effect for existing snapshots too; bad
+         * input (a maximum below what is used, a diff area on the volume)
+         * is refused with a message and changes nothing. Both NULL: the
+         * provider has no such notion (vssd answers NotSupported); a
+         * provider has both or neither.
+         */
+        int (*list_storage)(void *state, vss_storage_cb cb, void *userdata,
+                            struct vss_error_buf *err);
+        int (*set_storage)(void *state, const char *volume, const char *max_size,
+                           const char *diff_area, struct vss_error_buf *err);
 };
 
 struct vss_provider {

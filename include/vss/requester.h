@@ -172,6 +172,7 @@ typedef struct vss_snapshot_set_info {
         char *error;                 /* why it aborted, "" otherwise */
         char *session_object_path;   /* the session that made it; "/" once that ended */
         uint64_t creation_time_usec; /* of its oldest snapshot; 0 while it has none */
+        bool backup_succeeded;       /* the requester's verdict (vss_backup_set_backup_succeeded) */
 } vss_snapshot_set_info;
 
 /* The snapshot sets vssd knows of, oldest first; sets without snapshots last, by id. */
@@ -388,7 +389,20 @@ int vss_backup_abort(vss_backup *backup);
 int vss_backup_release(vss_backup *backup);
 
 /*
- * Options of vss_client_create_snapshot_set(). Set SIZE to sizeof(struct
+ * Called while a call that waits for writers or providers runs (see
+ * Timeouts), when one is given in struct vss_create_options: at once with
+ * STATE NULL, each time a snapshot set's State changes (SET_ID and STATE as
+ * vssd sends them: "freezing", "committing", ...), and every quarter of a
+ * second with the last state seen, so that a program can say what is going
+ * on once a step takes long. ELAPSED_MS counts from the start of the call.
+ * The strings are valid during the call only.
+ */
+typedef void (*vss_progress_fn)(const char *set_id, const char *state, uint64_t elapsed_ms,
+                                void *userdata);
+
+/*
+ * Options of vss_client_create_snapshot_set() and
+ * vss_client_start_backup_with_options(). Set SIZE to sizeof(struct
  * vss_create_options) (VSS_CREATE_OPTIONS_INIT does): it tells the library
  * which fields the caller knows, so the structure can grow. NULL fields take
  * vssd's defaults.
@@ -397,7 +411,16 @@ struct vss_create_options {
         size_t size;
         const char *context;           /* NULL: "backup" */
         const char *const *attributes; /* NULL-terminated, added to the context's; or NULL */
-        const char *provider;          /* use only this provider; NULL: any */
+        const char *provider;          /* use only this provider; NULL: any (create only) */
+        /* Since LIBVSS_3: */
+        /*
+         * NULL-terminated names, instance ids or class ids of writers that take
+         * no part (ExcludeWriters: no events, their components cannot be
+         * selected); a name no writer has is a warning, not an error. NULL: none.
+         */
+        const char *const *exclude_writers;
+        vss_progress_fn progress;      /* NULL: none */
+        void *progress_userdata;
 };
 #define VSS_CREATE_OPTIONS_INIT { .size = sizeof(struct vss_create_options) }
 
@@ -418,6 +441,26 @@ int vss_client_create_snapshot_set(vss_client *client, const char *const *volume
                                    const struct vss_create_options *opts, char **ret_set_id,
                                    char **ret_warnings);
 
+/* ---- since LIBVSS_3 ------------------------------------------------------------------- */
+
+/*
+ * vss_client_start_backup() with OPTS (NULL: the defaults): context,
+ * attributes and writers to exclude; OPTS->progress is called during the
+ * session's calls that wait for writers or providers. OPTS->provider must be
+ * NULL (-EINVAL): name the provider in vss_backup_add_to_snapshot_set().
+ */
+int vss_client_start_backup_with_options(vss_client *client,
+                                         const struct vss_create_options *opts,
+                                         vss_backup **ret);
+
+/*
+ * SetBackupSucceeded: tell the writers whether the backup made from the
+ * set's snapshots succeeded (VSS's SetBackupSucceeded); they read it as the
+ * set's BackupSucceeded when BackupComplete comes. Once the snapshots exist,
+ * before vss_backup_backup_complete(); -VSS_E_BAD_STATE otherwise.
+ */
+int vss_backup_set_backup_succeeded(vss_backup *backup, bool succeeded);
+
 /*
  * End the session that created set SET_ID now, as vss_backup_release() does:
  * for a set made by vss_client_create_snapshot_set(), whose session has no
@@ -426,6 +469,53 @@ int vss_client_create_snapshot_set(vss_client *client, const char *const *volume
  * session had already ended.
  */
 int vss_client_release_snapshot_set(vss_client *client, const char *set_id);
+
+/* ---- shadow storage ------------------------------------------------------------------- */
+
+/*
+ * Shadow storage (vssadmin's "ShadowStorage"): per volume, where a provider
+ * keeps the copy-on-write stores of its snapshots (the diff area) and how
+ * large they may grow in total. Not every provider has it: one that makes no
+ * stores of its own answers NotSupported (-EOPNOTSUPP).
+ */
+
+/* No limit: vss_shadow_storage.max_bytes of the maximum "unbounded". */
+#define VSS_SHADOW_STORAGE_UNBOUNDED UINT64_MAX
+
+/* One volume's shadow storage, as vss_client_list_shadow_storage() lists it. */
+typedef struct vss_shadow_storage {
+        char *provider;           /* the provider that keeps it */
+        char *volume;             /* the volume whose snapshots use it */
+        char *diff_area;          /* where its stores go */
+        uint64_t used_bytes;      /* data its snapshots wrote into their stores */
+        uint64_t allocated_bytes; /* the stores' total size now */
+        char *max_size;           /* the maximum as set: "15%", "10G", "unbounded" */
+        uint64_t max_bytes;       /* in bytes; VSS_SHADOW_STORAGE_UNBOUNDED; 0 when it cannot
+                                   * be computed (a percentage of a volume not there) */
+} vss_shadow_storage;
+
+/*
+ * The shadow storage of provider PROVIDER (-ENOENT when none is loaded by
+ * that name, -EOPNOTSUPP when it has no shadow storage), or with PROVIDER
+ * NULL of every provider that has it. Sorted by volume, then provider.
+ */
+int vss_client_list_shadow_storage(vss_client *client, const char *provider,
+                                   vss_shadow_storage ***ret_storage, size_t *ret_n);
+vss_shadow_storage *vss_shadow_storage_free(vss_shadow_storage *storage);
+vss_shadow_storage **vss_shadow_storage_list_free(vss_shadow_storage **storage);
+
+/*
+ * Set VOLUME's shadow storage on provider PROVIDER: its maximum MAX_SIZE
+ * (bytes with K, M, G or T, a percentage of the volume such as "15%", or
+ * "unbounded") and its diff area DIFF_AREA (a directory); either may be NULL
+ * to keep what is set, not both. The provider keeps it across restarts and
+ * applies it to existing snapshots too. Refusals (-EINVAL: a maximum below
+ * what the volume's snapshots use, a diff area on the volume itself; -EBUSY:
+ * moving the diff area of a volume that has snapshots) change nothing and
+ * say why in vss_client_get_error_message(). Needs root.
+ */
+int vss_client_set_shadow_storage(vss_client *client, const char *provider, const char *volume,
+                                  const char *max_size, const char *diff_area);
 
 #ifdef __cplusplus
 }

@@ -77,6 +77,7 @@ int meta_read(const char *diff_area, const char *snapshot_id, SnapMeta *m)
         if (!(f = fopen(path, "re")))
                 return -errno;
         memset(m, 0, sizeof(*m));
+        snprintf(m->diff_area, sizeof(m->diff_area), "%s", diff_area);
         while (fgets(line, sizeof(line), f)) {
                 char *eq = strchr(line, '=');
                 if (!eq)

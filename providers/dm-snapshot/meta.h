@@ -32,13 +32,14 @@ typedef struct SnapMeta {
         uint32_t attributes;        /* enum vss_snapshot_attr */
         uint64_t created_usec;      /* 0 until the set's window ended */
         enum meta_merge merge;
+        char diff_area[PATH_MAX];   /* not in the file: the directory it was read from */
 } SnapMeta;
 
 /* DIFF_AREA/LVSS-<id><SUFFIX> into BUF (SUFFIX: ".cow" or ".meta"). */
 int meta_file(const char *diff_area, const char *snapshot_id, const char *suffix, char *buf,
               size_t size);
 int meta_write(const char *diff_area, const SnapMeta *meta, struct vss_error_buf *err);
-/* -ENOENT when there is no file; -EINVAL when it is not one of ours. */
+/* -ENOENT when there is no file; -EINVAL when it is not one of ours. Sets m->diff_area. */
 int meta_read(const char *diff_area, const char *snapshot_id, SnapMeta *meta);
 /* Delete the store's file and the meta file of SNAPSHOT_ID; missing ones are fine. */
 void meta_remove(const char *diff_area, const char *snapshot_id);

@@ -13,6 +13,7 @@
 #include <syslog.h>
 
 #include "providers/dm-snapshot/dmsnap.h"
+#include "providers/dm-snapshot/size.h"
 #include "providers/dm-snapshot/store.h"
 #include "providers/dm-snapshot/util.h"
 
@@ -20,8 +21,6 @@
 /* Read at boot before /var may be mounted (systemd/vss-wrappers): on the root file system. */
 #define DEFAULT_ENABLED_DIR VSS_SYSCONF_DIR "/vss/enabled"
 #define DEFAULT_INITIAL_SIZE "10%"
-#define DEFAULT_MAX_SIZE "100%"
-#define MIN_STORE_BYTES (8u << 20) /* room for the exception store's header and a few chunks */
 
 static const char *config_get(DmSnap *dm, const char *key, const char *fallback)
 {
@@ -29,57 +28,33 @@ static const char *config_get(DmSnap *dm, const char *key, const char *fallback)
         return v ? v : fallback;
 }
 
-/* "10%" of BYTES, or "512M", "2G", "4096": a size in bytes, rounded up to MiB. */
-static int parse_size(const char *s, uint64_t bytes, uint64_t *ret)
-{
-        char *end;
-        uint64_t v;
-
-        errno = 0;
-        v = strtoull(s, &end, 10);
-        if (errno || end == s)
-                return -EINVAL;
-        switch (*end) {
-        case '%': v = bytes / 100 * v; end++; break;
-        case 'K': v <<= 10; end++; break;
-        case 'M': v <<= 20; end++; break;
-        case 'G': v <<= 30; end++; break;
-        case 'T': v <<= 40; end++; break;
-        default: break;
-        }
-        if (*end != '\0')
-                return -EINVAL;
-        *ret = (v + (1u << 20) - 1) >> 20 << 20;
-        return 0;
-}
-
-/* KEY.NAME, else KEY, else FALLBACK, as a size. */
-static int volume_size(DmSnap *dm, const char *key, const char *name, const char *fallback,
-                       uint64_t bytes, uint64_t *ret, struct vss_error_buf *err)
+const char *dmsnap_config_volume(DmSnap *dm, const char *key, const char *name)
 {
         char per_volume[256];
         const char *v = NULL;
 
         if (dmsnap_printf(per_volume, sizeof(per_volume), "%s.%s", key, name) == 0)
                 v = config_get(dm, per_volume, NULL);
-        if (!v)
-                v = config_get(dm, key, fallback);
-        if (parse_size(v, bytes, ret) < 0)
-                return dmsnap_error(err, -EINVAL, "[provider.%s] %s = %s is not a size; write "
-                                    "it as 512M, 2G or 10%% (of the volume) in vssd.conf",
-                                    DMSNAP_NAME, key, v);
-        return 0;
+        return v ? v : config_get(dm, key, NULL);
 }
 
 int dmsnap_store_sizes(DmSnap *dm, const char *name, uint64_t bytes, uint64_t *initial,
                        uint64_t *max, struct vss_error_buf *err)
 {
-        int r;
+        const char *init = dmsnap_config_volume(dm, "initial_size", name);
+        const char *limit = dmsnap_max_size(dm, name);
 
-        if ((r = volume_size(dm, "initial_size", name, DEFAULT_INITIAL_SIZE, bytes, initial,
-                             err)) < 0 ||
-            (r = volume_size(dm, "max_size", name, DEFAULT_MAX_SIZE, bytes, max, err)) < 0)
-                return r;
+        if (!init)
+                init = DEFAULT_INITIAL_SIZE;
+        if (size_parse(init, bytes, initial) < 0 || *initial == SIZE_UNBOUNDED)
+                return dmsnap_error(err, -EINVAL, "[provider.%s] initial_size = %s is not a "
+                                    "size; write it as 512M, 2G or 10%% (of the volume) in "
+                                    "vssd.conf", DMSNAP_NAME, init);
+        /* Settings made at run time were checked then: only vssd.conf's can be wrong. */
+        if (size_parse(limit, bytes, max) < 0)
+                return dmsnap_error(err, -EINVAL, "[provider.%s] max_size = %s is not a size; "
+                                    "write it as 512M, 2G, 10%% (of the volume) or unbounded "
+                                    "in vssd.conf", DMSNAP_NAME, limit);
         if (*max < MIN_STORE_BYTES)
                 *max = MIN_STORE_BYTES;
         if (*initial < MIN_STORE_BYTES)
@@ -95,7 +70,8 @@ static int config_load(DmSnap *dm)
         const char *grow = config_get(dm, "grow_at_percent", "75");
         char *end;
 
-        if (dmsnap_printf(dm->enabled_dir, sizeof(dm->enabled_dir), "%s",
+        if (dmsnap_printf(dm->state_dir, sizeof(dm->state_dir), "%s", state) < 0 ||
+            dmsnap_printf(dm->enabled_dir, sizeof(dm->enabled_dir), "%s",
                           config_get(dm, "enabled_dir", DEFAULT_ENABLED_DIR)) < 0 ||
             dmsnap_printf(dm->diff_area, sizeof(dm->diff_area), "%s",
                           config_get(dm, "diff_area", "")) < 0)
@@ -124,7 +100,8 @@ static int dmsnap_init(const struct vss_provider_host *host, void **ret_state)
         dmsnap_set_logger(host->log);
         dm_log_setup();
         pthread_mutex_init(&dm->lock, NULL);
-        if ((r = config_load(dm)) < 0) {
+        if ((r = config_load(dm)) < 0 || (r = dmsnap_storage_load(dm)) < 0) {
+                dmsnap_storage_free(dm);
                 pthread_mutex_destroy(&dm->lock);
                 free(dm);
                 return r;
@@ -139,6 +116,7 @@ static void dmsnap_fini(void *state)
 
         dmsnap_flush_sets(dm);
         dmsnap_free_sets(dm);
+        dmsnap_storage_free(dm);
         pthread_mutex_destroy(&dm->lock);
         free(dm);
 }
@@ -153,7 +131,8 @@ static int op_is_volume_supported(void *state, const char *volume, struct vss_er
                 return r;
         /* Refuse now, not at DoSnapshotSet, when the diff area lies on this volume. */
         dev_t dev = makedev(origin.info.major, origin.info.minor);
-        return store_dir_check(dm->diff_area, &dev, 1, err) < 0 ? 0 : 1;
+        return store_dir_check(dmsnap_diff_area(dm, origin.info.name), &dev, 1, err) < 0 ? 0
+                                                                                          : 1;
 }
 
 static int op_prepare(void *state, const struct vss_set_request *set, struct vss_error_buf *err)
@@ -229,6 +208,18 @@ static int op_disable(void *state, const char *volume, struct vss_error_buf *err
         return dmsnap_disable(state, volume, err);
 }
 
+static int op_list_storage(void *state, vss_storage_cb cb, void *userdata,
+                           struct vss_error_buf *err)
+{
+        return dmsnap_list_storage(state, cb, userdata, err);
+}
+
+static int op_set_storage(void *state, const char *volume, const char *max_size,
+                          const char *diff_area, struct vss_error_buf *err)
+{
+        return dmsnap_set_storage(state, volume, max_size, diff_area, err);
+}
+
 static const struct vss_provider_ops dmsnap_ops = {
         .init = dmsnap_init,
         .fini = dmsnap_fini,
@@ -247,9 +238,11 @@ static const struct vss_provider_ops dmsnap_ops = {
         .monitor = op_monitor,
         .enable_volume = op_enable,
         .disable_volume = op_disable,
+        .list_storage = op_list_storage,
+        .set_storage = op_set_storage,
 };
 
-VSS_EXPORT const struct vss_provider vss_provider_v2 = {
+VSS_EXPORT const struct vss_provider vss_provider_v3 = {
         .abi_version = VSS_PROVIDER_ABI_VERSION,
         .name = DMSNAP_NAME,
         .id = "5d1c3f7e-8a2b-4c6d-9e0f-1a2b3c4d5e6f",

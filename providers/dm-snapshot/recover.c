@@ -130,10 +130,10 @@ static int files_cb(const SnapMeta *m, void *userdata)
         if ((m->attributes & VSS_ATTR_PERSISTENT) && m->created_usec != 0) {
                 dmsnap_log(LOG_WARNING, "recover: persistent snapshot %s of %s has no device "
                            "(after a reboot?); its store is kept in %s", m->snapshot_id,
-                           m->origin, rc->dm->diff_area);
+                           m->origin, m->diff_area);
                 return 0;
         }
-        meta_remove(rc->dm->diff_area, m->snapshot_id);
+        meta_remove(m->diff_area, m->snapshot_id);
         rc->n_fixed++;
         return 0;
 }
@@ -146,7 +146,7 @@ int dmsnap_recover(DmSnap *dm, struct vss_error_buf *err)
         if ((r = dm_list(resume_cb, &rc, err)) < 0 || (r = dm_list(unfinished_cb, &rc, err)) < 0 ||
             (r = dm_list(remove_unfinished_cb, &rc, err)) < 0 ||
             (r = dm_list(restore_cb, &rc, err)) < 0 ||
-            (r = meta_foreach(dm->diff_area, files_cb, &rc)) < 0) {
+            (r = dmsnap_meta_foreach(dm, files_cb, &rc)) < 0) {
                 free(rc.unfinished);
                 return r;
         }

@@ -78,12 +78,15 @@ static int merge_begin(DmSnap *dm, SnapMeta *m, struct vss_error_buf *err)
 
         if (dmsnap_printf(snap, sizeof(snap), "%s%s", SNAP_NAME_PREFIX, m->snapshot_id) < 0)
                 return dmsnap_error(err, -EINVAL, "bad snapshot id %s", m->snapshot_id);
+        if (!m->diff_area[0])
+                return dmsnap_error(err, -EINVAL, "snapshot %s has lost its meta file: its "
+                                    "origin is unknown", m->snapshot_id);
         if ((r = merge_start(m, snap, err)) < 0)
                 return r;
         m->merge = META_MERGE_RUNNING;
         dmsnap_log(LOG_NOTICE, "reverting %s to snapshot %s: merge started", m->origin,
                    m->snapshot_id);
-        return meta_write(dm->diff_area, m, err);
+        return meta_write(m->diff_area, m, err);
 }
 
 static int refuse_revert(const Snap *s, const char *id, struct vss_error_buf *err)
@@ -121,7 +124,10 @@ int dmsnap_revert(DmSnap *dm, const char *id, struct vss_error_buf *err)
         if (origin.open_count == 0)
                 return merge_begin(dm, &s.meta, err);
         s.meta.merge = META_MERGE_PENDING;
-        if ((r = meta_write(dm->diff_area, &s.meta, err)) < 0)
+        if (!s.meta.diff_area[0])
+                return dmsnap_error(err, -EINVAL, "snapshot %s has lost its meta file: its "
+                                    "origin is unknown", id);
+        if ((r = meta_write(s.meta.diff_area, &s.meta, err)) < 0)
                 return r;
         dmsnap_log(LOG_NOTICE, "%s is in use: it will be reverted to snapshot %s as soon as "
                    "it is unmounted", s.meta.origin, id);
@@ -162,7 +168,7 @@ static int merge_finish(DmSnap *dm, const SnapMeta *m, struct vss_error_buf *err
         if (r < 0 || (r = dm_suspend(m->origin, true, err)) < 0 ||
             (r = dm_resume(m->origin, err)) < 0)
                 return r;
-        meta_remove(dm->diff_area, m->snapshot_id);
+        meta_remove(m->diff_area, m->snapshot_id);
         dmsnap_log(LOG_NOTICE, "%s is back to snapshot %s: merge done", m->origin,
                    m->snapshot_id);
         return origin_restore_if_unused(m->origin, err);
@@ -189,5 +195,5 @@ static int advance_one(const SnapMeta *meta, void *userdata)
 
 void dmsnap_merges_advance(DmSnap *dm)
 {
-        meta_foreach(dm->diff_area, advance_one, dm);
+        dmsnap_meta_foreach(dm, advance_one, dm);
 }

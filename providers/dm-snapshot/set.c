@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "providers/dm-snapshot/dmsnap.h"
+#include "providers/dm-snapshot/size.h"
 #include "providers/dm-snapshot/store.h"
 #include "providers/dm-snapshot/util.h"
 
@@ -54,6 +55,7 @@ typedef struct SetEntry {
         char snapshot_id[ID_LEN + 1];
         char snap_name[DM_NAME_MAX];
         CowStore store;
+        char diff_area[PATH_MAX]; /* where its store and meta file go */
         bool made_snap;          /* the snapshot device exists */
         atomic_int hold;         /* enum hold_state of the origin */
         DmSwitch suspend, suspend_frozen, resume, resume_snap;
@@ -222,7 +224,7 @@ static int crew_new(PreparedSet *set, struct vss_error_buf *err)
 
 /* --- prepare -------------------------------------------------------------------- */
 
-static int entry_examine(SetEntry *e, const struct vss_volume_request *v,
+static int entry_examine(DmSnap *dm, SetEntry *e, const struct vss_volume_request *v,
                          struct vss_error_buf *err)
 {
         int r = origin_examine(v->volume, &e->origin, err);
@@ -230,12 +232,14 @@ static int entry_examine(SetEntry *e, const struct vss_volume_request *v,
                 return -VSS_E_VOLUME_NOT_SUPPORTED;
         if (r < 0)
                 return r;
+        snprintf(e->diff_area, sizeof(e->diff_area), "%s",
+                 dmsnap_diff_area(dm, e->origin.info.name));
         snprintf(e->snapshot_id, sizeof(e->snapshot_id), "%s", v->snapshot_id);
         return dmsnap_printf(e->snap_name, sizeof(e->snap_name), "%s%s", SNAP_NAME_PREFIX,
                              v->snapshot_id);
 }
 
-/* The diff area must not lie on any volume of the set (nor under or over one). */
+/* No diff area the set uses may lie on any volume of the set (nor under or over one). */
 static int check_diff_area(DmSnap *dm, const PreparedSet *set, struct vss_error_buf *err)
 {
         dev_t devs[VSS_MAX_VOLUMES_PER_SET];
@@ -244,7 +248,53 @@ static int check_diff_area(DmSnap *dm, const PreparedSet *set, struct vss_error_
         for (size_t i = 0; i < set->n && n < VSS_MAX_VOLUMES_PER_SET; i++)
                 devs[n++] = makedev(set->entries[i].origin.info.major,
                                     set->entries[i].origin.info.minor);
-        return store_dir_check(dm->diff_area, devs, n, err);
+        for (size_t i = 0; i < set->n; i++) {
+                bool seen = false;
+                for (size_t j = 0; j < i && !seen; j++)
+                        seen = strcmp(set->entries[j].diff_area, set->entries[i].diff_area) == 0;
+                int r = seen ? 0 : store_dir_check(set->entries[i].diff_area, devs, n, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/*
+ * The size of E's new store: initial_size, but within what the volume's
+ * maximum leaves beside its other stores (vssadmin's MaxSize is their total).
+ */
+static int store_initial_size(DmSnap *dm, SetEntry *e, uint64_t *ret, struct vss_error_buf *err)
+{
+        const char *name = e->origin.info.name;
+        uint64_t initial, max;
+        StorageUse *uses;
+        size_t n;
+        int r = dmsnap_store_sizes(dm, name, e->origin.sectors * 512, &initial, &max, err);
+
+        if (r < 0)
+                return r;
+        if (max == SIZE_UNBOUNDED) {
+                *ret = initial;
+                return 0;
+        }
+        if ((r = dmsnap_storage_uses(dm, &uses, &n)) < 0)
+                return dmsnap_error(err, r, "cannot read the stores of %s: %s", name,
+                                    strerror(-r));
+        const StorageUse *use = dmsnap_storage_use_find(uses, n, name);
+        uint64_t taken = use ? use->allocated : 0, room = max > taken ? max - taken : 0;
+        unsigned n_snaps = use ? use->n : 0;
+        free(uses);
+        room = room / (1u << 20) * (1u << 20);
+        if (room < MIN_STORE_BYTES)
+                return dmsnap_error(err, -ENOSPC, "the shadow storage of /dev/mapper/%s is full: "
+                                    "its %u snapshot(s) have stores of %llu bytes and its "
+                                    "maximum is %s (%llu bytes), which leaves no room for the "
+                                    "8M a new store needs; delete older snapshots or raise it "
+                                    "(vssctl storage resize --for /dev/mapper/%s --maxsize SIZE)",
+                                    name, n_snaps, (unsigned long long)taken,
+                                    dmsnap_max_size(dm, name), (unsigned long long)max, name);
+        *ret = initial < room ? initial : room;
+        return 0;
 }
 
 /* NAME-real: the origin's current table under a new name, for the snapshots to read. */
@@ -308,14 +358,13 @@ static int load_origin(SetEntry *e, struct vss_error_buf *err)
 static int make_store(DmSnap *dm, SetEntry *e, struct vss_error_buf *err)
 {
         char name[64];
-        uint64_t initial, max;
-        int r = dmsnap_store_sizes(dm, e->origin.info.name, e->origin.sectors * 512, &initial,
-                                   &max, err);
+        uint64_t initial = 0; /* set when r is 0; gcc cannot see dmsnap_error() is < 0 */
+        int r = store_initial_size(dm, e, &initial, err);
 
         if (r < 0)
                 return r;
         snprintf(name, sizeof(name), "%s%s.cow", DMSNAP_UUID_PREFIX, e->snapshot_id);
-        return store_create(&e->store, dm->diff_area, name, initial, err);
+        return store_create(&e->store, e->diff_area, name, initial, err);
 }
 
 static int write_meta(DmSnap *dm, const PreparedSet *set, const SetEntry *e,
@@ -326,7 +375,7 @@ static int write_meta(DmSnap *dm, const PreparedSet *set, const SetEntry *e,
         snprintf(m.snapshot_id, sizeof(m.snapshot_id), "%s", e->snapshot_id);
         snprintf(m.set_id, sizeof(m.set_id), "%s", set->id);
         snprintf(m.origin, sizeof(m.origin), "%s", e->origin.info.name);
-        return meta_write(dm->diff_area, &m, err);
+        return meta_write(e->diff_area, &m, err);
 }
 
 static int switches_init(SetEntry *e)
@@ -386,7 +435,7 @@ static int set_prepare(DmSnap *dm, PreparedSet *set, const struct vss_set_reques
         int r;
 
         for (size_t i = 0; i < set->n; i++)
-                if ((r = entry_examine(&set->entries[i], &req->volumes[i], err)) < 0)
+                if ((r = entry_examine(dm, &set->entries[i], &req->volumes[i], err)) < 0)
                         return r;
         if ((r = check_diff_area(dm, set, err)) < 0)
                 return r;
@@ -586,7 +635,8 @@ static void set_undo(DmSnap *dm, PreparedSet *set)
                 if (origin_restore_if_unused(e->origin.info.name, &err) < 0)
                         dmsnap_log(LOG_ERR, "%s", err.message);
                 store_close(&e->store);
-                meta_remove(dm->diff_area, e->snapshot_id);
+                if (e->diff_area[0])
+                        meta_remove(e->diff_area, e->snapshot_id);
         }
 }
 

@@ -90,7 +90,7 @@ int snap_load(DmSnap *dm, const DmInfo *info, Snap *s, struct vss_error_buf *err
         s->info = *info;
         if (!snap_uuid_parse(info->uuid, &s->uuid))
                 return -EINVAL;
-        if (meta_read(dm->diff_area, s->uuid.snapshot_id, &s->meta) < 0)
+        if (dmsnap_meta_find(dm, s->uuid.snapshot_id, &s->meta) < 0)
                 origin_from_table(s);
         return snap_status(s, err);
 }
@@ -196,8 +196,9 @@ int dmsnap_query(DmSnap *dm, vss_snapshot_cb cb, void *userdata, struct vss_erro
         dmsnap_flush_sets(dm);
         if ((r = dm_list(query_device, &q, err)) != 0)
                 return r < 0 ? r : 0;
-        r = meta_foreach(dm->diff_area, query_merge, &q);
-        return r < 0 ? dmsnap_error(err, r, "cannot read %s: %s", dm->diff_area, strerror(-r))
+        r = dmsnap_meta_foreach(dm, query_merge, &q);
+        return r < 0 ? dmsnap_error(err, r, "cannot read the diff areas (%s and those set "
+                                    "with vssctl storage): %s", dm->diff_area, strerror(-r))
                      : 0;
 }
 
@@ -223,7 +224,7 @@ int dmsnap_snapshot_remove(DmSnap *dm, const char *id, const char *origin,
         if (origin[0] && (r = origin_restore_if_unused(origin, err)) < 0)
                 return r;
         /* The loop device goes by itself (autoclear) now that dm let go of it. */
-        meta_remove(dm->diff_area, id);
+        dmsnap_meta_remove(dm, id);
         return 0;
 }
 
@@ -235,7 +236,7 @@ int dmsnap_delete(DmSnap *dm, const char *id, struct vss_error_buf *err)
         int r;
 
         dmsnap_flush_sets(dm);
-        if (meta_read(dm->diff_area, id, &m) == 0 && m.merge == META_MERGE_RUNNING)
+        if (dmsnap_meta_find(dm, id, &m) == 0 && m.merge == META_MERGE_RUNNING)
                 return dmsnap_error(err, -EBUSY, "snapshot %s is being merged into %s; it "
                                     "goes away by itself when the merge ends", id, m.origin);
         if ((r = snap_find(dm, id, &s, err)) < 0)

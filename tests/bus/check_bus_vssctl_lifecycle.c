@@ -23,14 +23,19 @@
 static pid_t writers[4];
 static size_t n_writers;
 
+static pid_t spawn_writer(const char *name, const char *args);
+static char *listed_ids_of_set(const char *set_id);
+
 static void setup(void)
 {
         /*
          * No monitor round during a test: the copy-on-write usage the fake
          * reports in one would change what "list shadows" prints from run to
-         * run (check_bus_vssctl_snapshot.c tests that part).
+         * run (check_bus_vssctl_snapshot.c tests that part). The fake keeps
+         * its snapshots in a file, as a real provider keeps them in the kernel,
+         * so that a restarted vssd finds them.
          */
-        vssctl_test_start("[daemon]\nmonitor_interval_ms = 60000\n");
+        vssctl_test_start("state = @DIR@/fake.state\n\n[daemon]\nmonitor_interval_ms = 60000\n");
         n_writers = 0;
 }
 
@@ -83,9 +88,9 @@ static uint64_t now_usec(void)
         return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-/* ---- create: persistent ---------------------------------------------------------------------- */
+/* ---- create ---------------------------------------------------------------------------------- */
 
-START_TEST(test_create_persistent_outlives_vssctl)
+START_TEST(test_create_outlives_vssctl)
 {
         struct created c;
         char want[2048] = "";
@@ -95,7 +100,7 @@ START_TEST(test_create_persistent_outlives_vssctl)
         uint64_t after = now_usec();
         parse_created(out, &c);
         free(out);
-        ck_assert_str_eq(c.context, "app-rollback");
+        ck_assert_str_eq(c.context, "backup");
         ck_assert_uint_eq(c.n, 2);
         ck_assert_str_eq(c.origins[0], "/dev/fake/a");
         ck_assert_str_eq(c.origins[1], "/dev/fake/b");
@@ -113,12 +118,12 @@ START_TEST(test_create_persistent_outlives_vssctl)
         free(out);
 
         out = json_shadows();
-        append_shadow_line(want, sizeof(want), &c, 0, "persistent,no-auto-release");
-        append_shadow_line(want, sizeof(want), &c, 1, "persistent,no-auto-release");
+        append_shadow_line(want, sizeof(want), &c, 0, "no-auto-release");
+        append_shadow_line(want, sizeof(want), &c, 1, "no-auto-release");
         ck_assert_str_eq(out, want);
         free(out);
         out = json_sets();
-        snprintf(want, sizeof(want), "%s ready /dev/fake/a,/dev/fake/b persistent,no-auto-release -\n",
+        snprintf(want, sizeof(want), "%s ready /dev/fake/a,/dev/fake/b no-auto-release -\n",
                  c.set_id);
         ck_assert_str_eq(out, want);
         free(out);
@@ -151,17 +156,19 @@ START_TEST(test_create_json)
 
         char *out = json_query("create /dev/fake/c",
                                "print(d[\"snapshot_set_id\"], d[\"context\"], "
-                               "repr(d[\"warnings\"]), len(d[\"snapshots\"]))\n"
+                               "repr(d[\"warnings\"]), len(d[\"snapshots\"]), "
+                               "\",\".join(d[\"attributes\"]))\n"
                                "for s in d[\"snapshots\"]:\n"
                                "    print(s[\"id\"], s[\"origin\"], s[\"provider\"])");
         struct created c = { .n = 1 };
-        char context[64], warnings[64], origin[64], provider[64];
+        char context[64], warnings[64], origin[64], provider[64], attributes[64];
         int n;
-        ck_assert_msg(sscanf(out, "%36s %63s %63s %d %36s %63s %63s", c.set_id, context, warnings,
-                             &n, c.ids[0], origin, provider) == 7,
+        ck_assert_msg(sscanf(out, "%36s %63s %63s %d %63s %36s %63s %63s", c.set_id, context,
+                             warnings, &n, attributes, c.ids[0], origin, provider) == 8,
                       "%s", out);
         free(out);
-        ck_assert_str_eq(context, "app-rollback");
+        ck_assert_str_eq(context, "backup");
+        ck_assert_str_eq(attributes, "no-auto-release");
         ck_assert_str_eq(warnings, "''");
         ck_assert_int_eq(n, 1);
         ck_assert_str_eq(origin, "/dev/fake/c");
@@ -169,117 +176,76 @@ START_TEST(test_create_json)
         strcpy(c.origins[0], origin);
 
         want[0] = '\0';
-        append_shadow_line(want, sizeof(want), &c, 0, "persistent,no-auto-release");
+        append_shadow_line(want, sizeof(want), &c, 0, "no-auto-release");
         out = json_shadows();
         ck_assert_str_eq(out, want);
         free(out);
 }
 END_TEST
 
-/* The escape hatch the refusal message names: an auto-release context made persistent. */
-START_TEST(test_create_backup_persistent_attribute)
+/* --persistent: the provider keeps them across reboots too; the contexts say the same. */
+START_TEST(test_create_persistent)
 {
         struct created c;
         char want[1024] = "";
 
-        create_ok(&c, "--context backup --attribute persistent /dev/fake/a");
-        ck_assert_str_eq(c.context, "backup");
-        char *out = json_shadows();
-        append_shadow_line(want, sizeof(want), &c, 0, "persistent");
-        ck_assert_str_eq(out, want);
+        create_ok(&c, "--persistent /dev/fake/a");
+        ck_assert_str_eq(c.context, "app-rollback");
+        create_ok(&c, "--persistent --no-writers /dev/fake/b");
+        ck_assert_str_eq(c.context, "nas-rollback");
+        char *out = json_query("list shadows", "print(\",\".join(d[\"snapshots\"][1][\"attributes\"]))");
+        ck_assert_str_eq(out, "persistent,no-auto-release,no-writers\n");
         free(out);
+
+        /* --context replaces the default context; the flags still add their attributes. */
+        create_ok(&c, "--context file-share-backup /dev/fake/c");
+        ck_assert_str_eq(c.context, "file-share-backup");
+        create_ok(&c, "--context backup --persistent /dev/fake/d");
+        ck_assert_str_eq(c.context, "backup");
+        out = json_query("list sets", "for s in d[\"snapshot_sets\"]:\n"
+                                      "    print(\",\".join(s[\"volumes\"]), \",\".join(s[\"attributes\"]))");
+        ck_assert_str_eq(out, "/dev/fake/a persistent,no-auto-release\n"
+                              "/dev/fake/b persistent,no-auto-release,no-writers\n"
+                              "/dev/fake/c no-auto-release,no-writers\n"
+                              "/dev/fake/d persistent,no-auto-release\n");
+        free(out);
+        (void)want;
 }
 END_TEST
 
-/* ---- create --exec ------------------------------------------------------------------------------ */
-
-START_TEST(test_create_exec)
+/* Not persistent, but not auto-release either: a restarted vssd keeps them. */
+START_TEST(test_create_survives_vssd_restart)
 {
-        char err_path[PATH_MAX], *out;
         struct created c;
 
-        /*
-         * CMD prints its environment and lists the snapshots while they exist.
-         * vssctl's own report goes to stderr, into a file; the "exit $?" keeps
-         * vssctl's status as the shell's, after the harness's 2>&1.
-         */
-        snprintf(err_path, sizeof(err_path), "%s/create.err", tb.dir);
-        int r = testbus_run(&tb, &out,
-                            "%s create --exec 'echo \"set=$VSS_SNAPSHOT_SET_ID\"; "
-                            "echo \"ids=$VSS_SNAPSHOT_IDS\"; echo \"volumes=$VSS_VOLUMES\"; "
-                            "%s list shadows; exit 7' /dev/fake/a /dev/fake/b 2>%s; exit $?",
-                            vssctl_path(), vssctl_path(), err_path);
-        char *err = testbus_read_file(err_path);
-        ck_assert_msg(r == 7, "exit %d, wanted CMD's 7; stdout:\n%s\nstderr:\n%s", r, out, err);
-
-        /* stdout is CMD's alone; the set went to stderr. */
-        char *masked = mask(out);
-        assert_golden("create --exec (stdout)", masked, "create-exec.stdout");
-        free(masked);
-        masked = mask(err);
-        assert_golden("create --exec (stderr)", masked, "create-exec.stderr");
-        free(masked);
-
-        /* The environment names the set vssctl printed, and CMD saw it listed. */
-        parse_created(err, &c);
-        ck_assert_uint_eq(c.n, 2);
-        char want[1024];
-        snprintf(want, sizeof(want), "set=%s\nids=%s %s\nvolumes=%s %s\n", c.set_id, c.ids[0],
-                 c.ids[1], c.origins[0], c.origins[1]);
-        ck_assert_msg(strncmp(out, want, strlen(want)) == 0, "CMD printed:\n%s\nwanted:\n%s",
-                      out, want);
-        for (size_t i = 0; i < c.n; i++) {
-                char row[256];
-                snprintf(row, sizeof(row), "%s  %s  %s  ", c.ids[i], c.set_id, c.origins[i]);
-                ck_assert_msg(strstr(out, row), "CMD did not see '%s':\n%s", row, out);
-        }
+        create_ok(&c, "/dev/fake/a");
+        ck_assert_int_eq(testbus_stop_vssd(&tb), 0);
+        ck_assert(testbus_start_vssd(&tb, NULL));
+        char *out = listed_ids_of_set(c.set_id);
+        ck_assert_str_eq(out, c.ids[0]);
         free(out);
-        free(err);
-
-        /* Released once CMD ended: gone from vssd and deleted in the provider. */
-        expect_nothing_left();
-        for (size_t i = 0; i < c.n; i++) {
-                char line[64];
-                snprintf(line, sizeof(line), "delete %s\n", c.ids[i]);
-                ck_assert_msg(log_has(line), "provider never got '%s'", line);
-        }
+        ck_assert(!log_has("delete"));
 }
 END_TEST
 
-START_TEST(test_create_exec_exit_status)
+START_TEST(test_create_exclude_writer)
 {
-        static const struct {
-                const char *cmd;
-                int status;
-        } cases[] = {
-                { "true", 0 },
-                { "exit 3", 3 },
-                { "kill -TERM $$", 128 + 15 }, /* as the shell reports a signal */
-                { "/nonexistent/command", 127 },
-        };
+        char path[PATH_MAX];
 
-        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-                char *out;
-                int r = vssctl(&out, "create --exec '%s' /dev/fake/a", cases[i].cmd);
-                ck_assert_msg(r == cases[i].status, "--exec '%s': exit %d, wanted %d:\n%s",
-                              cases[i].cmd, r, cases[i].status, out);
-                free(out);
-                expect_nothing_left();
-        }
-}
-END_TEST
-
-/* ---- create: refused and bad input ------------------------------------------------------------- */
-
-START_TEST(test_create_auto_release_refused)
-{
-        free(expect_vssctl(2, "create-auto-release.txt", "create --context backup /dev/fake/a"));
-        char *out = expect_vssctl(2, NULL, "create --no-writers --context file-share-backup "
-                                           "/dev/fake/a");
-        ck_assert_msg(strstr(out, "context 'file-share-backup' is auto-release"), "%s", out);
+        spawn_writer("db", "");
+        spawn_writer("logs", "");
+        char *out = expect_vssctl(0, NULL, "create --exclude-writer logs-1 "
+                                           "--exclude-writer typo /dev/fake/a");
+        ck_assert_msg(strstr(out, "vssctl: warning: no registered writer has the name, instance "
+                                  "id or class id 'typo' given to ExcludeWriters\n"), "%s", out);
         free(out);
-        ck_assert_msg(!log_has("prepare"), "vssd was asked to make a set");
-        expect_nothing_left();
+        snprintf(path, sizeof(path), "%s/writers.log", tb.dir);
+        char *text = testbus_read_file(path);
+        ck_assert_msg(strstr(text, "db Freeze ") && !strstr(text, "logs "), "%s", text);
+        free(text);
+        out = expect_vssctl(2, NULL, "create --exec true /dev/fake/a");
+        ck_assert_msg(strstr(out, "unrecognized option '--exec'"), "%s", out);
+        free(out);
 }
 END_TEST
 
@@ -451,7 +417,7 @@ START_TEST(test_writer_veto_fails_create)
         /* Without writers the same volume snapshots fine. */
         struct created c;
         create_ok(&c, "--no-writers /dev/fake/a");
-        ck_assert_str_eq(c.context, "nas-rollback");
+        ck_assert_str_eq(c.context, "file-share-backup");
 }
 END_TEST
 
@@ -478,7 +444,7 @@ START_TEST(test_writer_failure_after_snapshot_warns)
         parse_created(out, &c);
         free(out);
         out = json_shadows();
-        append_shadow_line(want, sizeof(want), &c, 0, "persistent,no-auto-release");
+        append_shadow_line(want, sizeof(want), &c, 0, "no-auto-release");
         ck_assert_str_eq(out, want);
         free(out);
 
@@ -497,6 +463,15 @@ static char *listed_ids(void)
         return json_query("list shadows", "print(\" \".join(s[\"id\"] for s in d[\"snapshots\"]))");
 }
 
+/* The ids of the snapshots of set SET_ID, space-separated, without a newline. */
+static char *listed_ids_of_set(const char *set_id)
+{
+        char code[256];
+        snprintf(code, sizeof(code), "print(\" \".join(s[\"id\"] for s in d[\"snapshots\"] "
+                                     "if s[\"snapshot_set_id\"] == \"%s\"), end=\"\")", set_id);
+        return json_query("list shadows", code);
+}
+
 START_TEST(test_delete)
 {
         struct created ab, c1, c2, d;
@@ -513,13 +488,13 @@ START_TEST(test_delete)
         ck_assert_str_eq(out, want);
         free(out);
 
-        free(expect_vssctl(0, "delete-two.txt", "delete --volume /dev/fake/c"));
+        free(expect_vssctl(0, "delete-two.txt", "delete --for /dev/fake/c"));
         out = listed_ids();
         snprintf(want, sizeof(want), "%s\n", d.ids[0]);
         ck_assert_str_eq(out, want);
         free(out);
 
-        free(expect_vssctl(0, "delete-one.json", "--json delete --snapshot %s", d.ids[0]));
+        free(expect_vssctl(0, "delete-one.json", "--json delete %s", d.ids[0]));
         expect_nothing_left();
 
         /* Each went from the provider once. */
@@ -537,6 +512,55 @@ START_TEST(test_delete)
 }
 END_TEST
 
+/* --oldest goes by CreationTime, not by the order of the listing or of the ids. */
+START_TEST(test_delete_oldest)
+{
+        struct created a1, b1, a2;
+        char want[256], *out;
+
+        create_ok(&a1, "/dev/fake/a");
+        create_ok(&b1, "/dev/fake/b");
+        create_ok(&a2, "/dev/fake/a");
+
+        /* The oldest of /dev/fake/b is its only one; of all, a1's. */
+        out = expect_vssctl(0, NULL, "delete --oldest --for /dev/fake/b");
+        snprintf(want, sizeof(want), "Deleted 1 snapshot (%s of /dev/fake/b).\n", b1.ids[0]);
+        ck_assert_str_eq(out, want);
+        free(out);
+        out = json_query("delete --oldest", "print(d[\"deleted\"], d[\"id\"], d[\"origin\"])");
+        snprintf(want, sizeof(want), "1 %s /dev/fake/a\n", a1.ids[0]);
+        ck_assert_str_eq(out, want);
+        free(out);
+        out = listed_ids();
+        snprintf(want, sizeof(want), "%s\n", a2.ids[0]);
+        ck_assert_str_eq(out, want);
+        free(out);
+
+        /* Nothing left to match: said, and no error. */
+        expect_exact(0, "No snapshots of /dev/fake/b to delete.\n",
+                     "delete --oldest --for /dev/fake/b");
+        snprintf(want, sizeof(want), "Deleted 1 snapshot (%s of /dev/fake/a).\n", a2.ids[0]);
+        expect_exact(0, want, "delete --oldest");
+        expect_exact(0, "No snapshots to delete.\n", "delete --oldest");
+}
+END_TEST
+
+START_TEST(test_delete_all)
+{
+        struct created ab, c;
+
+        expect_exact(0, "No snapshots to delete.\n", "delete --all");
+        create_ok(&ab, "/dev/fake/a /dev/fake/b");
+        create_ok(&c, "/dev/fake/c");
+        expect_exact(0, "Deleted 3 snapshots.\n", "delete --all");
+        expect_nothing_left();
+        char *out = json_query("delete --all", "print(d[\"deleted\"])");
+        ck_assert_str_eq(out, "0\n");
+        free(out);
+        expect_exact(0, "No snapshots of /dev/fake/c to delete.\n", "delete --for /dev/fake/c");
+}
+END_TEST
+
 /* Listed by origin within a set; one snapshot of a set goes, the other stays. */
 START_TEST(test_delete_one_snapshot_of_set)
 {
@@ -546,19 +570,19 @@ START_TEST(test_delete_one_snapshot_of_set)
         create_ok(&ab, "/dev/fake/b /dev/fake/a");
         size_t a = strcmp(ab.origins[0], "/dev/fake/a") == 0 ? 0 : 1;
         ck_assert_str_eq(ab.origins[a], "/dev/fake/a");
-        append_shadow_line(want, sizeof(want), &ab, a, "persistent,no-auto-release");
-        append_shadow_line(want, sizeof(want), &ab, 1 - a, "persistent,no-auto-release");
+        append_shadow_line(want, sizeof(want), &ab, a, "no-auto-release");
+        append_shadow_line(want, sizeof(want), &ab, 1 - a, "no-auto-release");
         out = json_shadows();
         ck_assert_str_eq(out, want);
         free(out);
         /* The set keeps the volumes in the order given. */
         out = json_sets();
-        snprintf(want, sizeof(want), "%s ready /dev/fake/b,/dev/fake/a persistent,no-auto-release -\n",
+        snprintf(want, sizeof(want), "%s ready /dev/fake/b,/dev/fake/a no-auto-release -\n",
                  ab.set_id);
         ck_assert_str_eq(out, want);
         free(out);
 
-        free(expect_vssctl(0, "delete-one.txt", "delete --snapshot %s", ab.ids[a]));
+        free(expect_vssctl(0, "delete-one.txt", "delete %s", ab.ids[a]));
         out = listed_ids();
         snprintf(want, sizeof(want), "%s\n", ab.ids[1 - a]);
         ck_assert_str_eq(out, want);
@@ -574,13 +598,12 @@ START_TEST(test_delete_unknown)
 
         create_ok(&a, "/dev/fake/a");
         expect_vssctl_unmasked(1, "delete-unknown-snapshot.txt",
-                               "delete --snapshot 00000000-0000-0000-0000-000000000000");
+                               "delete 00000000-0000-0000-0000-000000000000");
         expect_vssctl_unmasked(1, "delete-unknown-set.txt",
                                "delete --set 00000000-0000-0000-0000-000000000000");
-        expect_vssctl_unmasked(1, "delete-unknown-volume.txt", "delete --volume /dev/fake/zz");
         /* Deleting twice: the second time it is unknown. */
-        free(expect_vssctl(0, "delete-one.txt", "delete --snapshot %s", a.ids[0]));
-        char *out = expect_vssctl(1, NULL, "delete --snapshot %s", a.ids[0]);
+        free(expect_vssctl(0, "delete-one.txt", "delete %s", a.ids[0]));
+        char *out = expect_vssctl(1, NULL, "delete %s", a.ids[0]);
         ck_assert_msg(strstr(out, "no snapshot with id"), "%s", out);
         free(out);
         ck_assert(!log_has("delete 0000"));
@@ -593,8 +616,18 @@ START_TEST(test_delete_usage)
 
         create_ok(&a, "/dev/fake/a");
         free(expect_vssctl(2, "delete-nothing.txt", "delete"));
-        char *out = expect_vssctl(2, NULL, "delete --set %s --volume /dev/fake/a", a.set_id);
-        ck_assert_msg(strstr(out, "takes one of"), "%s", out);
+        const char *const cases[] = {
+                "delete --set %s --for /dev/fake/a", "delete --all --oldest",
+                "delete %s --all", "delete --set %s --oldest",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                char *out = expect_vssctl(2, NULL, cases[i], a.set_id);
+                ck_assert_msg(strstr(out, "takes one of a snapshot id, --set SET, --for VOLUME, "
+                                          "--oldest [--for VOLUME] or --all"), "%s", out);
+                free(out);
+        }
+        char *out = expect_vssctl(2, NULL, "delete --snapshot %s", a.ids[0]);
+        ck_assert_msg(strstr(out, "unrecognized option '--snapshot'"), "%s", out);
         free(out);
         /* A usage error deletes nothing. */
         out = listed_ids();
@@ -610,12 +643,11 @@ int main(void)
 
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_set_timeout(tc, 120);
-        tcase_add_test(tc, test_create_persistent_outlives_vssctl);
+        tcase_add_test(tc, test_create_outlives_vssctl);
         tcase_add_test(tc, test_create_json);
-        tcase_add_test(tc, test_create_backup_persistent_attribute);
-        tcase_add_test(tc, test_create_exec);
-        tcase_add_test(tc, test_create_exec_exit_status);
-        tcase_add_test(tc, test_create_auto_release_refused);
+        tcase_add_test(tc, test_create_persistent);
+        tcase_add_test(tc, test_create_survives_vssd_restart);
+        tcase_add_test(tc, test_create_exclude_writer);
         tcase_add_test(tc, test_create_bad_input);
         tcase_add_test(tc, test_create_max_volumes);
         tcase_add_test(tc, test_list_writers);
@@ -623,6 +655,8 @@ int main(void)
         tcase_add_test(tc, test_writer_freeze_timeout);
         tcase_add_test(tc, test_writer_failure_after_snapshot_warns);
         tcase_add_test(tc, test_delete);
+        tcase_add_test(tc, test_delete_oldest);
+        tcase_add_test(tc, test_delete_all);
         tcase_add_test(tc, test_delete_one_snapshot_of_set);
         tcase_add_test(tc, test_delete_unknown);
         tcase_add_test(tc, test_delete_usage);

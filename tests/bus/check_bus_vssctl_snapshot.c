@@ -107,14 +107,16 @@ START_TEST(test_empty_arguments_exit_2)
                 { "create ''", "'create': the volume must not be empty" },
                 { "create /dev/fake/a ''", "'create': the volume must not be empty" },
                 { "create --context '' /dev/fake/a", "option '--context' must not be empty" },
-                { "create --attribute= /dev/fake/a", "option '--attribute' must not be empty" },
+                { "create --exclude-writer= /dev/fake/a",
+                  "option '--exclude-writer' must not be empty" },
                 { "create --provider '' /dev/fake/a", "option '--provider' must not be empty" },
-                { "create --exec '' /dev/fake/a", "option '--exec' must not be empty" },
+                { "exec --exclude-writer '' /dev/fake/a -- true",
+                  "option '--exclude-writer' must not be empty" },
                 { "supported ''", "'supported': the volume must not be empty" },
                 { "supported -p '' /dev/fake/a", "option '-p' must not be empty" },
-                { "delete --snapshot ''", "option '--snapshot' must not be empty" },
+                { "delete ''", "'delete': the snapshot id must not be empty" },
                 { "delete --set ''", "option '--set' must not be empty" },
-                { "delete --volume ''", "option '--volume' must not be empty" },
+                { "delete --for ''", "option '--for' must not be empty" },
                 { "--bus '' status", "option '--bus' must not be empty" },
                 { "status --timeout ''", "option '--timeout' must not be empty" },
         };
@@ -412,7 +414,7 @@ START_TEST(test_enable_disable_refused)
         create_ok(&c, "/dev/fake/data");
         expect_containing(1, "cannot disable /dev/fake/data: ", "disable /dev/fake/data");
         expect_containing(1, "/dev/fake/other is not an enabled volume", "disable /dev/fake/other");
-        free(expect_vssctl(0, NULL, "delete --volume /dev/fake/data"));
+        free(expect_vssctl(0, NULL, "delete --for /dev/fake/data"));
         free(expect_vssctl(0, "disable.txt", "disable /dev/fake/data"));
 }
 END_TEST

@@ -3,11 +3,14 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -659,4 +662,232 @@ char *testbus_golden(const char *name)
         *o = '\0';
         free(text);
         return out;
+}
+
+/* --- callers of other uids ------------------------------------------------------------ */
+
+void testbus_open_to_all(TestBus *t)
+{
+        char socket[PATH_MAX];
+
+        snprintf(socket, sizeof(socket), "%s/bus.socket", t->dir);
+        ck_assert_msg(chmod(t->dir, 0711) == 0, "chmod %s: %s", t->dir, strerror(errno));
+        ck_assert_msg(chmod(socket, 0666) == 0, "chmod %s: %s", socket, strerror(errno));
+}
+
+/* How a child running as another uid ends (its exit status). */
+enum {
+        CHILD_NO_USER = 90,
+        CHILD_PRIVILEGES,
+        CHILD_NO_BUS,
+        CHILD_REPORT,
+        CHILD_SEND,
+        CHILD_TIMEOUT,
+};
+
+static const char *child_failure(int status)
+{
+        static char buf[64];
+
+        if (!WIFEXITED(status)) {
+                snprintf(buf, sizeof(buf), "died of signal %d", WTERMSIG(status));
+                return buf;
+        }
+        switch (WEXITSTATUS(status)) {
+        case CHILD_NO_USER: return "the uid has no user database entry";
+        case CHILD_PRIVILEGES: return "could not drop privileges";
+        case CHILD_NO_BUS: return "could not join the bus (is it open to all? testbus_open_to_all)";
+        case CHILD_REPORT: return "could not report a reply";
+        case CHILD_SEND: return "could not send";
+        case CHILD_TIMEOUT: return "no reply within 30 s";
+        }
+        snprintf(buf, sizeof(buf), "exited with %d", WEXITSTATUS(status));
+        return buf;
+}
+
+static bool write_all(int fd, const void *data, size_t size)
+{
+        for (const char *p = data; size > 0;) {
+                ssize_t n = write(fd, p, size);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return false;
+                p += n;
+                size -= (size_t)n;
+        }
+        return true;
+}
+
+/* false at end of file before anything was read; a short read fails the test. */
+static bool read_all(int fd, void *data, size_t size)
+{
+        size_t got = 0;
+
+        while (got < size) {
+                ssize_t n = read(fd, (char *)data + got, size - got);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                ck_assert_msg(n >= 0, "reading the child's report: %s", strerror(errno));
+                if (n == 0)
+                        break;
+                got += (size_t)n;
+        }
+        ck_assert_msg(got == 0 || got == size, "the child's report is cut short");
+        return got == size;
+}
+
+void testbus_report(int report_fd, DBusMessage *reply)
+{
+        char *data;
+        int len;
+
+        if (!dbus_message_marshal(reply, &data, &len))
+                _exit(CHILD_REPORT);
+        uint32_t n = (uint32_t)len;
+        bool ok = write_all(report_fd, &n, sizeof(n)) && write_all(report_fd, data, (size_t)len);
+        dbus_free(data);
+        if (!ok)
+                _exit(CHILD_REPORT);
+}
+
+DBusMessage *testbus_child_call(DBusConnection *conn, DBusMessage *msg)
+{
+        DBusPendingCall *pending = NULL;
+        DBusMessage *reply = NULL;
+
+        if (dbus_connection_send_with_reply(conn, msg, &pending, 30000) && pending) {
+                dbus_pending_call_block(pending);
+                reply = dbus_pending_call_steal_reply(pending);
+                dbus_pending_call_unref(pending);
+        }
+        dbus_message_unref(msg);
+        return reply;
+}
+
+/* The child: become UID, join the bus, run FN. Never returns. */
+static void child_main(TestBus *t, uid_t uid, testbus_child_fn fn, void *userdata, int fd)
+{
+        struct passwd *pw = getpwuid(uid);
+        DBusError error = DBUS_ERROR_INIT;
+
+        if (!pw)
+                _exit(CHILD_NO_USER);
+        gid_t gid = pw->pw_gid;
+        if (setgroups(1, &gid) < 0 || setgid(gid) < 0 || setuid(uid) < 0 || geteuid() != uid ||
+            getegid() != gid)
+                _exit(CHILD_PRIVILEGES);
+        DBusConnection *conn = dbus_connection_open_private(t->address, &error);
+        if (!conn || !dbus_bus_register(conn, &error))
+                _exit(CHILD_NO_BUS);
+        dbus_connection_set_exit_on_disconnect(conn, FALSE);
+        fn(conn, fd, userdata);
+        dbus_connection_close(conn);
+        dbus_connection_unref(conn);
+        _exit(0);
+}
+
+size_t testbus_run_as(TestBus *t, uid_t uid, testbus_child_fn fn, void *userdata,
+                      DBusMessage **replies, size_t max)
+{
+        int pipefd[2];
+        size_t n = 0;
+        uint32_t len;
+        int status;
+
+        ck_assert_int_eq(pipe2(pipefd, O_CLOEXEC), 0);
+        fflush(stdout);
+        fflush(stderr);
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+                close(pipefd[0]);
+                child_main(t, uid, fn, userdata, pipefd[1]);
+        }
+        close(pipefd[1]);
+        while (read_all(pipefd[0], &len, sizeof(len))) {
+                char *data = malloc(len);
+                DBusError error = DBUS_ERROR_INIT;
+                ck_assert_ptr_nonnull(data);
+                ck_assert_msg(read_all(pipefd[0], data, len), "the child's report is cut short");
+                DBusMessage *m = dbus_message_demarshal(data, (int)len, &error);
+                free(data);
+                ck_assert_msg(m, "the child's report is no message: %s", error.message);
+                ck_assert_msg(n < max, "the child reported more than %zu replies", max);
+                replies[n++] = m;
+        }
+        close(pipefd[0]);
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child as uid %u: %s",
+                      (unsigned)uid, child_failure(status));
+        return n;
+}
+
+#define PIPELINE_MAX 64
+
+struct pipeline {
+        DBusMessage **msgs;
+        size_t n;
+};
+
+static bool serial_in(dbus_uint32_t serial, const dbus_uint32_t *serials, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                if (serials[i] == serial)
+                        return true;
+        return false;
+}
+
+/* In the child: send every call at once, then report the replies as they come. */
+static void pipeline_child(DBusConnection *conn, int report_fd, void *userdata)
+{
+        struct pipeline *p = userdata;
+        dbus_uint32_t serials[PIPELINE_MAX];
+        struct timespec start, now;
+        size_t got = 0;
+
+        for (size_t i = 0; i < p->n; i++)
+                if (!dbus_connection_send(conn, p->msgs[i], &serials[i]))
+                        _exit(CHILD_SEND);
+        dbus_connection_flush(conn);
+        clock_gettime(CLOCK_MONOTONIC, &start);
+        while (got < p->n) {
+                DBusMessage *m;
+                while (got < p->n && (m = dbus_connection_pop_message(conn))) {
+                        int type = dbus_message_get_type(m);
+                        if ((type == DBUS_MESSAGE_TYPE_METHOD_RETURN ||
+                             type == DBUS_MESSAGE_TYPE_ERROR) &&
+                            serial_in(dbus_message_get_reply_serial(m), serials, p->n)) {
+                                testbus_report(report_fd, m);
+                                got++;
+                        }
+                        dbus_message_unref(m);
+                }
+                clock_gettime(CLOCK_MONOTONIC, &now);
+                long elapsed = (now.tv_sec - start.tv_sec) * 1000 +
+                               (now.tv_nsec - start.tv_nsec) / 1000000;
+                if (got < p->n && (elapsed >= 30000 ||
+                                   !dbus_connection_read_write(conn, (int)(30000 - elapsed))))
+                        _exit(CHILD_TIMEOUT);
+        }
+}
+
+void testbus_pipeline_as(TestBus *t, uid_t uid, DBusMessage **msgs, size_t n,
+                         DBusMessage **replies)
+{
+        struct pipeline p = { msgs, n };
+
+        ck_assert_uint_le(n, PIPELINE_MAX);
+        size_t got = testbus_run_as(t, uid, pipeline_child, &p, replies, n);
+        for (size_t i = 0; i < n; i++)
+                dbus_message_unref(msgs[i]);
+        ck_assert_uint_eq(got, n);
+}
+
+DBusMessage *testbus_call_as(TestBus *t, uid_t uid, DBusMessage *msg)
+{
+        DBusMessage *reply;
+
+        testbus_pipeline_as(t, uid, &msg, 1, &reply);
+        return reply;
 }

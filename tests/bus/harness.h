@@ -119,4 +119,38 @@ DBusMessage *testbus_wait_signal(TestBus *t, const char *iface, const char *memb
 /* Absolute path of FILE in the build (or, with SRC, the source) tree. */
 const char *testbus_path(bool src, const char *file);
 
+/* --- callers of other uids (the authorization tests) ------------------------------ */
+
+/*
+ * Let processes of any uid reach T's bus: its directory becomes searchable
+ * and its socket writable by all (only for tests; files in it stay private).
+ */
+void testbus_open_to_all(TestBus *t);
+/*
+ * What a child process running as another uid does on its own connection to
+ * the bus: call, and testbus_report() each reply the parent should see. It
+ * must not use Check's asserts (it is not the test's process).
+ */
+typedef void (*testbus_child_fn)(DBusConnection *conn, int report_fd, void *userdata);
+/*
+ * Fork a child that drops to UID (its primary group, no other: setgroups,
+ * setgid, setuid), joins T's bus and runs FN; the replies it reports go into
+ * REPLIES (at most MAX, unref each), in the order reported. Fails the test
+ * when the child cannot drop privileges or join the bus, or dies.
+ */
+size_t testbus_run_as(TestBus *t, uid_t uid, testbus_child_fn fn, void *userdata,
+                      DBusMessage **replies, size_t max);
+/* In the child: hand REPLY (not taken) to the parent. */
+void testbus_report(int report_fd, DBusMessage *reply);
+/* In the child: send MSG (taken) and wait for its reply; NULL when none came. */
+DBusMessage *testbus_child_call(DBusConnection *conn, DBusMessage *msg);
+/* One call made by UID on a fresh connection; its reply (unref it). */
+DBusMessage *testbus_call_as(TestBus *t, uid_t uid, DBusMessage *msg);
+/*
+ * UID sends MSGS (N of them, taken) at once on a fresh connection, without
+ * waiting between them; the replies, in the order they came, into REPLIES.
+ */
+void testbus_pipeline_as(TestBus *t, uid_t uid, DBusMessage **msgs, size_t n,
+                         DBusMessage **replies);
+
 #endif

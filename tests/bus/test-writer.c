@@ -5,7 +5,10 @@
  * answers, at which one it dies. It logs every event it receives as one
  * line "<name> <Event> <set-id>" ("-" for an empty set id) appended with one
  * write() to an O_APPEND file, so several writers can share a log and its
- * order is the order of arrival. Once registered it writes its object path
+ * order is the order of arrival. With --check-succeeded, its BackupComplete
+ * line ends in " succeeded=yes" or " succeeded=no": the set's
+ * BackupSucceeded, read as a writer would when BackupComplete comes. Once
+ * registered it writes its object path
  * to --ready-file (renamed into place, so a reader never sees half of it).
  *
  * Exit status: 0 after SIGTERM/SIGINT or --exit-at; 1 when registration or
@@ -22,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <vss/requester.h>
 #include <vss/writer.h>
 
 #define N_EVENTS (VSS_WRITER_EVENT_BACKUP_SHUTDOWN + 1)
@@ -38,6 +42,7 @@ struct options {
         enum vss_writer_failure failure[N_EVENTS];
         int hang;    /* event type, or -1 */
         int exit_at; /* event type, or -1 */
+        bool check_succeeded;
 };
 
 /* vssd may require a class id; tests that do not care get this one. */
@@ -61,6 +66,7 @@ static void usage(FILE *out)
                 "  --exit-at EVENT             _exit(0) on receiving EVENT, unanswered\n"
                 "  --component LOGICAL:NAME:FILE[,FILE...]   repeatable\n"
                 "  --ready-file FILE           write the object path here once registered\n"
+                "  --check-succeeded           log BackupComplete with the set's BackupSucceeded\n"
                 "  --bus ADDRESS               default $VSS_BUS_ADDRESS, else the system bus\n");
 }
 
@@ -117,6 +123,26 @@ static int add_component(vss_writer *w, char *arg)
         return vss_writer_add_component(w, arg, name, list);
 }
 
+static const char *bus_address;
+
+/* " succeeded=yes|no": set SET_ID's BackupSucceeded, as vssd lists it now. */
+static const char *backup_succeeded(const char *set_id)
+{
+        vss_client *client = NULL;
+        vss_snapshot_set_info **sets = NULL;
+        const char *what = " succeeded=unknown";
+
+        if (vss_client_new(&client, bus_address) >= 0 &&
+            vss_client_list_snapshot_sets(client, &sets, NULL) >= 0)
+                for (vss_snapshot_set_info **s = sets; *s; s++)
+                        if (strcmp((*s)->id, set_id) == 0)
+                                what = (*s)->backup_succeeded ? " succeeded=yes"
+                                                              : " succeeded=no";
+        vss_snapshot_set_info_list_free(sets);
+        vss_client_unref(client);
+        return what;
+}
+
 static void log_event(const struct vss_writer_event *ev)
 {
         char line[512];
@@ -124,8 +150,10 @@ static void log_event(const struct vss_writer_event *ev)
         if (log_fd < 0)
                 return;
         const char *set = ev->snapshot_set_id[0] ? ev->snapshot_set_id : "-";
-        int n = snprintf(line, sizeof(line), "%s %s %s\n", opt.name,
-                         vss_writer_event_type_to_string(ev->type), set);
+        bool check = opt.check_succeeded && ev->type == VSS_WRITER_EVENT_BACKUP_COMPLETE;
+        int n = snprintf(line, sizeof(line), "%s %s %s%s\n", opt.name,
+                         vss_writer_event_type_to_string(ev->type), set,
+                         check ? backup_succeeded(ev->snapshot_set_id) : "");
         if (n < 0 || (size_t)n >= sizeof(line))
                 return;
         /* One write to an O_APPEND file: atomic, and seen at once by every reader. */
@@ -179,7 +207,8 @@ static int write_ready_file(const char *path, const char *object_path)
 }
 
 enum { OPT_NAME = 256, OPT_INSTANCE, OPT_CLASS_ID, OPT_LEVEL, OPT_FREEZE_TIMEOUT, OPT_LOG,
-       OPT_FAIL, OPT_HANG, OPT_EXIT_AT, OPT_COMPONENT, OPT_READY_FILE, OPT_BUS };
+       OPT_FAIL, OPT_HANG, OPT_EXIT_AT, OPT_COMPONENT, OPT_READY_FILE, OPT_BUS,
+       OPT_CHECK_SUCCEEDED };
 
 static const struct option long_options[] = {
         { "name", required_argument, NULL, OPT_NAME },
@@ -194,13 +223,13 @@ static const struct option long_options[] = {
         { "component", required_argument, NULL, OPT_COMPONENT },
         { "ready-file", required_argument, NULL, OPT_READY_FILE },
         { "bus", required_argument, NULL, OPT_BUS },
+        { "check-succeeded", no_argument, NULL, OPT_CHECK_SUCCEEDED },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
 };
 
 static char *components[64];
 static size_t n_components;
-static const char *bus_address;
 
 static void parse_options(int argc, char **argv)
 {
@@ -239,6 +268,7 @@ static void parse_options(int argc, char **argv)
                         break;
                 case OPT_READY_FILE: opt.ready_file = optarg; break;
                 case OPT_BUS: bus_address = optarg; break;
+                case OPT_CHECK_SUCCEEDED: opt.check_succeeded = true; break;
                 case 'h': usage(stdout); exit(0);
                 default: usage(stderr); exit(2);
                 }

@@ -30,11 +30,21 @@
  * commit, release, abort, delete, query, expose, unexpose, revert, recover,
  * monitor, enable_volume, disable_volume.
  *
+ *   storage=  "none": the provider has no shadow storage (its list_storage and
+ *             set_storage ops are NULL, as a provider without stores has)
+ *
  * Snapshots: prepare() names each one's device /dev/fake/snap-<id>; every
  * copy-on-write store is FAKE_COW_SIZE bytes with FAKE_COW_USED used. revert()
  * starts a merge: the snapshot is reported merging until the next monitor(),
  * which finishes the merge (the snapshot is gone then). enable_volume() takes
  * /dev/fakeplain/NAME and makes it the volume /dev/fake/NAME.
+ *
+ * Shadow storage: set_storage() keeps a maximum and a diff area per volume in
+ * memory (and in the state file). Every fake volume is FAKE_VOLUME_SIZE bytes
+ * (for "15%") and is "mounted" at /fake/NAME: a diff area under it lies on
+ * the volume and is refused, as one under the default FAKE_DIFF_AREA is not.
+ * A maximum below what the volume's snapshots use, a diff area moved while
+ * the volume has snapshots and a size that is no size are refused too.
  *
  * The log, control and state files are test instrumentation: a real provider
  * must not touch files between hold and release, but this one is a fake.
@@ -57,6 +67,9 @@
 #define FAKE_PLAIN_PREFIX "/dev/fakeplain/"
 #define FAKE_COW_SIZE (1024ull * 1024 * 1024)
 #define FAKE_COW_USED (64ull * 1024)
+#define FAKE_VOLUME_SIZE (10ull * 1024 * 1024 * 1024)
+#define FAKE_DIFF_AREA "/var/lib/fake/diff"
+#define FAKE_MOUNT_PREFIX "/fake/"
 #define LINE_MAX_LEN 8192   /* one log line; longer ones are cut, never split */
 #define CONTROL_MAX_LEN 4096
 
@@ -79,6 +92,12 @@ struct fake_snapshot {
         bool exists;   /* made by commit and not deleted, merged or aborted since */
 };
 
+struct fake_storage {
+        char *volume;
+        char *max_size;  /* as set; "unbounded" until one is */
+        char *diff_area; /* FAKE_DIFF_AREA until one is set */
+};
+
 struct fake_set {
         char *id;
         uint32_t attributes;
@@ -99,6 +118,8 @@ struct fake {
         bool dirty;       /* changed since the state file was written */
         char **enabled;   /* NAMEs of the enabled /dev/fakeplain/NAME */
         size_t n_enabled;
+        struct fake_storage *storage; /* set_storage() settings */
+        size_t n_storage;
         pthread_mutex_t lock;
         pthread_cond_t wake; /* CLOCK_MONOTONIC; broadcast when a set is cancelled */
         struct fake_set *sets; /* in prepare order; freed only by fini */
@@ -120,7 +141,7 @@ struct fault {
 static const char *const control_ops[] = {
         "init", "is_volume_supported", "prepare", "hold", "commit", "release", "abort",
         "delete", "query", "expose", "unexpose", "revert", "recover", "monitor",
-        "enable_volume", "disable_volume",
+        "enable_volume", "disable_volume", "list_storage", "set_storage",
 };
 
 static void snapshot_invalidate(struct fake *f, const char *id);
@@ -1029,6 +1050,181 @@ static int fake_disable_volume(void *state, const char *volume, struct vss_error
         return op_end_saved(f, 0);
 }
 
+/* --- shadow storage -------------------------------------------------------- */
+
+static struct fake_storage *storage_find(struct fake *f, const char *volume)
+{
+        for (size_t i = 0; i < f->n_storage; i++)
+                if (strcmp(f->storage[i].volume, volume) == 0)
+                        return &f->storage[i];
+        return NULL;
+}
+
+/* A new entry with the defaults; NULL on out-of-memory. */
+static struct fake_storage *storage_add(struct fake *f, const char *volume)
+{
+        struct fake_storage *v = realloc(f->storage, (f->n_storage + 1) * sizeof(*v));
+        if (!v)
+                return NULL;
+        f->storage = v;
+        struct fake_storage *st = &v[f->n_storage];
+        *st = (struct fake_storage){ strdup(volume), strdup("unbounded"),
+                                     strdup(FAKE_DIFF_AREA) };
+        f->n_storage++; /* counted now, so that fake_free() frees a half-made one */
+        return st->volume && st->max_size && st->diff_area ? st : NULL;
+}
+
+/* "unbounded", "15%" of FAKE_VOLUME_SIZE, or bytes with K, M, G or T: exact, no rounding. */
+static int fake_size_parse(const char *s, uint64_t *ret)
+{
+        char *end;
+        if (strcmp(s, "unbounded") == 0) {
+                *ret = UINT64_MAX;
+                return 0;
+        }
+        if (*s < '0' || *s > '9')
+                return -EINVAL;
+        unsigned long long v = strtoull(s, &end, 10);
+        const char *units = "KMGT", *u = *end ? strchr(units, *end) : NULL;
+        if (*end == '%' && !end[1])
+                v = FAKE_VOLUME_SIZE * v / 100;
+        else if (u && *u && !end[1])
+                v <<= 10 * (u - units + 1);
+        else if (*end)
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+/* What the volume's existing snapshots use and how many stores they have. */
+static uint64_t storage_used(struct fake *f, const char *volume, size_t *n)
+{
+        uint64_t used = 0;
+        *n = 0;
+        for (struct fake_set *s = f->sets; s; s = s->next)
+                for (size_t i = 0; i < s->n_snaps; i++)
+                        if (s->snaps[i].exists && strcmp(s->snaps[i].origin, volume) == 0) {
+                                used += s->snaps[i].cow_used;
+                                (*n)++;
+                        }
+        return used;
+}
+
+static int storage_report(struct fake *f, const char *volume, const char *max_size,
+                          const char *diff_area, vss_storage_cb cb, void *userdata)
+{
+        size_t n;
+        uint64_t max = 0;
+        struct vss_storage_info info = { .volume = volume, .diff_area = diff_area,
+                                         .max_size = max_size };
+        info.used_bytes = storage_used(f, volume, &n);
+        info.allocated_bytes = n * FAKE_COW_SIZE;
+        fake_size_parse(max_size, &max);
+        info.max_bytes = max;
+        return cb(&info, userdata);
+}
+
+/* The first existing snapshot of VOLUME, so that each volume is reported once. */
+static const struct fake_snapshot *first_snapshot_of(struct fake *f, const char *volume)
+{
+        for (struct fake_set *s = f->sets; s; s = s->next)
+                for (size_t i = 0; i < s->n_snaps; i++)
+                        if (s->snaps[i].exists && strcmp(s->snaps[i].origin, volume) == 0)
+                                return &s->snaps[i];
+        return NULL;
+}
+
+/* Settings first, in the order they were made; then volumes that only have snapshots. */
+static int fake_list_storage(void *state, vss_storage_cb cb, void *userdata,
+                             struct vss_error_buf *err)
+{
+        struct fake *f = state;
+        struct line line;
+        int r = op_begin(f, line_start(&line, "list_storage", NULL, NULL), NULL, err);
+        if (r < 0)
+                return r;
+        /* The callback runs under the lock: it only copies (vssd's core does). */
+        for (size_t i = 0; r >= 0 && i < f->n_storage; i++)
+                r = storage_report(f, f->storage[i].volume, f->storage[i].max_size,
+                                   f->storage[i].diff_area, cb, userdata);
+        for (struct fake_set *s = f->sets; r >= 0 && s; s = s->next)
+                for (size_t i = 0; r >= 0 && i < s->n_snaps; i++) {
+                        const char *origin = s->snaps[i].origin;
+                        if (s->snaps[i].exists && !storage_find(f, origin) &&
+                            first_snapshot_of(f, origin) == &s->snaps[i])
+                                r = storage_report(f, origin, "unbounded", FAKE_DIFF_AREA, cb,
+                                                   userdata);
+                }
+        return op_end(f, r < 0 ? set_error(err, r, "fake provider: cannot report its "
+                                           "storage: %s", strerror(-r)) : 0);
+}
+
+static int storage_check(struct fake *f, const char *volume, const char *max_size,
+                         const char *diff_area, struct vss_error_buf *err)
+{
+        size_t n;
+        uint64_t max, used = storage_used(f, volume, &n);
+        if (volume_check(f, volume, err) <= 0)
+                return set_error(err, -EINVAL, "fake provider: %s has no shadow storage here: "
+                                 "it is no fake volume", volume);
+        if (max_size && fake_size_parse(max_size, &max) < 0)
+                return set_error(err, -EINVAL, "fake provider: the maximum \"%s\" is not a size",
+                                 max_size);
+        if (max_size && max < used)
+                return set_error(err, -EINVAL, "fake provider: the maximum %s of %s is below the "
+                                 "%llu bytes its %zu snapshot(s) already use", max_size, volume,
+                                 (unsigned long long)used, n);
+        const char *name = volume + strlen(FAKE_PREFIX);
+        size_t mlen = strlen(FAKE_MOUNT_PREFIX), nlen = strlen(name);
+        if (diff_area && strncmp(diff_area, FAKE_MOUNT_PREFIX, mlen) == 0 &&
+            strncmp(diff_area + mlen, name, nlen) == 0 &&
+            (diff_area[mlen + nlen] == '\0' || diff_area[mlen + nlen] == '/'))
+                return set_error(err, -EINVAL, "fake provider: the diff area %s cannot hold "
+                                 "snapshots of %s: it is on that volume itself", diff_area,
+                                 volume);
+        struct fake_storage *st = storage_find(f, volume);
+        const char *now = st ? st->diff_area : FAKE_DIFF_AREA;
+        if (diff_area && n > 0 && strcmp(diff_area, now) != 0)
+                return set_error(err, -EBUSY, "fake provider: %s has %zu snapshot(s) with "
+                                 "their stores in %s; delete them first", volume, n, now);
+        return 0;
+}
+
+static int storage_replace(char **field, const char *value)
+{
+        char *copy = strdup(value);
+        if (!copy)
+                return -ENOMEM;
+        free(*field);
+        *field = copy;
+        return 0;
+}
+
+static int fake_set_storage(void *state, const char *volume, const char *max_size,
+                            const char *diff_area, struct vss_error_buf *err)
+{
+        struct fake *f = state;
+        struct line line;
+        line_start(&line, "set_storage", volume, max_size ? max_size : "-");
+        line_add(&line, diff_area ? diff_area : "-");
+        int r = op_begin(f, &line, NULL, err);
+        if (r < 0)
+                return r;
+        if (!volume || (!max_size && !diff_area))
+                return op_end(f, set_error(err, -EINVAL, "fake provider: set_storage needs a "
+                                           "volume and a maximum or a diff area"));
+        if ((r = storage_check(f, volume, max_size, diff_area, err)) < 0)
+                return op_end(f, r);
+        struct fake_storage *st = storage_find(f, volume);
+        if (!st)
+                st = storage_add(f, volume);
+        if (!st || (max_size && storage_replace(&st->max_size, max_size) < 0) ||
+            (diff_area && storage_replace(&st->diff_area, diff_area) < 0))
+                return op_end(f, set_error(err, -ENOMEM, "fake provider: out of memory"));
+        f->dirty = true;
+        return op_end_saved(f, 0);
+}
+
 /* --- the state file ------------------------------------------------------- */
 
 /* One line per snapshot and per enabled volume, tab-separated; "-": not exposed. */
@@ -1046,6 +1242,9 @@ static void state_write(struct fake *f, FILE *out)
                 }
         for (size_t i = 0; i < f->n_enabled; i++)
                 fprintf(out, "enabled\t%s\n", f->enabled[i]);
+        for (size_t i = 0; i < f->n_storage; i++)
+                fprintf(out, "storage\t%s\t%s\t%s\n", f->storage[i].volume,
+                        f->storage[i].max_size, f->storage[i].diff_area);
 }
 
 /* Atomic replace: a reader sees the old file or the new one, never half of one. */
@@ -1116,6 +1315,11 @@ static int state_load_line(struct fake *f, char *line)
                 v[n++] = t;
         if (n == 2 && strcmp(v[0], "enabled") == 0)
                 return enabled_add(f, v[1]);
+        if (n == 4 && strcmp(v[0], "storage") == 0) {
+                struct fake_storage *st = storage_find(f, v[1]) ? NULL : storage_add(f, v[1]);
+                return st && storage_replace(&st->max_size, v[2]) == 0 &&
+                       storage_replace(&st->diff_area, v[3]) == 0 ? 0 : -ENOMEM;
+        }
         if (n == 10 && strcmp(v[0], "snapshot") == 0)
                 return state_load_snapshot(f, v);
         return n == 0 ? 0 : -EINVAL;
@@ -1174,6 +1378,12 @@ static void fake_free(struct fake *f)
         for (size_t i = 0; i < f->n_enabled; i++)
                 free(f->enabled[i]);
         free(f->enabled);
+        for (size_t i = 0; i < f->n_storage; i++) {
+                free(f->storage[i].volume);
+                free(f->storage[i].max_size);
+                free(f->storage[i].diff_area);
+        }
+        free(f->storage);
         free(f->state_path);
         free(f->volumes);
         free(f->control);
@@ -1242,6 +1452,8 @@ static int fake_new(const struct vss_provider_host *host, struct fake **ret)
         return 0;
 }
 
+static struct vss_provider_ops fake_ops;
+
 static int fake_init(const struct vss_provider_host *host, void **ret_state)
 {
         struct fake *f;
@@ -1265,11 +1477,17 @@ static int fake_init(const struct vss_provider_host *host, void **ret_state)
                 return r;
         }
         op_end(f, 0);
+        const char *storage = host && host->config_get ? host->config_get("fake", "storage")
+                                                       : NULL;
+        bool none = storage && strcmp(storage, "none") == 0;
+        fake_ops.list_storage = none ? NULL : fake_list_storage;
+        fake_ops.set_storage = none ? NULL : fake_set_storage;
         *ret_state = f;
         return 0;
 }
 
-static const struct vss_provider_ops fake_ops = {
+/* Not const: "storage=none" takes the storage ops away (see the top). */
+static struct vss_provider_ops fake_ops = {
         .init = fake_init,
         .fini = fake_fini,
         .is_volume_supported = fake_is_volume_supported,
@@ -1287,10 +1505,12 @@ static const struct vss_provider_ops fake_ops = {
         .monitor = fake_monitor,
         .enable_volume = fake_enable_volume,
         .disable_volume = fake_disable_volume,
+        .list_storage = fake_list_storage,
+        .set_storage = fake_set_storage,
 };
 
 __attribute__((visibility("default")))
-const struct vss_provider vss_provider_v2 = {
+const struct vss_provider vss_provider_v3 = {
         .abi_version = VSS_PROVIDER_ABI_VERSION,
         .name = "fake",
         .id = "b174487d-9ce0-4bcd-b915-f31ece126eb6",

@@ -610,6 +610,75 @@ START_TEST(test_expose_and_unexpose)
 }
 END_TEST
 
+/* Auto-release: nobody is left to unexpose, and a provider may refuse to delete what is mounted. */
+START_TEST(test_auto_release_unmounts_an_exposed_snapshot)
+{
+        CoreSession *s = ready_session(OWNER);
+        CoreSnapshot *snap = s->set->snapshots;
+        struct call c;
+        ck_assert_int_eq(expose(snap, "/mnt/snap", &c), 0);
+        trace_clear();
+        core_owner_vanished(E.core, OWNER);
+        pump();
+        ck_assert_uint_eq(count_snapshots(), 0);
+        ck_assert_uint_eq(provider_snapshots(), 0);
+        ck_assert_int_eq(trace_count("fake:unexpose"), 1);
+        ck_assert_int_lt(trace_pos("fake:unexpose"), trace_last("fake:delete"));
+        ck_assert_uint_eq(trace_count("fake:delete"), 2);
+}
+END_TEST
+
+START_TEST(test_auto_release_keeps_what_it_cannot_unmount)
+{
+        CoreSession *s = ready_session(OWNER);
+        CoreSnapshot *snap = s->set->snapshots;
+        struct call c, r = { 0 };
+        ck_assert_int_eq(expose(snap, "/mnt/snap", &c), 0);
+        fault("fail unexpose EBUSY");
+        ck_assert_int_eq(core_session_release(s, OWNER, &r, NULL), 0);
+        pump();
+        ck_assert_uint_eq(r.count, 1);
+        ck_assert_int_eq(r.r, -VSS_E_PROVIDER_FAILED);
+        assert_contains(r.message, "could not unmount snapshot");
+        assert_contains(r.message, "/mnt/snap");
+        /* The other one went; the exposed one stays, still exposed, to be handled by hand. */
+        ck_assert_uint_eq(count_snapshots(), 1);
+        ck_assert_str_eq(snap->exposed_path, "/mnt/snap");
+        ck_assert(!snap->deleting);
+        ck_assert_uint_eq(log_count("fake", "delete", NULL), 1);
+}
+END_TEST
+
+START_TEST(test_set_backup_succeeded)
+{
+        tw_add("db", VSS_LEVEL_BACK_END);
+        CoreSession *s = prepared_session(OWNER, two_volumes);
+        struct vss_error_buf err = { "" };
+        struct call c;
+        ck_assert_int_eq(core_session_set_backup_succeeded(s, OWNER, true, &err),
+                         -VSS_E_BAD_STATE);
+        assert_contains(err.message, "is prepared");
+        ck_assert_int_eq(do_snapshot(s, &c), 0);
+        ck_assert(!s->set->backup_succeeded);
+        ck_assert_int_eq(core_session_set_backup_succeeded(s, ":1.9", true, &err), -EACCES);
+        unsigned changed = E.changed[CORE_OBJECT_SET];
+        ck_assert_int_eq(core_session_set_backup_succeeded(s, OWNER, true, &err), 0);
+        ck_assert(s->set->backup_succeeded);
+        ck_assert_uint_eq(E.changed[CORE_OBJECT_SET], changed + 1);
+        ck_assert_int_eq(core_session_set_backup_succeeded(s, OWNER, true, &err), 0);
+        ck_assert_uint_eq(E.changed[CORE_OBJECT_SET], changed + 1); /* no change, no signal */
+        ck_assert_int_eq(core_session_set_backup_succeeded(s, OWNER, false, &err), 0);
+        ck_assert(!s->set->backup_succeeded);
+        ck_assert_int_eq(core_session_set_backup_succeeded(s, OWNER, true, &err), 0);
+        ck_assert_int_eq(backup_complete(s, &c), 0);
+        ck_assert(trace_has("db:BackupComplete"));
+        ck_assert(s->set->backup_succeeded);
+        ck_assert_int_eq(core_session_set_backup_succeeded(s, OWNER, false, &err),
+                         -VSS_E_BAD_STATE);
+        assert_contains(err.message, "backup-complete");
+}
+END_TEST
+
 START_TEST(test_expose_refuses_bad_mount_points)
 {
         CoreSet *a, *b;
@@ -794,6 +863,9 @@ static Suite *session_suite(void)
         tcase_add_test(tc, test_device_is_known_when_a_snapshot_appears);
         tcase_add_test(tc, test_expose_and_unexpose);
         tcase_add_test(tc, test_expose_refuses_bad_mount_points);
+        tcase_add_test(tc, test_auto_release_unmounts_an_exposed_snapshot);
+        tcase_add_test(tc, test_auto_release_keeps_what_it_cannot_unmount);
+        tcase_add_test(tc, test_set_backup_succeeded);
         tcase_add_test(tc, test_one_op_at_a_time_and_deletion_waits);
         tcase_add_test(tc, test_ops_refused_while_the_set_is_made);
         tcase_add_test(tc, test_revert_rules);

@@ -3,10 +3,12 @@
  * check_core_writer.c: the writer registry and the event conversation: who may
  * register, what metadata looks like, which answers count (the pending cookie,
  * from the owner, once, in time) and which change nothing, events queueing
- * behind each other, and GatherWriterMetadata (Identify).
+ * behind each other, GatherWriterMetadata (Identify), and writers a session
+ * excludes (ExcludeWriters).
  */
 #include <check.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -358,6 +360,126 @@ START_TEST(test_gather_aborted)
 }
 END_TEST
 
+/* --- ExcludeWriters ------------------------------------------------------------------------ */
+
+static const char *const one_volume[] = { "/dev/fake/a", NULL };
+
+/* A session of OWNER excluding NAMES, made into a ready set of /dev/fake/a; PREPARE_MSG gets
+ * PrepareForBackup's warnings. */
+static CoreSession *excluding_session(const char *const *names, size_t n, char *prepare_msg,
+                                      size_t size)
+{
+        CoreSession *s = session_open(OWNER);
+        struct call c = { 0 };
+        ck_assert_int_eq(core_session_set_exclude_writers(s, OWNER, names, n, NULL), 0);
+        ck_assert_int_eq(core_session_gather_writer_metadata(s, OWNER, &c, NULL), 0);
+        pump();
+        ck_assert_int_eq(c.r, 0);
+        set_start(s);
+        ck_assert_int_eq(add_volume(s, one_volume[0], NULL), 0);
+        ck_assert_int_eq(prepare(s, &c), 0);
+        snprintf(prepare_msg, size, "%s", c.message);
+        ck_assert_int_eq(do_snapshot(s, &c), 0);
+        ck_assert_int_eq(s->set->state, CORE_SET_READY);
+        return s;
+}
+
+START_TEST(test_excluded_writer_hears_nothing)
+{
+        struct test_writer *a = tw_add("a", VSS_LEVEL_BACK_END);
+        struct test_writer *b = tw_add("b", VSS_LEVEL_BACK_END);
+        const char *names[] = { "b" };
+        char msg[2048];
+        CoreSession *s = excluding_session(names, 1, msg, sizeof(msg));
+        ck_assert_uint_eq(b->n_events, 0);
+        ck_assert(!trace_has("b:Identify") && !trace_has("b:Freeze"));
+        ck_assert(trace_has("a:Identify") && trace_has("a:Freeze") && trace_has("a:Thaw"));
+        ck_assert_str_eq(msg, ""); /* "b" is registered: nothing to warn about */
+        ck_assert(core_session_excludes(s, b->w));
+        ck_assert(!core_session_excludes(s, a->w));
+        struct call c = { 0 };
+        ck_assert_int_eq(backup_complete(s, &c), 0);
+        ck_assert(trace_has("a:BackupComplete") && !trace_has("b:BackupComplete"));
+        ck_assert_int_eq(b->w->state, VSS_WS_STABLE);
+}
+END_TEST
+
+START_TEST(test_exclude_by_instance_and_class_id)
+{
+        struct test_writer *a = tw_add_full("db", "db-1", VSS_LEVEL_BACK_END, 0);
+        struct test_writer *b = tw_add_full("db", "db-2", VSS_LEVEL_BACK_END, 0);
+        const char *by_instance[] = { "db-2" };
+        char msg[2048];
+        CoreSession *s = excluding_session(by_instance, 1, msg, sizeof(msg));
+        ck_assert_uint_gt(a->n_events, 0);
+        ck_assert_uint_eq(b->n_events, 0);
+        ck_assert_int_eq(core_session_release(s, OWNER, NULL, NULL), 0);
+        pump();
+
+        /* Every writer of the class: both instances. */
+        a->n_events = b->n_events = 0;
+        const char *by_class[] = { a->w->class_id };
+        excluding_session(by_class, 1, msg, sizeof(msg));
+        ck_assert_uint_eq(a->n_events, 0);
+        ck_assert_uint_eq(b->n_events, 0);
+}
+END_TEST
+
+START_TEST(test_exclude_unknown_name_is_a_warning)
+{
+        tw_add("a", VSS_LEVEL_BACK_END);
+        const char *names[] = { "a", "nosuch" };
+        char msg[2048];
+        CoreSession *s = excluding_session(names, 2, msg, sizeof(msg));
+        assert_contains(msg, "no registered writer has the name, instance id or class id "
+                             "'nosuch'");
+        ck_assert(strstr(msg, "'a'") == NULL);
+        ck_assert_uint_eq(count_snapshots(), 1);
+        ck_assert_int_eq(s->set->state, CORE_SET_READY);
+}
+END_TEST
+
+START_TEST(test_exclude_rules)
+{
+        struct test_writer *a = tw_add("a", VSS_LEVEL_BACK_END);
+        tw_component(a, "data", "/mnt/a/data");
+        CoreSession *s = session_open(OWNER);
+        struct vss_error_buf err = { "" };
+        const char *empty[] = { "a", "" };
+        ck_assert_int_eq(core_session_set_exclude_writers(s, OWNER, empty, 2, &err), -EINVAL);
+        assert_contains(err.message, "writer 2 to exclude is empty");
+        ck_assert_uint_eq(s->n_exclude_writers, 0);
+        const char *names[] = { "a" };
+        ck_assert_int_eq(core_session_set_exclude_writers(s, ":1.9", names, 1, &err), -EACCES);
+        ck_assert_int_eq(core_session_set_exclude_writers(s, OWNER, names, 1, &err), 0);
+        ck_assert_int_eq(core_session_add_component(s, OWNER, a->w->instance_id, "", "data",
+                                                    &err), -EINVAL);
+        assert_contains(err.message, "excluded");
+        set_start(s);
+        ck_assert_int_eq(core_session_set_exclude_writers(s, OWNER, NULL, 0, &err),
+                         -VSS_E_BAD_STATE);
+        assert_contains(err.message, "before StartSnapshotSet");
+        ck_assert_uint_eq(s->n_exclude_writers, 1);
+}
+END_TEST
+
+START_TEST(test_create_snapshot_set_excludes_and_warns)
+{
+        struct test_writer *a = tw_add("a", VSS_LEVEL_BACK_END);
+        struct test_writer *b = tw_add("b", VSS_LEVEL_BACK_END);
+        const char *names[] = { "b", "typo" };
+        CoreCreateOptions o = { .exclude_writers = names, .n_exclude_writers = 2 };
+        struct call c = { 0 };
+        ck_assert_int_eq(core_create_snapshot_set(E.core, OWNER, one_volume, 1, &o, &c, NULL), 0);
+        pump();
+        ck_assert_int_eq(c.r, 0);
+        ck_assert_uint_gt(a->n_events, 0);
+        ck_assert_uint_eq(b->n_events, 0);
+        /* PrepareForBackup's warning reaches the one reply. */
+        assert_contains(c.message, "'typo'");
+}
+END_TEST
+
 static Suite *writer_suite(void)
 {
         Suite *s = suite_create("core-writer");
@@ -388,6 +510,11 @@ static Suite *writer_suite(void)
         tcase_add_test(tc, test_gather_survives_silent_and_leaving_writers);
         tcase_add_test(tc, test_gather_without_writers_context);
         tcase_add_test(tc, test_gather_aborted);
+        tcase_add_test(tc, test_excluded_writer_hears_nothing);
+        tcase_add_test(tc, test_exclude_by_instance_and_class_id);
+        tcase_add_test(tc, test_exclude_unknown_name_is_a_warning);
+        tcase_add_test(tc, test_exclude_rules);
+        tcase_add_test(tc, test_create_snapshot_set_excludes_and_warns);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -15,6 +15,11 @@
  * barrier, and requires exactly one reply to the call before the barrier's:
  * the server answers in order, so a missing or a second reply is caught on
  * every call. Signals received meanwhile wait in an inbox for the test.
+ *
+ * Authorization: the bus layer learns the peer's uid, asks the authorizer
+ * once per connection for an identity and then for each call whose access
+ * class is not BUS_ACCESS_ANYONE. The test authorizer records what it was
+ * asked and refuses while told to, so the tests run the same as any uid.
  */
 #include <check.h>
 #include <errno.h>
@@ -59,6 +64,15 @@ static struct {
         atomic_int echo, complex, nothing, fail, reply_then_fail, later, other_echo;
         atomic_int set_level, set_quiet;
 } counters;
+
+/* What the test authorizer was asked (loop thread) and whether it refuses. */
+static struct {
+        atomic_int identified, checked, freed;
+        atomic_bool refuse;
+        atomic_uint last_access;
+        atomic_uint uid;
+        char last_what[64];
+} auth;
 
 static DBusMessage *deferred[8];
 static atomic_int n_deferred;
@@ -133,6 +147,8 @@ static int method_fail(BusCall *call, void *userdata)
                 return -ENOENT;
         if (strcmp(how, "bad-utf8") == 0)
                 return bus_call_error(call, -EINVAL, "volume \"%s\" is unknown", "sd\xff\xfe");
+        if (strcmp(how, "again") == 0)
+                return -EAGAIN; /* a failure like any other, not "ask the uid first" */
         return -ENOTDIR; /* a code with no name of its own */
 }
 
@@ -159,6 +175,17 @@ static int method_other_echo(BusCall *call, void *userdata)
 
         atomic_fetch_add(&counters.other_echo, 1);
         return bus_call_reply(call, DBUS_TYPE_STRING, &text, DBUS_TYPE_INVALID);
+}
+
+/* () -> (b known, u uid): what bus_call_get_uid() tells a handler. */
+static int method_uid(BusCall *call, void *userdata)
+{
+        uid_t uid = (uid_t)-1;
+        dbus_bool_t known = bus_call_get_uid(call, &uid) >= 0;
+        dbus_uint32_t u = (dbus_uint32_t)uid;
+
+        return bus_call_reply(call, DBUS_TYPE_BOOLEAN, &known, DBUS_TYPE_UINT32, &u,
+                              DBUS_TYPE_INVALID);
 }
 
 static int get_name(DBusMessageIter *iter, void *userdata)
@@ -226,13 +253,18 @@ static const BusInterface test_iface = {
         .name = TEST_IFACE,
         .methods = (const BusMethod[]){
                 { "Echo", BUS_ARGS({ "text", "s" }, { "n", "u" }),
-                  BUS_ARGS({ "text", "s" }, { "n", "u" }), method_echo },
+                  BUS_ARGS({ "text", "s" }, { "n", "u" }), method_echo, BUS_ACCESS_ANYONE },
                 { "Complex", BUS_ARGS({ "options", "a{sv}" }, { "names", "as" }, { "target", "o" }),
-                  BUS_ARGS({ "n_names", "u" }, { "summary", "s" }), method_complex },
-                { "Nothing", BUS_NO_ARGS, BUS_NO_ARGS, method_nothing },
-                { "Fail", BUS_ARGS({ "how", "s" }), BUS_NO_ARGS, method_fail },
-                { "ReplyThenFail", BUS_NO_ARGS, BUS_ARGS({ "text", "s" }), method_reply_then_fail },
-                { "Later", BUS_NO_ARGS, BUS_ARGS({ "text", "s" }), method_later },
+                  BUS_ARGS({ "n_names", "u" }, { "summary", "s" }), method_complex,
+                  BUS_ACCESS_BACKUP },
+                { "Nothing", BUS_NO_ARGS, BUS_NO_ARGS, method_nothing, BUS_ACCESS_ROOT },
+                { "Fail", BUS_ARGS({ "how", "s" }), BUS_NO_ARGS, method_fail, BUS_ACCESS_WRITER },
+                { "ReplyThenFail", BUS_NO_ARGS, BUS_ARGS({ "text", "s" }), method_reply_then_fail,
+                  BUS_ACCESS_ROOT },
+                { "Later", BUS_NO_ARGS, BUS_ARGS({ "text", "s" }), method_later,
+                  BUS_ACCESS_BACKUP },
+                { "Uid", BUS_NO_ARGS, BUS_ARGS({ "known", "b" }, { "uid", "u" }), method_uid,
+                  BUS_ACCESS_ANYONE },
                 { NULL },
         },
         .properties = (const BusProperty[]){
@@ -252,13 +284,48 @@ static const BusInterface test_iface = {
 static const BusInterface other_iface = {
         .name = OTHER_IFACE,
         .methods = (const BusMethod[]){
-                { "OtherEcho", BUS_NO_ARGS, BUS_ARGS({ "text", "s" }), method_other_echo },
+                { "OtherEcho", BUS_NO_ARGS, BUS_ARGS({ "text", "s" }), method_other_echo,
+                  BUS_ACCESS_ANYONE },
                 { NULL },
         },
         .properties = (const BusProperty[]){
                 { "Count", "u", get_count, NULL, BUS_PROPERTY_CONST },
                 { NULL },
         },
+};
+
+/* --- the test authorizer (loop thread) ------------------------------------------------ */
+
+static int test_identify(uid_t uid, void **ret_identity, void *userdata)
+{
+        atomic_fetch_add(&auth.identified, 1);
+        atomic_store(&auth.uid, (unsigned)uid);
+        *ret_identity = strdup("the test's identity");
+        return *ret_identity ? 0 : -ENOMEM;
+}
+
+static int test_check(const void *identity, unsigned access, const char *what, char *err,
+                      size_t err_size, void *userdata)
+{
+        atomic_fetch_add(&auth.checked, 1);
+        atomic_store(&auth.last_access, access);
+        snprintf(auth.last_what, sizeof(auth.last_what), "%s", what);
+        if (!atomic_load(&auth.refuse))
+                return 0;
+        snprintf(err, err_size, "%s refused to %s by the test", what, (const char *)identity);
+        return -EACCES;
+}
+
+static void test_free_identity(void *identity)
+{
+        atomic_fetch_add(&auth.freed, 1);
+        free(identity);
+}
+
+static const BusAuthorizer test_authorizer = {
+        .identify = test_identify,
+        .check = test_check,
+        .free_identity = test_free_identity,
 };
 
 /* --- the harness ------------------------------------------------------------------ */
@@ -409,6 +476,11 @@ static void job_exit(void *arg)
         loop_exit(H.loop, 0);
 }
 
+static void job_set_authorizer(void *arg)
+{
+        bus_set_authorizer(H.bus, arg, NULL);
+}
+
 static int object_setup(TestObject *t, const char *path, const char *name, bool other,
                         bool publish)
 {
@@ -434,6 +506,8 @@ static void job_create_objects(void *arg)
         int *r = arg;
 
         *r = H.bus ? 0 : -ENOTCONN;
+        if (*r >= 0)
+                bus_set_authorizer(H.bus, &test_authorizer, NULL);
         if (*r >= 0)
                 *r = object_setup(&objs[ROOT], MANAGER, "root", false, true);
         if (*r >= 0)
@@ -612,6 +686,7 @@ static void setup(void)
         memset(&H, 0, sizeof(H));
         memset(objs, 0, sizeof(objs));
         memset(&counters, 0, sizeof(counters));
+        memset(&auth, 0, sizeof(auth));
         atomic_store(&n_deferred, 0);
         pthread_mutex_init(&H.lock, NULL);
         pthread_cond_init(&H.cond, NULL);
@@ -1590,6 +1665,171 @@ START_TEST(test_bus_free_leaves_callers_connection)
 }
 END_TEST
 
+/* --- authorization ---------------------------------------------------------------------- */
+
+#define ACCESS_DENIED VSS_ERROR_PREFIX "AccessDenied"
+
+static void expect_empty_return(DBusMessage *reply)
+{
+        assert_return(reply, "");
+        dbus_message_unref(reply);
+}
+
+/* Each call is checked with its method's access class; a refused one never reaches its handler. */
+START_TEST(test_access_class_decides)
+{
+        const char *how = "vss";
+
+        atomic_store(&auth.refuse, true);
+        assert_error(call(MANAGER "/a", TEST_IFACE, "Nothing", DBUS_TYPE_INVALID), ACCESS_DENIED,
+                     "Nothing refused to the test's identity by the test");
+        ck_assert_uint_eq(atomic_load(&auth.last_access), BUS_ACCESS_ROOT);
+        assert_error(call(MANAGER "/a", TEST_IFACE, "Later", DBUS_TYPE_INVALID), ACCESS_DENIED,
+                     "Later refused");
+        ck_assert_uint_eq(atomic_load(&auth.last_access), BUS_ACCESS_BACKUP);
+        assert_error(call(MANAGER "/a", TEST_IFACE, "Fail", DBUS_TYPE_STRING, &how,
+                          DBUS_TYPE_INVALID),
+                     ACCESS_DENIED, "Fail refused");
+        ck_assert_uint_eq(atomic_load(&auth.last_access), BUS_ACCESS_WRITER);
+        /* Nothing ran: no handler, no deferred request. */
+        ck_assert_int_eq(atomic_load(&counters.nothing), 0);
+        ck_assert_int_eq(atomic_load(&counters.later), 0);
+        ck_assert_int_eq(atomic_load(&counters.fail), 0);
+        ck_assert_int_eq(atomic_load(&n_deferred), 0);
+        /* The refusal maps back to -EACCES in clients (common/error.c). */
+        DBusMessage *reply = call(MANAGER "/a", TEST_IFACE, "Nothing", DBUS_TYPE_INVALID);
+        ck_assert_int_eq(vss_error_from_name(dbus_message_get_error_name(reply)), -EACCES);
+        dbus_message_unref(reply);
+
+        atomic_store(&auth.refuse, false);
+        expect_empty_return(call(MANAGER "/a", TEST_IFACE, "Nothing", DBUS_TYPE_INVALID));
+        ck_assert_int_eq(atomic_load(&counters.nothing), 1);
+        ck_assert_int_eq(atomic_load(&auth.checked), 5);
+        /* The peer's uid, looked up once for the connection. */
+        ck_assert_int_eq(atomic_load(&auth.identified), 1);
+        ck_assert_uint_eq(atomic_load(&auth.uid), geteuid());
+}
+END_TEST
+
+/* Listing and reading need no uid: the authorizer is not even asked. */
+START_TEST(test_anyone_is_not_checked)
+{
+        const char *text = "x", *iface = TEST_IFACE;
+        dbus_uint32_t n = 1;
+        DBusMessage *reply;
+
+        atomic_store(&auth.refuse, true);
+        reply = call(MANAGER "/a", TEST_IFACE, "Echo", DBUS_TYPE_STRING, &text, DBUS_TYPE_UINT32,
+                     &n, DBUS_TYPE_INVALID);
+        assert_return(reply, "su");
+        dbus_message_unref(reply);
+        ck_assert_uint_eq(get_u32(MANAGER "/a", "Level"), 5);
+        reply = call(MANAGER "/a", DBUS_INTERFACE_PROPERTIES, "GetAll", DBUS_TYPE_STRING, &iface,
+                     DBUS_TYPE_INVALID);
+        assert_return(reply, "a{sv}");
+        dbus_message_unref(reply);
+        reply = call(MANAGER, OM_IFACE, "GetManagedObjects", DBUS_TYPE_INVALID);
+        assert_return(reply, "a{oa{sa{sv}}}");
+        dbus_message_unref(reply);
+        reply = call(MANAGER "/a", DBUS_INTERFACE_INTROSPECTABLE, "Introspect", DBUS_TYPE_INVALID);
+        assert_return(reply, "s");
+        dbus_message_unref(reply);
+        /* Errors that change nothing are answered as before. */
+        assert_error(call(MANAGER "/missing", TEST_IFACE, "Nothing", DBUS_TYPE_INVALID),
+                     DBUS_ERROR_UNKNOWN_OBJECT, NULL);
+        assert_error(call(MANAGER "/a", TEST_IFACE, "NoSuchMethod", DBUS_TYPE_INVALID),
+                     DBUS_ERROR_UNKNOWN_METHOD, NULL);
+        ck_assert_int_eq(atomic_load(&auth.checked), 0);
+        ck_assert_int_eq(atomic_load(&auth.identified), 0);
+}
+END_TEST
+
+/* Setting a property is root's: checked as BUS_ACCESS_ROOT, nothing changes when refused. */
+START_TEST(test_properties_set_is_checked)
+{
+        dbus_uint32_t v = 7;
+
+        atomic_store(&auth.refuse, true);
+        assert_error(set_property(MANAGER "/a", TEST_IFACE, "Level", DBUS_TYPE_UINT32, &v),
+                     ACCESS_DENIED, "Properties.Set refused");
+        ck_assert_uint_eq(atomic_load(&auth.last_access), BUS_ACCESS_ROOT);
+        ck_assert_str_eq(auth.last_what, "Properties.Set");
+        ck_assert_int_eq(atomic_load(&counters.set_level), 0);
+        ck_assert_uint_eq(get_u32(MANAGER "/a", "Level"), 5);
+        ck_assert_int_eq(count_signals(DBUS_INTERFACE_PROPERTIES, "PropertiesChanged"), 0);
+
+        atomic_store(&auth.refuse, false);
+        expect_empty_return(set_property(MANAGER "/a", TEST_IFACE, "Level", DBUS_TYPE_UINT32, &v));
+        ck_assert_uint_eq(get_u32(MANAGER "/a", "Level"), 7);
+}
+END_TEST
+
+/* A handler sees the uid once it was needed; before that, none was asked. */
+START_TEST(test_uid_for_handlers)
+{
+        dbus_bool_t known;
+        dbus_uint32_t uid;
+        DBusMessage *reply = call(MANAGER "/a", TEST_IFACE, "Uid", DBUS_TYPE_INVALID);
+
+        assert_return(reply, "bu");
+        ck_assert(dbus_message_get_args(reply, NULL, DBUS_TYPE_BOOLEAN, &known, DBUS_TYPE_UINT32,
+                                        &uid, DBUS_TYPE_INVALID));
+        ck_assert(!known);
+        dbus_message_unref(reply);
+        expect_empty_return(call(MANAGER "/a", TEST_IFACE, "Nothing", DBUS_TYPE_INVALID));
+        reply = call(MANAGER "/a", TEST_IFACE, "Uid", DBUS_TYPE_INVALID);
+        ck_assert(dbus_message_get_args(reply, NULL, DBUS_TYPE_BOOLEAN, &known, DBUS_TYPE_UINT32,
+                                        &uid, DBUS_TYPE_INVALID));
+        ck_assert(known);
+        ck_assert_uint_eq(uid, geteuid());
+        dbus_message_unref(reply);
+}
+END_TEST
+
+/* A handler's own -EAGAIN is its failure: answered once, the handler run once. */
+START_TEST(test_handler_eagain_is_a_failure)
+{
+        const char *how = "again";
+
+        assert_error(call(MANAGER "/a", TEST_IFACE, "Fail", DBUS_TYPE_STRING, &how,
+                          DBUS_TYPE_INVALID),
+                     VSS_ERROR_PREFIX "Failed", NULL);
+        ck_assert_int_eq(atomic_load(&counters.fail), 1);
+}
+END_TEST
+
+/* Without an authorizer, anything not BUS_ACCESS_ANYONE is root's alone. */
+START_TEST(test_default_is_root_only)
+{
+        on_loop(job_set_authorizer, NULL);
+        DBusMessage *reply = call(MANAGER "/a", TEST_IFACE, "Nothing", DBUS_TYPE_INVALID);
+        char want[128];
+
+        if (geteuid() == 0) {
+                expect_empty_return(reply);
+                ck_assert_int_eq(atomic_load(&counters.nothing), 1);
+        } else {
+                snprintf(want, sizeof(want), "Nothing is for root only; uid %u is not root",
+                         (unsigned)geteuid());
+                assert_error(reply, ACCESS_DENIED, want);
+                ck_assert_int_eq(atomic_load(&counters.nothing), 0);
+        }
+        ck_assert_int_eq(atomic_load(&auth.checked), 0);
+}
+END_TEST
+
+/* The identity lives as long as the connection is served: freed with the bus. */
+START_TEST(test_identity_freed_with_bus)
+{
+        expect_empty_return(call(MANAGER "/a", TEST_IFACE, "Nothing", DBUS_TYPE_INVALID));
+        ck_assert_int_eq(atomic_load(&auth.identified), 1);
+        ck_assert_int_eq(atomic_load(&auth.freed), 0);
+        stop_loop();
+        H.bus = bus_free(H.bus);
+        ck_assert_int_eq(atomic_load(&auth.freed), 1);
+}
+END_TEST
+
 /* --- helpers without a connection -------------------------------------------------------- */
 
 START_TEST(test_path_escape)
@@ -1693,6 +1933,18 @@ static Suite *dispatch_suite(void)
         tcase_add_test(tc, test_introspect_object_matches_tables);
         tcase_add_test(tc, test_introspect_tree);
         tcase_add_test(tc, test_disconnect_ends_loop);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("authorization");
+        tcase_add_checked_fixture(tc, setup, teardown);
+        tcase_set_timeout(tc, 60);
+        tcase_add_test(tc, test_access_class_decides);
+        tcase_add_test(tc, test_anyone_is_not_checked);
+        tcase_add_test(tc, test_properties_set_is_checked);
+        tcase_add_test(tc, test_uid_for_handlers);
+        tcase_add_test(tc, test_handler_eagain_is_a_failure);
+        tcase_add_test(tc, test_default_is_root_only);
+        tcase_add_test(tc, test_identity_freed_with_bus);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("helpers");

@@ -18,7 +18,7 @@
 
 #include <vss/provider.h>
 
-extern const struct vss_provider vss_provider_v2;
+extern const struct vss_provider vss_provider_v3;
 
 #define SET_A "11111111-1111-4111-8111-111111111111"
 #define SET_B "22222222-2222-4222-8222-222222222222"
@@ -92,7 +92,7 @@ static void setup(void)
         config_set("control", control_path);
         config_set("volumes", NULL);
         config_set("state", NULL);
-        ops = vss_provider_v2.ops;
+        ops = vss_provider_v3.ops;
         ck_assert_int_eq(ops->init(&host, &state), 0);
 }
 
@@ -229,11 +229,11 @@ static size_t count_snapshots(void)
 
 START_TEST(test_descriptor)
 {
-        ck_assert_uint_eq(vss_provider_v2.abi_version, VSS_PROVIDER_ABI_VERSION);
-        ck_assert_str_eq(vss_provider_v2.name, "fake");
-        ck_assert_uint_eq(strlen(vss_provider_v2.id), 36);
-        ck_assert_ptr_nonnull(vss_provider_v2.version);
-        ck_assert_ptr_nonnull(vss_provider_v2.description);
+        ck_assert_uint_eq(vss_provider_v3.abi_version, VSS_PROVIDER_ABI_VERSION);
+        ck_assert_str_eq(vss_provider_v3.name, "fake");
+        ck_assert_uint_eq(strlen(vss_provider_v3.id), 36);
+        ck_assert_ptr_nonnull(vss_provider_v3.version);
+        ck_assert_ptr_nonnull(vss_provider_v3.description);
         ck_assert(ops->init && ops->fini && ops->is_volume_supported && ops->prepare);
         ck_assert(ops->hold && ops->commit && ops->release && ops->abort);
         ck_assert(ops->delete_snapshot && ops->query && ops->expose && ops->unexpose);

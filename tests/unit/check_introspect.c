@@ -209,10 +209,11 @@ static const BusInterface sample = {
         .name = "org.linuxvss.Vss1.Sample",
         .methods = (const BusMethod[]){
                 { "AddVolume", BUS_ARGS({ "volume", "s" }, { "provider_id", "s" }),
-                  BUS_ARGS({ "snapshot", "o" }), no_method },
+                  BUS_ARGS({ "snapshot", "o" }), no_method, BUS_ACCESS_BACKUP },
                 { "Query", BUS_ARGS({ "options", "a{sv}" }, { "filter", "as" }),
-                  BUS_ARGS({ "items", "a(so)" }, { "count", "u" }), no_method },
-                { "Reset", BUS_NO_ARGS, BUS_NO_ARGS, no_method },
+                  BUS_ARGS({ "items", "a(so)" }, { "count", "u" }), no_method,
+                  BUS_ACCESS_ANYONE },
+                { "Reset", BUS_NO_ARGS, BUS_NO_ARGS, no_method, BUS_ACCESS_ROOT },
                 { NULL },
         },
         .properties = (const BusProperty[]){

@@ -64,6 +64,8 @@ static void assert_defaults(const Settings *s)
         ck_assert_uint_eq(s->freeze_timeout_ms, VSS_FREEZE_TIMEOUT_MS_DEFAULT);
         ck_assert_uint_eq(s->hold_timeout_ms, VSS_HOLD_TIMEOUT_MS_DEFAULT);
         ck_assert_int_eq(s->log_priority, LOG_INFO);
+        ck_assert_str_eq(s->backup_group, VSS_BACKUP_GROUP_DEFAULT);
+        ck_assert_str_eq(s->writer_group, VSS_WRITER_GROUP_DEFAULT);
 }
 
 START_TEST(test_missing_optional_file_means_defaults)
@@ -99,6 +101,8 @@ START_TEST(test_every_key)
                    "freeze_timeout_ms = 1500\n"
                    "hold_timeout_ms = 250\n"
                    "log_level = debug\n"
+                   "backup_group = backup\n"
+                   "writer_group = db-writers\n"
                    "[provider.fake]\n"
                    "log = /tmp/fake.log\n"
                    "anything_goes = here\n");
@@ -107,6 +111,8 @@ START_TEST(test_every_key)
         ck_assert_uint_eq(settings.freeze_timeout_ms, 1500);
         ck_assert_uint_eq(settings.hold_timeout_ms, 250);
         ck_assert_int_eq(settings.log_priority, LOG_DEBUG);
+        ck_assert_str_eq(settings.backup_group, "backup");
+        ck_assert_str_eq(settings.writer_group, "db-writers");
         /* Provider sections are the provider's business; they stay readable. */
         ck_assert_str_eq(config_get(settings.config, "provider.fake", "log"), "/tmp/fake.log");
         ck_assert_str_eq(config_get(settings.config, "provider.fake", "anything_goes"), "here");
@@ -160,7 +166,8 @@ START_TEST(test_unknown_key_refused)
         ck_assert_msg(strstr(m, "freeze_timeouts_ms"), "got: %s", m);
         /* The fix: the keys that do exist. */
         ck_assert_msg(strstr(m, "provider_dir") && strstr(m, "freeze_timeout_ms") &&
-                              strstr(m, "hold_timeout_ms") && strstr(m, "log_level"),
+                              strstr(m, "hold_timeout_ms") && strstr(m, "log_level") &&
+                              strstr(m, "backup_group") && strstr(m, "writer_group"),
                       "got: %s", m);
         /* Keys are case-sensitive, so this is a typo too. */
         m = load_fails("[daemon]\nLog_Level = debug\n");
@@ -253,6 +260,46 @@ START_TEST(test_too_long_provider_dir_explained)
 }
 END_TEST
 
+/* Group names as groupadd(8) takes them; empty leaves the calls to root alone. */
+START_TEST(test_group_names)
+{
+        write_conf("[daemon]\nbackup_group = _vss.backup-2\nwriter_group =\n");
+        ck_assert_int_eq(settings_load(&settings, path, 1, err, sizeof(err)), 0);
+        ck_assert_str_eq(settings.backup_group, "_vss.backup-2");
+        ck_assert_str_eq(settings.writer_group, "");
+        settings_done(&settings);
+        write_conf("[daemon]\nwriter_group = machine$\n");
+        ck_assert_int_eq(settings_load(&settings, path, 1, err, sizeof(err)), 0);
+        ck_assert_str_eq(settings.writer_group, "machine$");
+        ck_assert_str_eq(settings.backup_group, VSS_BACKUP_GROUP_DEFAULT);
+}
+END_TEST
+
+START_TEST(test_bad_group_names_refused)
+{
+        static const char *const bad[] = {
+                "1000",         /* a gid is not a name */
+                "vss backup",   /* whitespace */
+                "-vss",         /* an option to groupadd */
+                "vss:backup",   /* the field separator of /etc/group */
+                "a$b",          /* '$' only at the end */
+                "a23456789012345678901234567890123", /* 33 characters */
+        };
+        char text[128];
+
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                snprintf(text, sizeof(text), "[daemon]\nbackup_group = %s\n", bad[i]);
+                const char *m = load_fails(text);
+                ck_assert_msg(strstr(m, path) && strstr(m, "backup_group") && strstr(m, bad[i]) &&
+                                      strstr(m, "is not a group name") &&
+                                      strstr(m, "nothing for root alone"),
+                              "got: %s", m);
+        }
+        const char *m = load_fails("[daemon]\nwriter_group = 42\n");
+        ck_assert_msg(strstr(m, "writer_group") && strstr(m, "vss-writer"), "got: %s", m);
+}
+END_TEST
+
 /* The file make install ships must load as the defaults it documents. */
 START_TEST(test_shipped_config_loads)
 {
@@ -288,6 +335,7 @@ static Suite *settings_suite(void)
         tcase_add_test(tc, test_empty_daemon_section_means_defaults);
         tcase_add_test(tc, test_every_key);
         tcase_add_test(tc, test_range_boundaries_accepted);
+        tcase_add_test(tc, test_group_names);
         tcase_add_test(tc, test_shipped_config_loads);
         tcase_add_test(tc, test_done_is_idempotent);
         suite_add_tcase(s, tc);
@@ -297,6 +345,7 @@ static Suite *settings_suite(void)
         tcase_set_timeout(tc, 30);
         tcase_add_test(tc, test_out_of_range_refused);
         tcase_add_test(tc, test_unknown_key_refused);
+        tcase_add_test(tc, test_bad_group_names_refused);
         tcase_add_test(tc, test_log_levels);
         tcase_add_test(tc, test_provider_dir_must_be_a_path);
         tcase_add_test(tc, test_parse_error_names_file_and_line);

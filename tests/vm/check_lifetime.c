@@ -34,7 +34,7 @@ START_TEST(test_restarted_vssd_finds_persistent_snapshots)
         char ids[1][40], origin[256], device[256];
 
         vm_volume(&v, "r", 64, "ext4");
-        vm_create(ids, 1, "", v.volume); /* app-rollback: persistent */
+        vm_create(ids, 1, "--persistent", v.volume);
         restart_vssd(false);
         vm_snapshot_prop(ids[0], "Origin", origin, sizeof(origin));
         vm_snapshot_prop(ids[0], "Device", device, sizeof(device));
@@ -44,7 +44,7 @@ START_TEST(test_restarted_vssd_finds_persistent_snapshots)
         restart_vssd(true);
         vm_snapshot_prop(ids[0], "Origin", origin, sizeof(origin));
         ck_assert_msg(strstr(origin, v.volume), "Origin after a crash: '%s'", origin);
-        vm_ok("vssctl delete --snapshot %s", ids[0]);
+        vm_ok("vssctl delete %s", ids[0]);
 }
 END_TEST
 
@@ -58,8 +58,8 @@ START_TEST(test_crash_releases_auto_release_snapshots)
         pid_t requester = fork();
         ck_assert_int_ge(requester, 0);
         if (requester == 0) {
-                vm_sh("vssctl create --exec 'echo $VSS_SNAPSHOT_IDS > " TEST_ROOT
-                      "/ready; sleep 600' %s", v.volume);
+                vm_sh("vssctl exec %s -- sh -c 'echo $VSS_SNAPSHOT_ID_0 > " TEST_ROOT
+                      "/ready; sleep 600'", v.volume);
                 _exit(0);
         }
         vm_ok("cat " TEST_ROOT "/ready");
@@ -127,7 +127,7 @@ static void revert_case(bool busy)
 
         vm_volume(&v, busy ? "vb" : "vf", 64, "ext4");
         vm_ok("echo snapshot-time > %s/f && sync", v.mnt);
-        vm_create(ids, 1, "", v.volume);
+        vm_create(ids, 1, "--persistent", v.volume); /* only a persistent store merges */
         vm_ok("echo later > %s/f && echo x > %s/new && sync", v.mnt, v.mnt);
         if (!busy)
                 vm_ok("umount %s", v.mnt);

@@ -96,7 +96,7 @@ START_TEST(test_ext4_snapshot_keeps_freeze_time_content)
         vm_ok("cat %s/file", v.mnt);
         ck_assert_str_eq(vm_out(), "after");
 
-        vm_ok("vssctl unexpose %s && vssctl delete --snapshot %s", ids[0], ids[0]);
+        vm_ok("vssctl unexpose %s && vssctl delete %s", ids[0], ids[0]);
         vm_table(v.volume + strlen("/dev/mapper/"), table, sizeof(table));
         ck_assert_str_eq(table, before);
         vm_ok("dmsetup ls | grep -c -e vss-snap- -e -real || true");
@@ -209,12 +209,12 @@ START_TEST(test_delete_in_any_order_restores_the_table)
                 vm_ok("echo %d > %s/f && sync", order, v.mnt);
                 vm_create(id2, 1, "", v.volume);
                 const char *first = order ? id2[0] : ids[0], *second = order ? ids[0] : id2[0];
-                vm_ok("vssctl delete --snapshot %s", first);
+                vm_ok("vssctl delete %s", first);
                 vm_table(name, table, sizeof(table));
                 ck_assert_msg(strstr(table, "snapshot-origin"), "after one delete: %s", table);
                 vm_ok("dmsetup status vss-snap-%s", second);
                 ck_assert_msg(!strstr(vm_out(), "Invalid"), "survivor: %s", vm_out());
-                vm_ok("vssctl delete --snapshot %s", second);
+                vm_ok("vssctl delete %s", second);
                 vm_table(name, table, sizeof(table));
                 ck_assert_str_eq(table, before);
                 vm_ok("dmsetup ls | grep -c -e vss-snap- -e -real || true");

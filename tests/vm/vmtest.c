@@ -123,7 +123,8 @@ void vm_volume(Volume *v, const char *name, unsigned size_mb, const char *fstype
 
 void vm_create(char ids[][40], size_t n, const char *options, const char *volumes)
 {
-        vm_ok("vssctl create %s %s | awk 'NR > 3 { print $1 }'", options, volumes);
+        /* The rows of the table: the lines that start with a snapshot id. */
+        vm_ok("vssctl create %s %s | grep -oE '^[0-9a-f]{8}-[0-9a-f-]{27}'", options, volumes);
         const char *p = vm_out();
         for (size_t i = 0; i < n; i++) {
                 size_t len = strcspn(p, "\n");
