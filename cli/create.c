@@ -17,27 +17,19 @@
 struct create_args {
         const char *context;         /* --context, or NULL for the default */
         bool persistent;             /* --persistent */
-        bool no_writers;             /* --no-writers */
-        const char *provider;        /* --provider */
-        const char **exclude;        /* --exclude-writer..., NULL-terminated */
-        size_t n_exclude;
+        struct set_participants who; /* --no-writers, --provider, --exclude-writer */
         const char *attributes[4];   /* what vssctl asks for, NULL-terminated */
 };
 
 enum {
         OPT_CONTEXT = 'c',
         OPT_PERSISTENT = 'P',
-        OPT_NO_WRITERS = 'n',
-        OPT_PROVIDER = 'p',
-        OPT_EXCLUDE_WRITER = 'x',
 };
 
 static const struct option create_long_options[] = {
         { "context", required_argument, NULL, OPT_CONTEXT },
         { "persistent", no_argument, NULL, OPT_PERSISTENT },
-        { "no-writers", no_argument, NULL, OPT_NO_WRITERS },
-        { "provider", required_argument, NULL, OPT_PROVIDER },
-        { "exclude-writer", required_argument, NULL, OPT_EXCLUDE_WRITER },
+        SET_PARTICIPANT_OPTIONS,
         { 0 },
 };
 
@@ -52,16 +44,8 @@ static int create_option(struct vssctl *ctx, int c, const char *arg, void *userd
         case OPT_PERSISTENT:
                 a->persistent = true;
                 break;
-        case OPT_NO_WRITERS:
-                a->no_writers = true;
-                break;
-        case OPT_PROVIDER:
-                a->provider = arg;
-                break;
-        case OPT_EXCLUDE_WRITER:
-                /* The array has room for every argument (see verb_create()). */
-                a->exclude[a->n_exclude++] = arg;
-                break;
+        default:
+                set_participants_option(&a->who, c, arg);
         }
         return VSSCTL_CONTINUE;
 }
@@ -78,14 +62,14 @@ static void choose_context(struct create_args *a)
 
         if (!a->context) {
                 if (a->persistent)
-                        a->context = a->no_writers ? "nas-rollback" : "app-rollback";
+                        a->context = a->who.no_writers ? "nas-rollback" : "app-rollback";
                 else
-                        a->context = a->no_writers ? "file-share-backup" : "backup";
+                        a->context = a->who.no_writers ? "file-share-backup" : "backup";
         }
         a->attributes[n++] = "no-auto-release";
         if (a->persistent)
                 a->attributes[n++] = "persistent";
-        if (a->no_writers)
+        if (a->who.no_writers)
                 a->attributes[n++] = "no-writers";
         a->attributes[n] = NULL;
 }
@@ -182,11 +166,6 @@ static int created(struct vssctl *ctx, vss_client *client, const struct create_a
         return vssctl_output_done(r);
 }
 
-static inline void freep(void *p)
-{
-        free(*(void **)p);
-}
-
 /* Parse and check the command line: VSSCTL_CONTINUE, or the exit status. */
 static int create_parse(struct vssctl *ctx, int argc, char *argv[], struct create_args *a,
                         int *ret_first)
@@ -209,36 +188,41 @@ static int create_parse(struct vssctl *ctx, int argc, char *argv[], struct creat
         return VSSCTL_CONTINUE;
 }
 
+/* Make the set of the volumes VOLUMES and print it: the exit status. */
+static int create_run(struct vssctl *ctx, vss_client *client, struct create_args *a,
+                      int n_volumes, char **volumes)
+{
+        struct vssctl_progress progress = { .idle = NULL };
+        _cleanup_(freep) char *set_id = NULL, *warnings = NULL;
+        struct vss_create_options opts = VSS_CREATE_OPTIONS_INIT;
+
+        opts.context = a->context;
+        opts.attributes = a->attributes;
+        opts.provider = a->who.provider;
+        opts.exclude_writers = set_participants_excluded(&a->who);
+        opts.progress = vssctl_progress;
+        opts.progress_userdata = &progress;
+        int r = vss_client_create_snapshot_set(client, (const char *const *)volumes,
+                                               (size_t)n_volumes, &opts, &set_id, &warnings);
+        if (r < 0)
+                return create_fail(ctx, r, n_volumes, volumes);
+        return created(ctx, client, a, set_id, warnings);
+}
+
 int verb_create(struct vssctl *ctx, int argc, char *argv[])
 {
         struct create_args a = { 0 };
-        struct vssctl_progress progress = { .idle = NULL };
-        _cleanup_(freep) char *set_id = NULL, *warnings = NULL;
         vss_client *client;
         int first;
 
-        /* Every argument could be an --exclude-writer. */
-        _cleanup_(freep) const char **exclude = calloc((size_t)argc + 1, sizeof(*exclude));
-        if (!exclude)
+        if (set_participants_init(&a.who, argc) < 0)
                 return vssctl_output_done(-ENOMEM);
-        a.exclude = exclude;
         int r = create_parse(ctx, argc, argv, &a, &first);
-        if (r != VSSCTL_CONTINUE)
-                return r;
-        r = vssctl_client(ctx, &client);
-        if (r != 0)
-                return r;
-
-        struct vss_create_options opts = VSS_CREATE_OPTIONS_INIT;
-        opts.context = a.context;
-        opts.attributes = a.attributes;
-        opts.provider = a.provider;
-        opts.exclude_writers = a.n_exclude ? a.exclude : NULL;
-        opts.progress = vssctl_progress;
-        opts.progress_userdata = &progress;
-        r = vss_client_create_snapshot_set(client, (const char *const *)argv + first,
-                                           (size_t)(argc - first), &opts, &set_id, &warnings);
-        if (r < 0)
-                return create_fail(ctx, r, argc - first, argv + first);
-        return created(ctx, client, &a, set_id, warnings);
+        if (r == VSSCTL_CONTINUE) {
+                r = vssctl_client(ctx, &client);
+                if (r == 0)
+                        r = create_run(ctx, client, &a, argc - first, argv + first);
+        }
+        set_participants_done(&a.who);
+        return r;
 }

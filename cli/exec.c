@@ -27,10 +27,7 @@
 
 struct exec_args {
         const char *mount;           /* --mount DIR, or NULL: vssd's default */
-        bool no_writers;             /* --no-writers */
-        const char *provider;        /* --provider */
-        const char **exclude;        /* --exclude-writer..., NULL-terminated */
-        size_t n_exclude;
+        struct set_participants who; /* --no-writers, --provider, --exclude-writer */
         char **volumes;              /* operands before "--" */
         size_t n_volumes;
         char **command;              /* after "--", NULL-terminated */
@@ -46,16 +43,11 @@ struct exec_volume {
 
 enum {
         OPT_MOUNT = 'm',
-        OPT_NO_WRITERS = 'n',
-        OPT_PROVIDER = 'p',
-        OPT_EXCLUDE_WRITER = 'x',
 };
 
 static const struct option exec_long_options[] = {
         { "mount", required_argument, NULL, OPT_MOUNT },
-        { "no-writers", no_argument, NULL, OPT_NO_WRITERS },
-        { "provider", required_argument, NULL, OPT_PROVIDER },
-        { "exclude-writer", required_argument, NULL, OPT_EXCLUDE_WRITER },
+        SET_PARTICIPANT_OPTIONS,
         { 0 },
 };
 
@@ -67,15 +59,8 @@ static int exec_option(struct vssctl *ctx, int c, const char *arg, void *userdat
         case OPT_MOUNT:
                 a->mount = arg;
                 break;
-        case OPT_NO_WRITERS:
-                a->no_writers = true;
-                break;
-        case OPT_PROVIDER:
-                a->provider = arg;
-                break;
-        case OPT_EXCLUDE_WRITER:
-                a->exclude[a->n_exclude++] = arg; /* room for every argument */
-                break;
+        default:
+                set_participants_option(&a->who, c, arg);
         }
         return VSSCTL_CONTINUE;
 }
@@ -185,8 +170,8 @@ static int start_session(struct exec_run *run)
         const struct exec_args *a = run->args;
         struct vss_create_options opts = VSS_CREATE_OPTIONS_INIT;
 
-        opts.context = a->no_writers ? "file-share-backup" : "backup";
-        opts.exclude_writers = a->n_exclude ? a->exclude : NULL;
+        opts.context = a->who.no_writers ? "file-share-backup" : "backup";
+        opts.exclude_writers = set_participants_excluded(&a->who);
         opts.progress = vssctl_progress;
         opts.progress_userdata = &run->progress;
         int r = vss_client_start_backup_with_options(run->client, &opts, &run->backup);
@@ -213,7 +198,7 @@ static int make_set(struct exec_run *run)
         if (!run->v)
                 return step_fail(run, -ENOMEM, "cannot start");
         for (size_t i = 0; i < a->n_volumes; i++) {
-                int r = vss_backup_add_to_snapshot_set(run->backup, a->volumes[i], a->provider,
+                int r = vss_backup_add_to_snapshot_set(run->backup, a->volumes[i], a->who.provider,
                                                        &run->v[i].snapshot_id);
                 if (r < 0) {
                         snprintf(what, sizeof(what), "cannot add %s to the snapshot set",
@@ -418,21 +403,12 @@ static void release(struct exec_run *run)
         }
 }
 
-static inline void freep(void *p)
+/* Everything but the options' memory: the exit status. */
+static int exec_main(struct vssctl *ctx, int argc, char *argv[], struct exec_args *a)
 {
-        free(*(void **)p);
-}
+        struct exec_run run = { .ctx = ctx, .args = a };
 
-int verb_exec(struct vssctl *ctx, int argc, char *argv[])
-{
-        struct exec_args a = { 0 };
-        struct exec_run run = { .ctx = ctx, .args = &a };
-
-        _cleanup_(freep) const char **exclude = calloc((size_t)argc + 1, sizeof(*exclude));
-        if (!exclude)
-                return vssctl_output_done(-ENOMEM);
-        a.exclude = exclude;
-        int r = exec_parse(ctx, argc, argv, &a);
+        int r = exec_parse(ctx, argc, argv, a);
         if (r != VSSCTL_CONTINUE)
                 return r;
         r = vssctl_client(ctx, &run.client);
@@ -449,10 +425,21 @@ int verb_exec(struct vssctl *ctx, int argc, char *argv[])
         if (status == 0 && set_environment(&run) < 0)
                 status = step_fail(&run, -ENOMEM, "cannot set the command's environment");
         if (status == 0) {
-                status = run_command(a.command);
+                status = run_command(a->command);
                 complete(&run, status == 0);
         }
         release(&run);
         run_free(&run);
+        return status;
+}
+
+int verb_exec(struct vssctl *ctx, int argc, char *argv[])
+{
+        struct exec_args a = { 0 };
+
+        if (set_participants_init(&a.who, argc) < 0)
+                return vssctl_output_done(-ENOMEM);
+        int status = exec_main(ctx, argc, argv, &a);
+        set_participants_done(&a.who);
         return status;
 }

@@ -14,10 +14,6 @@
 #include "output.h"
 #include "storage.h"
 
-static inline void freep(void *p)
-{
-        free(*(void **)p);
-}
 #define _cleanup_free_ _cleanup_(freep)
 
 static inline void storage_list_freep(vss_shadow_storage ***l)

@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include <vss/requester.h>
 
@@ -26,6 +27,11 @@ enum {
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
+
+static inline void freep(void *p)
+{
+        free(*(void **)p);
+}
 
 /* _cleanup_ helpers for the lists libvss returns that more than one verb reads. */
 static inline void snapshot_list_freep(vss_snapshot_info ***l)
@@ -65,6 +71,37 @@ struct verb_options {
  */
 int vssctl_parse_options(struct vssctl *ctx, int argc, char *argv[],
                          const struct verb_options *verb, int *ret_first);
+
+/*
+ * Who takes part in a snapshot set, as create and exec are told: their
+ * options --no-writers, --provider and --exclude-writer (repeatable), whose
+ * getopt values are these.
+ */
+enum {
+        OPT_NO_WRITERS = 'n',
+        OPT_PROVIDER = 'p',
+        OPT_EXCLUDE_WRITER = 'x',
+};
+
+#define SET_PARTICIPANT_OPTIONS                                                 \
+        { "no-writers", no_argument, NULL, OPT_NO_WRITERS },                   \
+        { "provider", required_argument, NULL, OPT_PROVIDER },                 \
+        { "exclude-writer", required_argument, NULL, OPT_EXCLUDE_WRITER }
+
+struct set_participants {
+        bool no_writers;
+        const char *provider; /* NULL: any provider that supports the volume */
+        const char **exclude; /* writers' names, instance or class ids; NULL-terminated */
+        size_t n_exclude;
+};
+
+/* Room for an --exclude-writer per argument of ARGC: 0 or -ENOMEM. */
+int set_participants_init(struct set_participants *p, int argc);
+void set_participants_done(struct set_participants *p);
+/* Take option C with ARG if it is one of SET_PARTICIPANT_OPTIONS: true when it was. */
+bool set_participants_option(struct set_participants *p, int c, const char *arg);
+/* The writers to exclude as libvss takes them: NULL for none. */
+const char *const *set_participants_excluded(const struct set_participants *p);
 
 /*
  * The operands of a verb without options of its own beyond VERB's: the first

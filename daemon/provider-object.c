@@ -226,22 +226,32 @@ static int storage_option(BusCall *call, const char *key, DBusMessageIter *value
         return 0;
 }
 
-/* (s volume, a{sv} options): checked like every volume argument, then the provider. */
-static int method_set_storage(BusCall *call, void *userdata)
+/*
+ * The arguments (s volume, a{sv} options) of SetStorage, EnableVolume and
+ * DisableVolume: the volume checked and canonicalized like every volume
+ * argument into VOLUME, then each option through OPTION.
+ */
+static int read_volume_and_options(BusCall *call, char *volume, size_t size, bus_dict_fn option,
+                                   void *userdata)
 {
-        ProviderObject *p = userdata;
-        struct vss_error_buf err = { "" };
-        struct storage_options o = { NULL, NULL };
         const char *arg;
-        char volume[4096];
         DBusMessageIter iter;
 
         dbus_message_iter_init(bus_call_get_message(call), &iter);
         dbus_message_iter_get_basic(&iter, &arg);
         dbus_message_iter_next(&iter);
-        int r = lifecycle_volume_arg(call, arg, volume, sizeof(volume));
-        if (r >= 0)
-                r = bus_dict_foreach(call, &iter, storage_option, &o);
+        int r = lifecycle_volume_arg(call, arg, volume, size);
+        return r < 0 ? r : bus_dict_foreach(call, &iter, option, userdata);
+}
+
+static int method_set_storage(BusCall *call, void *userdata)
+{
+        ProviderObject *p = userdata;
+        struct vss_error_buf err = { "" };
+        struct storage_options o = { NULL, NULL };
+        char volume[4096];
+
+        int r = read_volume_and_options(call, volume, sizeof(volume), storage_option, &o);
         if (r < 0)
                 return r;
         if (!o.max_size && !o.diff_area)
@@ -274,20 +284,14 @@ static int volume_option(BusCall *call, const char *key, DBusMessageIter *value,
         return r;
 }
 
-/* (s device_or_volume, a{sv} options): checked like every volume argument, then the core. */
+/* (s device_or_volume, a{sv} options), then the core. */
 static int volume_method(BusCall *call, Manager *m, bool enable)
 {
         struct vss_error_buf err = { "" };
-        const char *arg, *provider = NULL;
+        const char *provider = NULL;
         char volume[4096];
-        DBusMessageIter iter;
 
-        dbus_message_iter_init(bus_call_get_message(call), &iter);
-        dbus_message_iter_get_basic(&iter, &arg);
-        dbus_message_iter_next(&iter);
-        int r = lifecycle_volume_arg(call, arg, volume, sizeof(volume));
-        if (r >= 0)
-                r = bus_dict_foreach(call, &iter, volume_option, &provider);
+        int r = read_volume_and_options(call, volume, sizeof(volume), volume_option, &provider);
         if (r < 0)
                 return r;
         Pending *p = pending_new(call, enable ? REPLY_ID : REPLY_EMPTY);
