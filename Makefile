@@ -87,6 +87,10 @@ EXAMPLES     := $(B)/examples/requester
 SAMPLE_WRITER := $(B)/examples/sample-writer
 DEMO_APP     := $(B)/tools/demo-app
 
+# The writers the project ships (writers/<name>/): each "writers:" block below
+# adds its program; "all: $(WRITERS)" after the blocks builds them.
+WRITERS      :=
+
 all: $(VSSD) $(VSSCTL) $(LIBVSS_SO) $(DMSNAP) $(FAKE_PROV) $(BAD_PROVS) $(EXAMPLES) $(SAMPLE_WRITER) $(DEMO_APP)
 
 # Paths compiled into the programs (-D above): a build for another PREFIX,
@@ -153,6 +157,37 @@ $(B)/tests/providers/%.so: $(call pic,tests/providers/%.c)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -shared -o $@ $^ -lpthread
 
+# --- writers: postgresql ---------------------------------------------------------
+PGW_SRC      := $(wildcard writers/postgresql/*.c) writers/common/log.c
+PGW          := $(B)/writers/vss-writer-postgresql
+WRITERS      += $(PGW)
+$(call obj,$(PGW_SRC)): CFLAGS += $(shell pkg-config --cflags libpq 2>/dev/null)
+
+$(PGW): $(call obj,$(PGW_SRC)) $(LIBVSS_SO)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) -L$(B) -lvss \
+		$(shell pkg-config --libs libpq 2>/dev/null) -Wl,-rpath,'$$ORIGIN/..'
+
+# --- writers: hooks ---------------------------------------------------------------
+HOOKSW_SRC   := $(wildcard writers/hooks/*.c) writers/common/log.c
+HOOKSW       := $(B)/writers/vss-writer-hooks
+WRITERS      += $(HOOKSW)
+
+$(HOOKSW): $(call obj,$(HOOKSW_SRC)) $(LIBVSS_SO)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) -L$(B) -lvss -Wl,-rpath,'$$ORIGIN/..'
+
+# --- writers: mariadb -------------------------------------------------------------
+MDBW_SRC     := $(wildcard writers/mariadb/*.c) writers/common/log.c
+MDBW         := $(B)/writers/vss-writer-mariadb
+WRITERS      += $(MDBW)
+$(call obj,$(MDBW_SRC)): CFLAGS += $(shell pkg-config --cflags libmariadb 2>/dev/null)
+
+$(MDBW): $(call obj,$(MDBW_SRC)) $(LIBVSS_SO)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) -L$(B) -lvss \
+		$(shell pkg-config --libs libmariadb 2>/dev/null) -Wl,-rpath,'$$ORIGIN/..'
+
 # --- unit tests: each links only the code under test ----------------------------
 UNIT_TESTS   := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(wildcard tests/unit/check_*.c))
 check_error_OBJS := common/error.c
@@ -172,6 +207,7 @@ check_core_set_OBJS := $(CORE_TEST_OBJS)
 check_core_abort_OBJS := $(CORE_TEST_OBJS)
 check_core_writer_OBJS := $(CORE_TEST_OBJS)
 check_core_session_OBJS := $(CORE_TEST_OBJS)
+check_core_components_OBJS := $(CORE_TEST_OBJS)
 check_core_window_OBJS := $(CORE_TEST_OBJS)
 check_provider_runner_OBJS := daemon/provider-runner.c daemon/util/loop.c daemon/util/log.c
 check_volume_OBJS := daemon/volume.c
@@ -229,6 +265,9 @@ $(B)/bench/%: $(B)/bench/%.o $(LIBVSS_SO)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) -L$(B) -lvss $(DBUS_LIBS) -lpthread \
 		-Wl,-rpath,'$$ORIGIN/..'
+
+# Every writer block (above) added its program to WRITERS.
+all: $(WRITERS)
 
 # Keep test objects: they are not throwaway intermediates.
 .SECONDARY:

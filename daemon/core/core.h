@@ -586,7 +586,14 @@ int core_session_start_snapshot_set(CoreSession *s, const char *sender,
 int core_session_add_to_snapshot_set(CoreSession *s, const char *sender,
                                      const char *volume, const char *provider, void *call,
                                      struct vss_error_buf *err);
-/* PrepareForBackup (async): checks components, then writers PrepareBackup. */
+/*
+ * PrepareForBackup (async): checks components, then writers PrepareBackup.
+ * The components that must lie wholly on volumes of the set
+ * (-VSS_E_INCONSISTENT naming the file and the volume missing): those
+ * selected with AddComponent and, of each writer taking part that has none
+ * selected, every component with a file on a volume of the set (VSS's
+ * implicit selection; from the writer's last Identify answer).
+ */
 int core_session_prepare_for_backup(CoreSession *s, const char *sender, void *call,
                                     struct vss_error_buf *err);
 /* DoSnapshotSet (async): completes when the snapshots exist, or with why not. */
@@ -616,8 +623,9 @@ struct CoreCreateOptions {
 
 /*
  * CreateSnapshotSet (async): a session owned by OWNER (announced with
- * object_added like any other), driven through StartSnapshotSet,
- * AddToSnapshotSet per volume, PrepareForBackup and DoSnapshotSet. The
+ * object_added like any other), driven through GatherWriterMetadata (whose
+ * failures become warnings), StartSnapshotSet, AddToSnapshotSet per volume,
+ * PrepareForBackup (with its component check) and DoSnapshotSet. The
  * result's id is the set id. On success the session stays: it holds the
  * snapshots until OWNER leaves (auto-release, per the context); no
  * BackupComplete is sent, as no backup was made. On failure it ends.

@@ -206,6 +206,8 @@ void session_set_call_complete(CoreSession *s, int r, const char *message,
                                const char *id);
 void session_identify_answered(CoreSession *s, CoreWriter *w,
                                enum vss_writer_failure failure, const char *message);
+/* Does S select a component of W: with AddComponent, or (none so) implicitly? */
+bool session_selects_writer(CoreSession *s, const CoreWriter *w);
 /* BATCH (may be NULL) counts the auto-release deletions this starts. */
 void session_end(CoreSession *s, const char *why, JobBatch *batch);
 CoreSession *session_free(CoreSession *s);

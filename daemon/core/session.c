@@ -7,7 +7,9 @@
  * at a time (a new one only after the previous aborted). It has at most one
  * asynchronous call pending: a second gets -EBUSY. The set does the work; the
  * session checks who calls, in which order, and what the selected components
- * need (every file of them on a volume of the set).
+ * need (every file of them on a volume of the set): those selected with
+ * AddComponent and, of writers with none selected, each component with a file
+ * on the set's volumes (VSS's implicit selection).
  */
 #include <errno.h>
 #include <limits.h>
@@ -25,6 +27,8 @@ struct SessionComponent {
 
 /* CreateSnapshotSet: the calls a script would make, made for it. */
 enum script_step {
+        SCRIPT_IDENTIFY, /* the writers' components, for the check at PrepareForBackup */
+        SCRIPT_START,
         SCRIPT_ADD,
         SCRIPT_PREPARE,
         SCRIPT_SNAPSHOT,
@@ -289,16 +293,11 @@ void session_identify_answered(CoreSession *s, CoreWriter *w,
         session_identify_counted(s);
 }
 
-int core_session_gather_writer_metadata(CoreSession *s, const char *sender, void *call,
-                                        struct vss_error_buf *err)
+/* Identify to every writer taking part; CALL (or the script) completes with the failures. */
+static void session_gather(CoreSession *s, void *call)
 {
-        int r = session_check_idle(s, sender, err);
-        if (r < 0)
-                return r;
-        if (s->state == CORE_SESSION_IN_SET)
-                return core_error(err, -VSS_E_BAD_STATE, "GatherWriterMetadata must come before "
-                                  "StartSnapshotSet");
         Core *core = s->core;
+        int r;
         core_enter(core);
         s->busy = true;
         s->call = call;
@@ -317,6 +316,18 @@ int core_session_gather_writer_metadata(CoreSession *s, const char *sender, void
         }
         session_identify_counted(s);
         core_leave(core);
+}
+
+int core_session_gather_writer_metadata(CoreSession *s, const char *sender, void *call,
+                                        struct vss_error_buf *err)
+{
+        int r = session_check_idle(s, sender, err);
+        if (r < 0)
+                return r;
+        if (s->state == CORE_SESSION_IN_SET)
+                return core_error(err, -VSS_E_BAD_STATE, "GatherWriterMetadata must come before "
+                                  "StartSnapshotSet");
+        session_gather(s, call);
         return 0;
 }
 
@@ -429,34 +440,140 @@ int core_session_add_to_snapshot_set(CoreSession *s, const char *sender,
         return r;
 }
 
+/* --- components that must lie inside the set ------------------------------------------------ */
+
+/* The volume of FILE into VOLUME; a sentence naming FILE, component and writer on failure. */
+static int session_file_volume(CoreSession *s, const CoreWriter *w, const CoreComponent *comp,
+                               const char *file, char volume[PATH_MAX],
+                               struct vss_error_buf *err)
+{
+        Core *core = s->core;
+        int r = core->env.volume_of_path
+                ? core->env.volume_of_path(core->env.userdata, file, volume, PATH_MAX)
+                : -EOPNOTSUPP;
+        if (r < 0)
+                return core_error(err, r, "cannot tell which volume holds %s (component '%s' of "
+                                  "writer '%s'): %s", file, comp->name, w->name, vss_strerror(r));
+        return 0;
+}
+
+/*
+ * Every file of COMP on a volume of the set, else -VSS_E_INCONSISTENT naming
+ * the first one outside and what to do: add its volume, or (for a component
+ * the session did not select itself) leave its writer out.
+ */
+static int session_component_inside(CoreSession *s, const CoreWriter *w,
+                                    const CoreComponent *comp, bool implicit,
+                                    struct vss_error_buf *err)
+{
+        for (size_t i = 0; i < comp->n_files; i++) {
+                char volume[PATH_MAX];
+                int r = session_file_volume(s, w, comp, comp->files[i], volume, err);
+                if (r < 0)
+                        return r;
+                if (set_has_volume(s->set, volume))
+                        continue;
+                if (!implicit)
+                        return core_error(err, -VSS_E_INCONSISTENT, "component '%s' of writer "
+                                          "'%s' has %s on volume %s, which is not in snapshot "
+                                          "set %s; add %s with AddToSnapshotSet", comp->name,
+                                          w->name, comp->files[i], volume, s->set->id, volume);
+                return core_error(err, -VSS_E_INCONSISTENT, "component '%s' of writer '%s' "
+                                  "lies partly in snapshot set %s: %s is on volume %s, which "
+                                  "is not in the set, so the snapshots would not agree; add %s "
+                                  "to the set, or leave the writer out with --exclude-writer "
+                                  "%s (ExcludeWriters)", comp->name, w->name, s->set->id,
+                                  comp->files[i], volume, volume, w->name);
+        }
+        return 0;
+}
+
 static int session_component_check(CoreSession *s, const SessionComponent *c,
                                    struct vss_error_buf *err)
 {
-        Core *core = s->core;
-        CoreWriter *w = writer_find_instance(core, c->instance_id);
+        CoreWriter *w = writer_find_instance(s->core, c->instance_id);
         const CoreComponent *comp = w ? writer_find_component(w, c->logical_path, c->name)
-                                              : NULL;
+                                      : NULL;
         if (!comp)
                 return core_error(err, -ENOENT, "selected component '%s' (writer instance %s) "
                                   "no longer exists; its writer left or changed its metadata",
                                   c->name, c->instance_id);
+        return session_component_inside(s, w, comp, false, err);
+}
+
+static bool session_selected_any(const CoreSession *s, const CoreWriter *w)
+{
+        for (size_t i = 0; i < s->n_components; i++)
+                if (strcmp(s->components[i].instance_id, w->instance_id) == 0)
+                        return true;
+        return false;
+}
+
+/*
+ * Does COMP have a file on a volume of the set? A file whose volume cannot be
+ * told does not count: the component may lie wholly elsewhere, and nothing
+ * of it is then snapshotted. (Once it counts, every file must be told.)
+ */
+static bool session_component_touches(CoreSession *s, const CoreWriter *w,
+                                      const CoreComponent *comp)
+{
         for (size_t i = 0; i < comp->n_files; i++) {
                 char volume[PATH_MAX];
-                int r = core->env.volume_of_path
-                        ? core->env.volume_of_path(core->env.userdata, comp->files[i], volume,
-                                                   sizeof(volume))
-                        : -EOPNOTSUPP;
+                if (session_file_volume(s, w, comp, comp->files[i], volume, NULL) >= 0 &&
+                    set_has_volume(s->set, volume))
+                        return true;
+        }
+        return false;
+}
+
+/*
+ * VSS's implicit selection: of a writer the session selected no component
+ * of (and did not exclude), every component with a file on a volume of the
+ * set is selected, so that a set holding part of a database (its data but
+ * not its WAL) fails instead of giving a backup that cannot be restored.
+ * The components are those of the writer's last Identify answer.
+ */
+static int session_implicit_check(CoreSession *s, const CoreWriter *w,
+                                  struct vss_error_buf *err)
+{
+        if (w->gone || core_session_excludes(s, w) || session_selected_any(s, w))
+                return 0;
+        for (size_t i = 0; i < w->n_components; i++) {
+                const CoreComponent *comp = &w->components[i];
+                if (!session_component_touches(s, w, comp))
+                        continue;
+                int r = session_component_inside(s, w, comp, true, err);
                 if (r < 0)
-                        return core_error(err, r, "cannot tell which volume holds %s (component "
-                                          "'%s' of writer '%s'): %s", comp->files[i], c->name,
-                                          w->name, vss_strerror(r));
-                if (!set_has_volume(s->set, volume))
-                        return core_error(err, -VSS_E_INCONSISTENT, "component '%s' of writer "
-                                          "'%s' has %s on volume %s, which is not in snapshot "
-                                          "set %s; add %s with AddToSnapshotSet", c->name,
-                                          w->name, comp->files[i], volume, s->set->id, volume);
+                        return r;
         }
         return 0;
+}
+
+/*
+ * At PrepareForBackup, after the check: the writers whose failure before
+ * Freeze aborts the set (set.c) are those with a component in it.
+ */
+bool session_selects_writer(CoreSession *s, const CoreWriter *w)
+{
+        if (session_selected_any(s, w))
+                return true;
+        for (size_t i = 0; i < w->n_components; i++)
+                if (session_component_touches(s, w, &w->components[i]))
+                        return true;
+        return false;
+}
+
+/* What PrepareForBackup checks before the writers hear of it (nothing without writers). */
+static int session_components_check(CoreSession *s, struct vss_error_buf *err)
+{
+        int r = 0;
+        if (s->set->state != CORE_SET_COLLECTING || (s->set->attributes & VSS_ATTR_NO_WRITERS))
+                return 0;
+        for (size_t i = 0; r >= 0 && i < s->n_components; i++)
+                r = session_component_check(s, &s->components[i], err);
+        for (CoreWriter *w = s->core->writers; r >= 0 && w; w = w->next)
+                r = session_implicit_check(s, w, err);
+        return r;
 }
 
 int core_session_prepare_for_backup(CoreSession *s, const char *sender, void *call,
@@ -465,10 +582,8 @@ int core_session_prepare_for_backup(CoreSession *s, const char *sender, void *ca
         int r = session_check_idle(s, sender, err);
         if (r >= 0)
                 r = session_need_set(s, err);
-        bool check = r >= 0 && s->set->state == CORE_SET_COLLECTING &&
-                     !(s->set->attributes & VSS_ATTR_NO_WRITERS);
-        for (size_t i = 0; check && r >= 0 && i < s->n_components; i++)
-                r = session_component_check(s, &s->components[i], err);
+        if (r >= 0)
+                r = session_components_check(s, err);
         if (r < 0)
                 return r;
         return session_set_call(s, sender, call, set_prepare_backup, err);
@@ -609,13 +724,28 @@ static void script_next(CoreSession *s)
         SessionScript *sc = s->script;
         struct vss_error_buf err = { "" };
         int r = 0;
+        if (sc->step == SCRIPT_START) { /* the one step that answers at once */
+                r = core_session_start_snapshot_set(s, s->owner, NULL, &err);
+                if (r < 0) {
+                        script_finish(s, r, err.message);
+                        return;
+                }
+                sc->step = SCRIPT_ADD;
+        }
         s->busy = true;
         switch (sc->step) {
+        case SCRIPT_IDENTIFY:
+                session_gather(s, NULL);
+                return;
+        case SCRIPT_START:
+                break;
         case SCRIPT_ADD:
                 r = set_add_volume(s->set, sc->volumes[sc->next], sc->provider, &err);
                 break;
         case SCRIPT_PREPARE:
-                r = set_prepare_backup(s->set, &err);
+                r = session_components_check(s, &err);
+                if (r >= 0)
+                        r = set_prepare_backup(s->set, &err);
                 break;
         case SCRIPT_SNAPSHOT:
                 r = set_do_snapshot(s->set, &err);
@@ -708,8 +838,6 @@ int core_create_snapshot_set(Core *core, const char *owner, const char *const *v
         if (r >= 0)
                 r = core_session_set_exclude_writers(s, owner, o.exclude_writers,
                                                      o.n_exclude_writers, err);
-        if (r >= 0)
-                r = core_session_start_snapshot_set(s, owner, NULL, err);
         if (r < 0) {
                 script_free(sc);
                 if (s)

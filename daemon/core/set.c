@@ -18,11 +18,17 @@
  * vssd) are adopted by reconcile.c: they start ready, without a session.
  *
  * VSS rules: a Freeze or Thaw failure (or timeout, or the writer leaving) aborts
- * the set; PrepareBackup, PrepareSnapshot, PostSnapshot and BackupComplete
- * failures are recorded on the writer, reported with the call's result, and the
- * writer gets no further events of the set. Writers act in parallel within a
- * phase; providers one after the other (hold all before any commit, so the
- * point in time is common to every volume).
+ * the set. So does a PrepareBackup or PrepareSnapshot failure of a writer with
+ * a component selected in the set (with AddComponent, or implicitly: see
+ * session.c), before anything is frozen: a writer that vetoes there (the
+ * MariaDB writer's BACKUP STAGE stuck behind a long statement) would get no
+ * Freeze, and its files would be snapshotted without its consistency. Other
+ * PrepareBackup and PrepareSnapshot failures, and PostSnapshot and
+ * BackupComplete ones, are recorded on the writer, reported with the call's
+ * result, and the writer gets no further events of the set.
+ *
+ * Writers act in parallel within a phase; providers one after the other (hold
+ * all before any commit, so the point in time is common to every volume).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -36,6 +42,7 @@ struct SetWriter {
         CoreSet *set;
         CoreWriter *w;
         bool failed;  /* failed an event of this set: gets only Abort from now on */
+        bool selected; /* has a component in the set: failing before Freeze aborts it */
         bool waiting; /* its answer to the current phase is awaited */
         bool frozen;  /* Freeze sent, Thaw not yet */
         CoreTimer freeze_timer; /* Freeze sent .. Thaw sent */
@@ -380,6 +387,7 @@ static int set_enlist_writers(CoreSet *set)
                 SetWriter *p = &set->writers[set->n_writers++];
                 p->set = set;
                 p->w = writer_ref(w);
+                p->selected = set->session && session_selects_writer(set->session, w);
                 core_timer_init(&p->freeze_timer, set_freeze_timeout, p);
                 writer_clear_failure(w);
                 writer_set_state(w, VSS_WS_STABLE);
@@ -423,15 +431,31 @@ static void set_answer_counted(CoreSet *set)
                 set_phase_done(set);
 }
 
+/* Before Freeze, only a writer whose components are in the set can spoil it by failing. */
+static bool set_writer_failure_fatal(const SetWriter *p, enum core_event event)
+{
+        if (event == CORE_EVENT_FREEZE || event == CORE_EVENT_THAW)
+                return true;
+        return p->selected && (event == CORE_EVENT_PREPARE_BACKUP ||
+                               event == CORE_EVENT_PREPARE_SNAPSHOT);
+}
+
 static void set_writer_failed(CoreSet *set, SetWriter *p, enum core_event event,
                               enum vss_writer_failure failure, const char *message)
 {
         p->failed = true;
         writer_fail(p->w, event, failure, message);
-        char *msg = core_strdup_printf("writer '%s' failed %s (%s): %s", p->w->name,
+        bool fatal = set_writer_failure_fatal(p, event);
+        bool early = fatal && event != CORE_EVENT_FREEZE && event != CORE_EVENT_THAW;
+        char *msg = core_strdup_printf("writer '%s' failed %s (%s): %s%s%s", p->w->name,
                                        core_event_to_string(event),
-                                       vss_writer_failure_to_string(p->w->failure), message);
-        if (event == CORE_EVENT_FREEZE || event == CORE_EVENT_THAW)
+                                       vss_writer_failure_to_string(p->w->failure), message,
+                                       early ? "; its components are in the snapshot set, "
+                                               "which would not be consistent without it; "
+                                               "nothing was frozen; retry, or leave the writer "
+                                               "out with --exclude-writer " : "",
+                                       early ? p->w->name : "");
+        if (fatal)
                 set_abort(set, -VSS_E_WRITER_FAILED, msg);
         else
                 core_notes_append(&set->notes, msg);

@@ -41,7 +41,10 @@ static const struct {
         { CORE_EVENT_BACKUP_COMPLETE, VSS_WS_FAILED_AT_BACKUP_COMPLETE, 6 },
 };
 
-/* PrepareBackup, PrepareSnapshot, PostSnapshot, BackupComplete: reported, the set goes on. */
+/*
+ * PrepareBackup, PrepareSnapshot, PostSnapshot, BackupComplete: reported, the
+ * set goes on (the writer has no component in the set: check_core_components.c).
+ */
 START_TEST(test_nonfatal_veto_is_reported)
 {
         enum core_event event = nonfatal[_i].event;
@@ -219,7 +222,10 @@ START_TEST(test_freeze_timeout_covers_until_thaw)
 }
 END_TEST
 
-/* Other events have an answer timeout too; for PrepareSnapshot it is not fatal. */
+/*
+ * Other events have an answer timeout too; for PrepareSnapshot, of a writer with
+ * no component in the set, it is not fatal.
+ */
 START_TEST(test_prepare_snapshot_timeout_is_reported)
 {
         struct test_writer *mute = tw_add("mute", VSS_LEVEL_BACK_END);

@@ -343,7 +343,7 @@ START_TEST(test_create_snapshot_set_whole_lifecycle)
         ck_assert_int_eq(set->state, CORE_SET_READY);
         ck_assert_str_eq(set->session->owner, OWNER);
         ck_assert_uint_eq(count_snapshots(), 2);
-        ck_assert_str_eq(E.trace, "fake:is_volume_supported fake:is_volume_supported "
+        ck_assert_str_eq(E.trace, "db:Identify fake:is_volume_supported fake:is_volume_supported "
                          "db:PrepareBackup db:PrepareSnapshot fake:prepare db:Freeze fake:hold "
                          "fake:commit fake:release db:Thaw db:PostSnapshot");
         ck_assert(creation_allowed());

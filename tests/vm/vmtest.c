@@ -204,11 +204,17 @@ bool vm_wait_u64_above(const char *id, const char *prop, uint64_t above, int tim
 
 int vmtest_run(const char *name, void (*setup)(void), const TTest *const *tests)
 {
+        return vmtest_run_fixture(name, setup, vmtest_teardown, tests);
+}
+
+int vmtest_run_fixture(const char *name, void (*setup)(void), void (*teardown)(void),
+                       const TTest *const *tests)
+{
         Suite *suite = suite_create(name);
         TCase *tc = tcase_create("vm");
 
         /* A failed test's process ends at once: setup cleans up after it (vmtest_start). */
-        tcase_add_checked_fixture(tc, setup, vmtest_teardown);
+        tcase_add_checked_fixture(tc, setup, teardown);
         tcase_set_timeout(tc, 240);
         for (; *tests; tests++)
                 tcase_add_test(tc, *tests);

@@ -70,5 +70,8 @@ bool vm_wait_u64_above(const char *id, const char *prop, uint64_t above, int tim
 
 /* Run TESTS (NULL-terminated) with SETUP before each; the exit status for main(). */
 int vmtest_run(const char *name, void (*setup)(void), const TTest *const *tests);
+/* The same with a TEARDOWN of the program's own (which must call vmtest_teardown()). */
+int vmtest_run_fixture(const char *name, void (*setup)(void), void (*teardown)(void),
+                       const TTest *const *tests);
 
 #endif
