@@ -123,21 +123,6 @@ static DBusHandlerResult progress_filter(DBusConnection *conn, DBusMessage *m, v
         return DBUS_HANDLER_RESULT_NOT_YET_HANDLED;
 }
 
-/* An error REPLY to CALL, recorded on CLIENT as bus_call() would. */
-static int reply_error(vss_client *client, DBusMessage *call, DBusMessage *reply)
-{
-        _cleanup_(dbus_error_freep) DBusError err = DBUS_ERROR_INIT;
-
-        dbus_set_error_from_message(&err, reply);
-        const char *message = err.message && *err.message ? err.message : NULL;
-        if (dbus_error_has_name(&err, DBUS_ERROR_NO_REPLY))
-                return client_fail(client, -ECONNRESET, err.name,
-                                   "vssd left the bus before answering %s; its log says why "
-                                   "(journalctl -u vssd)", dbus_message_get_member(call));
-        int code = vss_error_from_name(err.name);
-        return client_fail(client, code, err.name, "%s", message ? message : vss_strerror(code));
-}
-
 /* Send CALL and dispatch until its reply came, telling P what happens meanwhile. */
 static int wait_reply(vss_client *client, DBusConnection *conn, DBusMessage *call,
                       struct progress *p, DBusMessage **ret)
@@ -193,14 +178,9 @@ static int call_long_progress(vss_client *client, DBusMessage *m, const char *re
         dbus_connection_remove_filter(conn, progress_filter, p);
         if (r < 0)
                 return r;
-        if (dbus_message_get_type(reply) == DBUS_MESSAGE_TYPE_ERROR)
-                return reply_error(client, m, reply);
-        if (!dbus_message_has_signature(reply, reply_signature))
-                return client_fail(client, -EBADMSG, NULL,
-                                   "vssd answered %s with arguments '%s' where libvss expects "
-                                   "'%s'; are vssd and libvss from the same release?",
-                                   dbus_message_get_member(m), dbus_message_get_signature(reply),
-                                   reply_signature);
+        r = bus_reply_check(client, m, reply, reply_signature);
+        if (r < 0)
+                return r;
         *ret_reply = TAKE_PTR(reply);
         return 0;
 }

@@ -93,16 +93,29 @@ int bus_call(vss_client *client, DBusMessage *call, const char *reply_signature,
                         return client_oom(client);
                 return call_fail(client, call, &err);
         }
-        if (!dbus_message_has_signature(reply, reply_signature)) {
-                r = client_fail(client, -EBADMSG, NULL,
-                                "vssd answered %s with arguments '%s' where libvss expects '%s'; "
-                                "are vssd and libvss from the same release?",
-                                dbus_message_get_member(call), dbus_message_get_signature(reply),
-                                reply_signature);
+        r = bus_reply_check(client, call, reply, reply_signature);
+        if (r < 0) {
                 dbus_message_unref(reply);
                 return r;
         }
         *ret_reply = reply;
+        return 0;
+}
+
+int bus_reply_check(vss_client *client, DBusMessage *call, DBusMessage *reply,
+                    const char *reply_signature)
+{
+        if (dbus_message_get_type(reply) == DBUS_MESSAGE_TYPE_ERROR) {
+                _cleanup_(dbus_error_freep) DBusError err = DBUS_ERROR_INIT;
+                dbus_set_error_from_message(&err, reply);
+                return call_fail(client, call, &err);
+        }
+        if (!dbus_message_has_signature(reply, reply_signature))
+                return client_fail(client, -EBADMSG, NULL,
+                                   "vssd answered %s with arguments '%s' where libvss expects "
+                                   "'%s'; are vssd and libvss from the same release?",
+                                   dbus_message_get_member(call),
+                                   dbus_message_get_signature(reply), reply_signature);
         return 0;
 }
 

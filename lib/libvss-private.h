@@ -106,6 +106,12 @@ int client_connection(vss_client *client, DBusConnection **ret);
  */
 int bus_call(vss_client *client, DBusMessage *call, const char *reply_signature,
              DBusMessage **ret_reply);
+/*
+ * REPLY (to CALL) as bus_call() takes it: an error recorded on CLIENT with
+ * its sentence, or a signature other than REPLY_SIGNATURE refused; else 0.
+ */
+int bus_reply_check(vss_client *client, DBusMessage *call, DBusMessage *reply,
+                    const char *reply_signature);
 
 /* A new method call to vssd; NULL on lack of memory. */
 DBusMessage *bus_new_call(const char *path, const char *interface, const char *method);

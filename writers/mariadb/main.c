@@ -317,7 +317,7 @@ static void usage(FILE *out)
                 "(default %u)\n"
                 "      --freeze-timeout SEC     longest freeze; 0: vssd's (default 0)\n"
                 "      --state-dir DIR          position files (default " DEFAULT_STATE_DIR ")\n"
-                "      --instance ID            the writer's instance id (default "
+                "      --instance-id ID         the writer's instance id (default "
                 DEFAULT_INSTANCE ")\n"
                 "      --bus ADDRESS            vssd's bus (default $VSS_BUS_ADDRESS, else the "
                 "system bus)\n"
@@ -361,7 +361,7 @@ static void parse_options(int argc, char **argv, struct options *o)
                 { "lock-wait-timeout", required_argument, NULL, OPT_LOCK_WAIT },
                 { "freeze-timeout", required_argument, NULL, OPT_FREEZE_TIMEOUT },
                 { "state-dir", required_argument, NULL, OPT_STATE_DIR },
-                { "instance", required_argument, NULL, OPT_INSTANCE },
+                { "instance-id", required_argument, NULL, OPT_INSTANCE },
                 { "bus", required_argument, NULL, OPT_BUS },
                 { "verbose", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },
