@@ -32,6 +32,9 @@ B            := build
 PKGS         := dbus-1 devmapper blkid
 # Werror in CI and checks; WERROR=0 to relax while hacking.
 WERROR       ?= 1
+# FAULT_INJECTION=1: the named fault points of common/fault.h (test builds only;
+# the VM tests build one into $(B)/fault).
+FAULT_INJECTION ?= 0
 
 PKG_CFLAGS   := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
@@ -47,7 +50,8 @@ CFLAGS       += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wno-unused-parame
                 -DVSS_VERSION='"$(VERSION)"' \
                 -DVSS_PROVIDER_DIR='"$(PROVIDERDIR)"' \
                 -DVSS_CONFIG_FILE='"$(SYSCONFDIR)/vss/vssd.conf"' \
-                -DVSS_SYSCONF_DIR='"$(SYSCONFDIR)"'
+                -DVSS_SYSCONF_DIR='"$(SYSCONFDIR)"' \
+                $(if $(filter 1,$(FAULT_INJECTION)),-DVSS_FAULT_INJECTION)
 PIC          := -fPIC -fvisibility=hidden
 
 # Quiet by default: "CC file"; V=1 shows whole commands.
@@ -97,7 +101,7 @@ all: $(VSSD) $(VSSCTL) $(LIBVSS_SO) $(DMSNAP) $(FAKE_PROV) $(BAD_PROVS) $(EXAMPL
 # SYSCONFDIR or PROVIDERDIR must not reuse objects made with the old ones.
 # The stamp changes only when they do, so an unchanged build stays up to date.
 PATHS_STAMP  := $(B)/paths.stamp
-COMPILED_PATHS := $(VERSION) $(PROVIDERDIR) $(SYSCONFDIR)
+COMPILED_PATHS := $(VERSION) $(PROVIDERDIR) $(SYSCONFDIR) fault=$(FAULT_INJECTION)
 
 $(PATHS_STAMP): FORCE
 	@mkdir -p $(@D)
@@ -147,7 +151,7 @@ $(DEMO_APP): $(B)/tools/demo-app.o
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 
 # --- provider plugins -----------------------------------------------------------
-$(DMSNAP): $(call pic,$(DMSNAP_SRC))
+$(DMSNAP): $(call pic,$(DMSNAP_SRC) common/fault.c)
 	@mkdir -p $(@D)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -shared -Wl,--no-undefined -o $@ $^ $(DM_LIBS) -lpthread
@@ -258,6 +262,14 @@ $(B)/tests/vm/check_%.o: tests/vm/check_%.c
 
 $(VM_TESTS): $$(call pic,$$(check_$$(patsubst check_%,%,$$(@F))_OBJS))
 
+# vssd and the dm-snapshot provider with fault points (common/fault.h), for
+# the crash-safety VM tests: a build of their own, so that no installed vssd has them.
+FAULT_B      := $(B)/fault
+
+fault-build:
+	@$(MAKE) --no-print-directory B=$(FAULT_B) FAULT_INJECTION=1 \
+		$(FAULT_B)/vssd $(FAULT_B)/providers/dm-snapshot.so
+
 # --- benchmarks: figures beside a baseline measured in the same run -------------
 BENCHES      := $(patsubst bench/%.c,$(B)/bench/%,$(wildcard bench/*.c))
 
@@ -273,13 +285,13 @@ all: $(WRITERS)
 .SECONDARY:
 
 # --- targets for people -------------------------------------------------------
-.PHONY: FORCE all deps check check-unit check-bus check-vm bench demo install clean
+.PHONY: FORCE all deps check check-unit check-bus check-vm bench demo install clean fault-build
 
 deps:
 	@tools/install-deps
 
 check: deps
-	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(BUS_TESTS) $(VM_TESTS)
+	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(BUS_TESTS) $(VM_TESTS) fault-build
 	@echo "== tests"
 	@tests/run-all $(UNIT_TESTS) $(BUS_TESTS) tests/install/check-install tests/docs/check-docs \
 		tests/vm/check-smoke tests/vm/check-dm
@@ -292,7 +304,7 @@ check-unit: all $(UNIT_TESTS)
 check-bus: all $(BUS_TESTS)
 	@tests/run-all $(BUS_TESTS)
 
-check-vm: all $(VM_TESTS)
+check-vm: all $(VM_TESTS) fault-build
 	@tests/run-all tests/vm/check-smoke tests/vm/check-dm
 
 bench: all $(BENCHES)

@@ -16,6 +16,7 @@
 
 #include <vss/vss.h>
 
+#include "common/fault.h"
 #include "daemon/lifecycle.h"
 #include "daemon/util/log.h"
 
@@ -247,6 +248,10 @@ int main(int argc, char **argv)
         log_set_max_priority(o.verbose ? LOG_DEBUG : m.settings.log_priority);
         r = manager_start(&m, &o, &sig);
         if (r >= 0) {
+#ifdef VSS_FAULT_INJECTION
+                log_warning("this vssd is a fault-injection test build (VSS_FAULT=%s): never "
+                            "run it on a machine whose data matters", vss_fault_setting());
+#endif
                 log_info("vssd %s starting on %s with %zu provider(s)", VSS_VERSION,
                          o.bus_address ? o.bus_address : "the system bus", m.plugins.n);
                 r = loop_run(m.loop);

@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/fault.h"
 #include "daemon/core/internal.h"
 
 /* A writer taking part in the set. */
@@ -699,6 +700,7 @@ static void set_window_open(CoreSet *set)
         set->job = set->window_job;
         set->window_job = NULL;
         core_job_start(set->job);
+        VSS_FAULT("window-open");
 }
 
 /* Front-end writers all freeze before any back-end one, back-end before system. */
@@ -711,6 +713,18 @@ static void set_freeze_next_level(CoreSet *set)
                                 return;
                         }
         set_window_open(set);
+}
+
+/* The fault point after every writer of LEVEL answered Freeze (common/fault.h). */
+static void set_fault_after_freeze(int level)
+{
+        static const char *const points[] = {
+                [VSS_LEVEL_FRONT_END] = "after-freeze-front-end",
+                [VSS_LEVEL_BACK_END] = "after-freeze-back-end",
+                [VSS_LEVEL_SYSTEM] = "after-freeze-system",
+        };
+        if (level >= 0 && level <= VSS_LEVEL_SYSTEM)
+                VSS_FAULT(points[level]);
 }
 
 static void set_ready(CoreSet *set)
@@ -735,6 +749,7 @@ static void set_phase_done(CoreSet *set)
                 set_prepare_start(set);
                 break;
         case CORE_SET_FREEZING:
+                set_fault_after_freeze(set->level);
                 set_freeze_next_level(set);
                 break;
         case CORE_SET_THAWING:
@@ -773,6 +788,7 @@ static void set_prepare_done(CoreSet *set, const CoreJob *job)
                 set_prepare_start(set);
                 return;
         }
+        VSS_FAULT("after-prepare");
         set->level = -1;
         set_state(set, CORE_SET_FREEZING);
         set_freeze_next_level(set);
@@ -786,6 +802,7 @@ static void set_window_closed(CoreSet *set, CoreJob *job)
         core_notify_changed(set->core, CORE_OBJECT_SET, set, CORE_PROP_HOLD_WINDOW);
         set_state(set, CORE_SET_THAWING);
         set_send(set, CORE_EVENT_THAW);
+        VSS_FAULT("during-thaw");
 }
 
 /* Prepare or the window failed: the set aborts, naming the provider and its op. */

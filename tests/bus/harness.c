@@ -17,6 +17,24 @@
 
 #include "tests/bus/harness.h"
 
+/*
+ * VSS_TEST_DAEMON_BUILD: the build tree vssd and its providers come from,
+ * when it is not VSS_BUILD (the fault-injection build, build/fault; a
+ * sanitizer build). Everything else (vssctl, test-writer) stays VSS_BUILD's.
+ */
+const char *testbus_daemon_path(const char *file)
+{
+        static char buf[4][PATH_MAX];
+        static int next;
+        const char *root = getenv("VSS_TEST_DAEMON_BUILD");
+
+        if (!root || !*root)
+                return testbus_path(false, file);
+        char *out = buf[next++ % 4];
+        snprintf(out, PATH_MAX, "%s/%s", root, file);
+        return out;
+}
+
 const char *testbus_path(bool src, const char *file)
 {
         static char buf[4][PATH_MAX];
@@ -130,7 +148,7 @@ static void write_vssd_conf(TestBus *t, const char *extra)
         snprintf(text, sizeof(text),
                  "[daemon]\nprovider_dir = %s\n\n[provider.fake]\nlog = %s/fake.log\n"
                  "control = %s/fake.control\n%s",
-                 testbus_path(false, "tests/providers"), t->dir, t->dir, filled);
+                 testbus_daemon_path("tests/providers"), t->dir, t->dir, filled);
         write_file(t->vssd_conf, text);
 }
 
@@ -176,7 +194,7 @@ bool testbus_start_vssd(TestBus *t, const char *const *extra_args)
                 argv[n++] = "--errors-for-leak-kinds=definite";
                 argv[n++] = "--error-exitcode=99";
         }
-        argv[n++] = testbus_path(false, "vssd");
+        argv[n++] = testbus_daemon_path("vssd");
         argv[n++] = "--bus";
         argv[n++] = t->address;
         argv[n++] = "--config";

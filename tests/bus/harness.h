@@ -27,6 +27,9 @@ typedef struct TestBus {
         DBusConnection *conn;      /* the test's own connection, as root */
 } TestBus;
 
+/* FILE in the tree vssd and its providers come from (VSS_TEST_DAEMON_BUILD, else VSS_BUILD). */
+const char *testbus_daemon_path(const char *file);
+
 /* Start the bus only. */
 void testbus_start_bus(TestBus *t);
 /*

@@ -93,7 +93,7 @@ void vmtest_start(const char *provider_config)
                  "[daemon]\nprovider_dir = %s\nmonitor_interval_ms = 200\n\n"
                  "[provider.dm-snapshot]\nstate_dir = " TEST_ROOT "/state\n"
                  "enabled_dir = " TEST_ROOT "/state/enabled\n%s\n",
-                 testbus_path(false, "providers"), provider_config ? provider_config : "");
+                 testbus_daemon_path("providers"), provider_config ? provider_config : "");
         testbus_start(&vm_bus, conf);
         setenv("DBUS_SYSTEM_BUS_ADDRESS", vm_bus.address, 1);
         setenv("VSS_BUS_ADDRESS", vm_bus.address, 1);
