@@ -22,6 +22,7 @@
 #include <string.h>
 #include <syslog.h>
 
+#include "common/fault.h"
 #include "providers/dm-snapshot/dmsnap.h"
 #include "providers/dm-snapshot/util.h"
 
@@ -61,8 +62,11 @@ static int merge_start(const SnapMeta *m, const char *snap, struct vss_error_buf
         if (r < 0)
                 return r;
         /* The handover needs the old snapshot suspended while the merge resumes. */
-        if ((r = dm_suspend(snap, false, err)) < 0 || (r = dm_suspend(m->origin, true, err)) < 0 ||
-            (r = dm_resume(m->origin, err)) < 0) {
+        if ((r = dm_suspend(snap, false, err)) >= 0 && (r = dm_suspend(m->origin, true, err)) >= 0) {
+                VSS_FAULT("revert-after-merge");
+                r = dm_resume(m->origin, err);
+        }
+        if (r < 0) {
                 dm_clear(m->origin, NULL);
                 dm_resume(m->origin, NULL);
                 dm_resume(snap, NULL);

@@ -43,6 +43,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/fault.h"
 #include "providers/dm-snapshot/dmsnap.h"
 #include "providers/dm-snapshot/size.h"
 #include "providers/dm-snapshot/store.h"
@@ -402,6 +403,7 @@ static int entry_prepare(DmSnap *dm, PreparedSet *set, SetEntry *e, struct vss_e
                 return r;
         if (!e->origin.has_real && (r = load_origin(e, err)) < 0)
                 return r;
+        VSS_FAULT("after-table-reload");
         /* dm holds the loop device now; without our fd it goes when dm lets go. */
         store_close(&e->store);
         if ((r = switches_init(e)) < 0)
@@ -511,6 +513,7 @@ static int hold_entry(PreparedSet *set, SetEntry *e, struct vss_error_buf *err)
                 dm_switch_run(set->control_fd, &e->resume);
                 return dmsnap_error(err, -ECANCELED, "the hold of set %s was released", set->id);
         }
+        VSS_FAULT("after-suspend-first");
         return 0;
 }
 
@@ -524,15 +527,19 @@ int dmsnap_hold(DmSnap *dm, const char *id, struct vss_error_buf *err)
         set->created_usec = realtime_usec();
         if (atomic_load(&set->released))
                 return dmsnap_error(err, -ECANCELED, "the hold of set %s was released", id);
-        if (!set->crew)
-                return hold_entry(set, &set->entries[0], err);
-        crew_hold(set->crew);
-        for (size_t i = 0; i < set->n; i++)
-                if (set->entries[i].hold_r < 0) {
-                        memcpy(err, &set->entries[i].hold_err, sizeof(*err));
-                        return set->entries[i].hold_r;
-                }
-        return 0;
+        if (!set->crew) {
+                r = hold_entry(set, &set->entries[0], err);
+        } else {
+                crew_hold(set->crew);
+                for (size_t i = 0; r == 0 && i < set->n; i++)
+                        if (set->entries[i].hold_r < 0) {
+                                memcpy(err, &set->entries[i].hold_err, sizeof(*err));
+                                r = set->entries[i].hold_r;
+                        }
+        }
+        if (r == 0)
+                VSS_FAULT("after-suspend-all");
+        return r;
 }
 
 int dmsnap_commit(DmSnap *dm, const char *id, struct vss_error_buf *err)
@@ -587,8 +594,10 @@ int dmsnap_release(DmSnap *dm, const char *id, struct vss_error_buf *err)
         PreparedSet *set;
         int r = window_set(dm, id, &set, err);
 
+        VSS_FAULT("before-resume");
         if (r == 0)
                 r = release_entries(set, err);
+        VSS_FAULT("after-resume");
         munlockall();
         return r;
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <syslog.h>
 
+#include "common/fault.h"
 #include "providers/dm-snapshot/dmsnap.h"
 #include "providers/dm-snapshot/expose.h"
 #include "providers/dm-snapshot/store.h"
@@ -221,6 +222,7 @@ int dmsnap_snapshot_remove(DmSnap *dm, const char *id, const char *origin,
         }
         if ((r = dm_remove(name, err)) < 0)
                 return r;
+        VSS_FAULT("delete-after-remove");
         if (origin[0] && (r = origin_restore_if_unused(origin, err)) < 0)
                 return r;
         /* The loop device goes by itself (autoclear) now that dm let go of it. */
