@@ -291,11 +291,11 @@ static int vssd_start(struct bench *b)
         snprintf(b->vssd_log, sizeof(b->vssd_log), "%s/vssd.log", b->dir);
         /* Timeouts far above any run, but low enough that a stuck run fails soon. */
         snprintf(text, sizeof(text),
-                 "[daemon]\nprovider_dir = %s\nfreeze_timeout_ms = 20000\n"
+                 "[daemon]\nprovider_dir = %s\nruntime_dir = %s/run\nfreeze_timeout_ms = 20000\n"
                  "event_timeout_ms = 20000\n\n[provider.fake]\nlog = %s/fake.log\n"
                  "control = %s/fake.control\n",
                  tree_path(false, "tests/providers", providers, sizeof(providers)), b->dir,
-                 b->dir);
+                 b->dir, b->dir);
         if (write_file(conf, text) < 0)
                 return -1;
         tree_path(false, "vssd", vssd, sizeof(vssd));

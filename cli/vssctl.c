@@ -3,7 +3,7 @@
  * vssctl.c: vssctl's entry point: global options, the command table, usage
  * text, and what the verbs share: parsing operands, reaching vssd, reporting
  * results and failures. Each verb lives in its own file (create.c, delete.c,
- * disable.c, enable.c, exec.c, expose.c, list.c, revert.c, status.c,
+ * disable.c, enable.c, exec.c, expose.c, list.c, recover.c, revert.c, status.c,
  * unexpose.c, volume.c for 'supported', writers.c; progress.c for what they
  * say on stderr while vssd works).
  */
@@ -49,6 +49,9 @@ static const struct cmd cmds[] = {
           "list providers, snapshots (shadow copies), snapshot sets,\n"
           "                          writers, shadow storage, or the volumes and\n"
           "                          which provider can snapshot each" },
+        { "recover", verb_recover, "",
+          "roll back what an interrupted vssd left half-made (suspended\n"
+          "                          volumes, unfinished snapshots); vssd does it at start" },
         { "revert", verb_revert, "<snapshot-id> [--wait]",
           "revert the snapshot's origin to it (a merge that runs in the\n"
           "                          background; --wait: until it is done)" },

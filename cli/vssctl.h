@@ -174,6 +174,7 @@ int verb_create(struct vssctl *ctx, int argc, char *argv[]);
 int verb_delete(struct vssctl *ctx, int argc, char *argv[]);
 int verb_enable(struct vssctl *ctx, int argc, char *argv[]);
 int verb_disable(struct vssctl *ctx, int argc, char *argv[]);
+int verb_recover(struct vssctl *ctx, int argc, char *argv[]);
 int verb_expose(struct vssctl *ctx, int argc, char *argv[]);
 int verb_unexpose(struct vssctl *ctx, int argc, char *argv[]);
 int verb_revert(struct vssctl *ctx, int argc, char *argv[]);

@@ -10,6 +10,7 @@
 #include <vss/vss.h>
 
 #include "daemon/lifecycle.h"
+#include "daemon/recover.h"
 #include "daemon/util/log.h"
 
 static int get_version(DBusMessageIter *iter, void *userdata)
@@ -119,6 +120,8 @@ static const BusInterface coordinator_interface = {
                   BUS_ARGS({ "volume", "s" }), method_enable_volume, BUS_ACCESS_ROOT },
                 { "DisableVolume", BUS_ARGS({ "volume", "s" }, { "options", "a{sv}" }),
                   BUS_NO_ARGS, method_disable_volume, BUS_ACCESS_ROOT },
+                { "Recover", BUS_NO_ARGS, BUS_ARGS({ "fixed", "u" }), recover_method,
+                  BUS_ACCESS_ROOT },
                 { NULL } },
         .properties = (const BusProperty[]){
                 { "Version", "s", get_version, NULL, BUS_PROPERTY_CONST },

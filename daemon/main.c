@@ -13,11 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <vss/vss.h>
 
 #include "common/fault.h"
 #include "daemon/lifecycle.h"
+#include "daemon/recover.h"
 #include "daemon/util/log.h"
 
 struct options {
@@ -25,6 +27,7 @@ struct options {
         const char *config_path;
         int config_required;
         int verbose;
+        int recover; /* --recover: roll back a stopped vssd's leftovers, then exit */
 };
 
 static void usage(FILE *out)
@@ -39,6 +42,9 @@ static void usage(FILE *out)
                 "  -b, --bus ADDRESS    use the bus at ADDRESS instead of the system bus\n"
                 "  -c, --config FILE    read FILE instead of " VSS_CONFIG_FILE "\n"
                 "  -v, --verbose        log debug messages\n"
+                "      --recover        do not start: roll back what a stopped or killed\n"
+                "                       vssd left half-made (suspended volumes, unfinished\n"
+                "                       snapshots), then exit (refused while vssd runs)\n"
                 "  -h, --help           show this help and exit\n"
                 "  -V, --version        show the version and exit\n"
                 "\n"
@@ -57,6 +63,7 @@ static int parse_options(int argc, char **argv, struct options *o)
                 { "bus", required_argument, NULL, 'b' },
                 { "config", required_argument, NULL, 'c' },
                 { "verbose", no_argument, NULL, 'v' },
+                { "recover", no_argument, NULL, 'R' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, 'V' },
                 { NULL, 0, NULL, 0 },
@@ -69,6 +76,7 @@ static int parse_options(int argc, char **argv, struct options *o)
                 case 'b': o->bus_address = optarg; break;
                 case 'c': o->config_path = optarg; o->config_required = 1; break;
                 case 'v': o->verbose = 1; break;
+                case 'R': o->recover = 1; break;
                 case 'h': usage(stdout); return 1;
                 case 'V': printf("vssd %s\n", VSS_VERSION); return 1;
                 default: return -EINVAL;
@@ -170,8 +178,15 @@ static int on_signal(LoopSource *source, const struct signalfd_siginfo *si, void
 static int manager_start(Manager *m, const struct options *o, struct signal_context *sig)
 {
         static const int signals[] = { SIGTERM, SIGINT, SIGHUP };
+        char err[512];
         int r;
 
+        /* Before any provider starts: one vssd at a time owns their kernel state. */
+        r = recover_lock(m->settings.runtime_dir, &m->lock_fd, err, sizeof(err));
+        if (r < 0) {
+                log_error("%s", err);
+                return r;
+        }
         r = loop_new(&m->loop);
         if (r >= 0)
                 r = loop_add_signals(m->loop, NULL, signals, 3, on_signal, sig);
@@ -225,12 +240,14 @@ static void manager_stop(Manager *m)
         plugins_free(&m->plugins);
         m->loop = loop_free(m->loop);
         settings_done(&m->settings);
+        if (m->lock_fd >= 0)
+                close(m->lock_fd);
 }
 
 int main(int argc, char **argv)
 {
         struct options o;
-        Manager m = { 0 };
+        Manager m = { .lock_fd = -1 };
         struct signal_context sig = { &m, &o };
         char err[512] = "";
 
@@ -246,6 +263,11 @@ int main(int argc, char **argv)
                 return 1;
         }
         log_set_max_priority(o.verbose ? LOG_DEBUG : m.settings.log_priority);
+        if (o.recover) {
+                r = recover_offline(&m.settings);
+                settings_done(&m.settings);
+                return r;
+        }
         r = manager_start(&m, &o, &sig);
         if (r >= 0) {
 #ifdef VSS_FAULT_INJECTION

@@ -31,6 +31,7 @@ typedef struct Manager {
         LoopSource *stop_check; /* while stopping: exit once the core is idle */
         LoopSource *stop_timer; /* bound of a graceful stop */
         bool stopping;          /* sessions ended; exit once the providers are done */
+        int lock_fd;            /* runtime_dir/vssd.lock, held until exit (recover.h) */
 } Manager;
 
 /* The root object /org/linuxvss/Vss1 (coordinator.c). */

@@ -12,7 +12,7 @@
 
 static const char *const daemon_keys[] = {
         "provider_dir", "freeze_timeout_ms", "hold_timeout_ms", "event_timeout_ms",
-        "monitor_interval_ms", "log_level", "backup_group", "writer_group", NULL,
+        "monitor_interval_ms", "log_level", "backup_group", "writer_group", "runtime_dir", NULL,
 };
 
 int settings_parse_log_level(const char *s)
@@ -44,7 +44,7 @@ static int check_daemon_key(const char *key, const char *value, void *userdata)
                         return 0;
         snprintf(kc->err, kc->err_size, "[daemon] has no key \"%s\"; known keys: provider_dir, "
                  "freeze_timeout_ms, hold_timeout_ms, event_timeout_ms, monitor_interval_ms, "
-                 "log_level, backup_group, writer_group (see vssd.conf(5))", key);
+                 "log_level, backup_group, writer_group, runtime_dir (see vssd.conf(5))", key);
         return -EINVAL;
 }
 
@@ -83,6 +83,25 @@ static int settings_group(Settings *s, const char *key, const char *default_name
         return 0;
 }
 
+/* KEY, a directory, into BUF (PATH_MAX); left as it is when absent. */
+static int settings_dir(Settings *s, const char *key, const char *example, char *buf,
+                        char *err, size_t err_size)
+{
+        const char *dir = config_get(s->config, "daemon", key);
+
+        if (dir && dir[0] != '/') {
+                snprintf(err, err_size, "[daemon] %s = \"%s\" is not an absolute path; give "
+                         "a directory such as %s", key, dir, example);
+                return -EINVAL;
+        }
+        if (dir && snprintf(buf, PATH_MAX, "%s", dir) >= PATH_MAX) {
+                snprintf(err, err_size, "[daemon] %s is longer than %d bytes; give a shorter "
+                         "directory", key, PATH_MAX - 1);
+                return -ENAMETOOLONG;
+        }
+        return 0;
+}
+
 static int settings_apply(Settings *s, char *err, size_t err_size)
 {
         struct key_check kc = { err, err_size };
@@ -90,18 +109,14 @@ static int settings_apply(Settings *s, char *err, size_t err_size)
 
         if (r < 0)
                 return r;
-        const char *dir = config_get(s->config, "daemon", "provider_dir");
-        if (dir && !strchr(dir, '/')) {
-                snprintf(err, err_size, "[daemon] provider_dir = \"%s\" is not a path; give "
-                         "a directory such as /usr/lib/vss/providers", dir);
-                return -EINVAL;
-        }
-        if (dir && snprintf(s->provider_dir, sizeof(s->provider_dir), "%s", dir) >=
-                           (int)sizeof(s->provider_dir)) {
-                snprintf(err, err_size, "[daemon] provider_dir is longer than %zu bytes; give "
-                         "a shorter directory", sizeof(s->provider_dir) - 1);
-                return -ENAMETOOLONG;
-        }
+        r = settings_dir(s, "provider_dir", "/usr/lib/vss/providers", s->provider_dir, err,
+                         err_size);
+        if (r < 0)
+                return r;
+        r = settings_dir(s, "runtime_dir", VSS_RUNTIME_DIR_DEFAULT, s->runtime_dir, err,
+                         err_size);
+        if (r < 0)
+                return r;
         r = settings_group(s, "backup_group", VSS_BACKUP_GROUP_DEFAULT, s->backup_group, err,
                            err_size);
         if (r < 0)
@@ -158,6 +173,7 @@ int settings_load(Settings *s, const char *path, int required, char *err, size_t
                 .log_priority = LOG_INFO,
         };
         snprintf(s->provider_dir, sizeof(s->provider_dir), "%s", VSS_PROVIDER_DIR);
+        snprintf(s->runtime_dir, sizeof(s->runtime_dir), "%s", VSS_RUNTIME_DIR_DEFAULT);
         int r = config_load(&s->config, path, err, err_size);
         if (r == -ENOENT && !required)
                 r = config_parse(&s->config, "", "<defaults>", err, err_size);

@@ -27,9 +27,12 @@
 #define VSS_BACKUP_GROUP_DEFAULT "vss-backup"
 #define VSS_WRITER_GROUP_DEFAULT "vss-writer"
 #define VSS_GROUP_NAME_MAX 32 /* as groupadd(8) allows */
+/* tmpfs: vssd's lock, and what must survive vssd but never a reboot (recover.h). */
+#define VSS_RUNTIME_DIR_DEFAULT "/run/vss"
 
 typedef struct Settings {
         char provider_dir[PATH_MAX];
+        char runtime_dir[PATH_MAX];
         unsigned freeze_timeout_ms;
         unsigned hold_timeout_ms;
         unsigned event_timeout_ms; /* a writer's answer to any event but Freeze */

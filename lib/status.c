@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * status.c: the coordinator's properties (version, ABI, limits, timeouts,
- * monitor interval, provider directory) read in one Properties.GetAll into a
- * vss_status.
+ * status.c: the coordinator itself: its properties (version, ABI, limits,
+ * timeouts, monitor interval, provider directory) read in one
+ * Properties.GetAll into a vss_status, and Recover.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -44,5 +44,26 @@ VSS_EXPORT int vss_client_get_status(vss_client *client, vss_status **ret_status
         if (r < 0)
                 return r;
         *ret_status = TAKE_PTR(status);
+        return 0;
+}
+
+VSS_EXPORT int vss_client_recover(vss_client *client, unsigned *ret_fixed)
+{
+        _cleanup_(dbus_message_unrefp) DBusMessage *call = NULL;
+        _cleanup_(dbus_message_unrefp) DBusMessage *reply = NULL;
+        dbus_uint32_t fixed = 0;
+
+        if (!client)
+                return -EINVAL;
+        client_clear_error(client);
+        call = bus_new_call(VSS_ROOT_PATH, VSS_IFACE_COORDINATOR, "Recover");
+        if (!call)
+                return client_oom(client);
+        int r = bus_call(client, call, "u", &reply);
+        if (r < 0)
+                return r;
+        dbus_message_get_args(reply, NULL, DBUS_TYPE_UINT32, &fixed, DBUS_TYPE_INVALID);
+        if (ret_fixed)
+                *ret_fixed = fixed;
         return 0;
 }

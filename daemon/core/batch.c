@@ -72,8 +72,8 @@ void batch_fail(JobBatch *batch, int r, const char *message)
         core_notes_append(&batch->message, message);
 }
 
-void batch_count(JobBatch *batch)
+void batch_count(JobBatch *batch, unsigned n)
 {
         if (batch)
-                batch->n_done++;
+                batch->n_done += n;
 }

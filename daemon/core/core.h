@@ -445,6 +445,15 @@ bool core_is_idle(const Core *core);
  */
 int core_start(Core *core, void *call, struct vss_error_buf *err);
 
+/*
+ * Manager.Recover: every provider's recover() again, as at startup, without
+ * the query that follows it (nothing the core knows is touched: recover()
+ * only rolls back what no live set owns). CALL completes with n = what the
+ * providers fixed. -EBUSY while starting; -VSS_E_SET_IN_PROGRESS while a set
+ * is being created (its half-made state would look like a crash's).
+ */
+int core_recover(Core *core, void *call, struct vss_error_buf *err);
+
 /* Fire the timers that are due (the env's timer_set deadline passed). */
 void core_dispatch_timers(Core *core);
 

@@ -114,8 +114,8 @@ void batch_hold(JobBatch *batch);
 void batch_step(JobBatch *batch);
 /* Record a failure (the first R is the result); NULL-safe. */
 void batch_fail(JobBatch *batch, int r, const char *message);
-/* Count one thing done (n of the result); NULL-safe. */
-void batch_count(JobBatch *batch);
+/* Count N things done (n of the result); NULL-safe. */
+void batch_count(JobBatch *batch, unsigned n);
 /* Free without completing (core_free()). */
 JobBatch *batch_free(JobBatch *batch);
 

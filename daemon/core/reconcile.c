@@ -326,6 +326,51 @@ int core_start(Core *core, void *call, struct vss_error_buf *err)
         return 0;
 }
 
+/* --- recovery on demand (Manager.Recover) ------------------------------------------------- */
+
+static void recover_job_done(CoreJob *job)
+{
+        JobBatch *batch = job->owner;
+        if (job->r < 0) {
+                char *msg = core_strdup_printf("provider '%s' could not recover: %s",
+                                               job->provider->name, core_job_error(job));
+                batch_fail(batch, job->r, msg);
+                core_string_free(msg);
+        } else {
+                batch_count(batch, (unsigned)job->r); /* recover() returns what it fixed */
+        }
+        batch_step(batch);
+}
+
+int core_recover(Core *core, void *call, struct vss_error_buf *err)
+{
+        if (!core->started || core->starting)
+                return core_error(err, -EBUSY, "vssd is still starting, and recovers as it "
+                                  "starts; try again once it is up");
+        /* A set being made has kernel state a recovery would take for a crash's leftovers. */
+        if (core->creating)
+                return core_error(err, -VSS_E_SET_IN_PROGRESS, "snapshot set %s is being "
+                                  "created, and recovering now would roll it back; try again "
+                                  "when it is done", core->creating->id);
+        JobBatch *batch = batch_new(core, call, NULL);
+        if (!batch)
+                return core_error(err, -ENOMEM, "out of memory starting recovery");
+        core_enter(core);
+        for (CoreProvider *p = core->providers; p; p = p->next) {
+                CoreJob *job;
+                if (core_job_new(&job, core, CORE_JOB_RECOVER, p, p->vp->name,
+                                 recover_job_done, batch) < 0) {
+                        batch_fail(batch, -ENOMEM, "out of memory starting recovery");
+                        break;
+                }
+                batch_hold(batch);
+                core_job_start(job);
+        }
+        batch_step(batch);
+        core_leave(core);
+        return 0;
+}
+
 /* --- monitoring --------------------------------------------------------------------------------- */
 
 static void monitor_job_done(CoreJob *job)

@@ -176,7 +176,7 @@ CoreSnapshot *snapshot_free(CoreSnapshot *snap)
         }
         core_job_orphan(snap->job);
         if (snap->batch) { /* gone some other way (an abort): as good as deleted */
-                batch_count(snap->batch);
+                batch_count(snap->batch, 1);
                 batch_step(snap->batch);
         }
         if (snap->exposed_path != no_path)
@@ -202,7 +202,7 @@ static void snapshot_delete_done(CoreSnapshot *snap, CoreJob *job)
                 batch_fail(batch, -VSS_E_PROVIDER_FAILED, msg);
                 core_string_free(msg);
         } else {
-                batch_count(batch);
+                batch_count(batch, 1);
                 snapshot_free(snap);
                 set_maybe_free(set);
         }

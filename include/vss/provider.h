@@ -151,7 +151,14 @@ struct vss_provider_ops {
                       struct vss_error_buf *err);
         int (*unexpose)(void *state, const char *snapshot_id, struct vss_error_buf *err);
         int (*revert)(void *state, const char *snapshot_id, struct vss_error_buf *err);
-        /* Roll back anything a crashed daemon left half-made; called at start. */
+        /*
+         * Roll back anything a crashed daemon left half-made: resume what it
+         * suspended, remove what an unfinished set made, keep what finished.
+         * Called at start, by `vssd --recover` (vssd not running; ExecStopPost=)
+         * and by Manager.Recover (never while a set is being created). Log
+         * each action. Returns how many things it put right (0: nothing was
+         * left), or a negative code.
+         */
         int (*recover)(void *state, struct vss_error_buf *err);
 
         /*

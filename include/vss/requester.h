@@ -93,6 +93,15 @@ int vss_client_get_status(vss_client *client, vss_status **ret_status);
 vss_status *vss_status_free(vss_status *status);
 
 /*
+ * Have every provider roll back what an interrupted vssd left half-made
+ * (Manager.Recover; vssd does it at every start too): suspended volumes
+ * resumed, unfinished snapshots removed; finished snapshots stay.
+ * *RET_FIXED (may be NULL) gets how many things were put right; each is in
+ * vssd's log. Root only; -VSS_E_SET_IN_PROGRESS while a set is being created.
+ */
+int vss_client_recover(vss_client *client, unsigned *ret_fixed);
+
+/*
  * The providers vssd has loaded, sorted by name, as a NULL-terminated array
  * of references; RET_N (may be NULL) gets their number. Free the array with
  * vss_provider_info_list_free(), or keep single entries with

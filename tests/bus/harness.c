@@ -146,9 +146,9 @@ static void write_vssd_conf(TestBus *t, const char *extra)
         fill_dir(t, extra ? extra : "", filled, sizeof(filled));
         snprintf(t->vssd_conf, sizeof(t->vssd_conf), "%s/vssd.conf", t->dir);
         snprintf(text, sizeof(text),
-                 "[daemon]\nprovider_dir = %s\n\n[provider.fake]\nlog = %s/fake.log\n"
-                 "control = %s/fake.control\n%s",
-                 testbus_daemon_path("tests/providers"), t->dir, t->dir, filled);
+                 "[daemon]\nprovider_dir = %s\nruntime_dir = %s/run\n\n[provider.fake]\n"
+                 "log = %s/fake.log\ncontrol = %s/fake.control\n%s",
+                 testbus_daemon_path("tests/providers"), t->dir, t->dir, t->dir, filled);
         write_file(t->vssd_conf, text);
 }
 

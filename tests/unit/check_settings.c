@@ -61,6 +61,7 @@ static const char *load_fails(const char *text)
 static void assert_defaults(const Settings *s)
 {
         ck_assert_str_eq(s->provider_dir, VSS_PROVIDER_DIR);
+        ck_assert_str_eq(s->runtime_dir, "/run/vss");
         ck_assert_uint_eq(s->freeze_timeout_ms, VSS_FREEZE_TIMEOUT_MS_DEFAULT);
         ck_assert_uint_eq(s->hold_timeout_ms, VSS_HOLD_TIMEOUT_MS_DEFAULT);
         ck_assert_int_eq(s->log_priority, LOG_INFO);
@@ -210,6 +211,16 @@ START_TEST(test_provider_dir_must_be_a_path)
 }
 END_TEST
 
+/* The lock must not land in the working directory of whoever started vssd. */
+START_TEST(test_runtime_dir_must_be_absolute)
+{
+        const char *m = load_fails("[daemon]\nruntime_dir = run/vss\n");
+
+        ck_assert_msg(strstr(m, "runtime_dir = \"run/vss\" is not an absolute path") &&
+                      strstr(m, "/run/vss"), "got: %s", m);
+}
+END_TEST
+
 START_TEST(test_parse_error_names_file_and_line)
 {
         const char *m = load_fails("[daemon]\nlog_level = info\nhold_timeout_ms 500\n");
@@ -348,6 +359,7 @@ static Suite *settings_suite(void)
         tcase_add_test(tc, test_bad_group_names_refused);
         tcase_add_test(tc, test_log_levels);
         tcase_add_test(tc, test_provider_dir_must_be_a_path);
+        tcase_add_test(tc, test_runtime_dir_must_be_absolute);
         tcase_add_test(tc, test_parse_error_names_file_and_line);
         tcase_add_test(tc, test_value_errors_name_the_file);
         tcase_add_test(tc, test_too_long_provider_dir_explained);

@@ -90,7 +90,8 @@ void vmtest_start(const char *provider_config)
                                 TEST_ROOT " && mkdir -p " TEST_ROOT "/mnt " TEST_ROOT "/state"),
                          0);
         snprintf(conf, sizeof(conf),
-                 "[daemon]\nprovider_dir = %s\nmonitor_interval_ms = 200\n\n"
+                 "[daemon]\nprovider_dir = %s\nmonitor_interval_ms = 200\n"
+                 "runtime_dir = " TEST_ROOT "/run\n\n"
                  "[provider.dm-snapshot]\nstate_dir = " TEST_ROOT "/state\n"
                  "enabled_dir = " TEST_ROOT "/state/enabled\n%s\n",
                  testbus_daemon_path("providers"), provider_config ? provider_config : "");
