@@ -156,6 +156,10 @@ $(DMSNAP): $(call pic,$(DMSNAP_SRC) common/fault.c)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -shared -Wl,--no-undefined -o $@ $^ $(DM_LIBS) -lpthread
 
+# The providers' shared modules (providers/common: intent journals).
+PROVCOMMON_SRC := $(wildcard providers/common/*.c)
+$(DMSNAP): $(call pic,$(PROVCOMMON_SRC))
+
 $(B)/tests/providers/%.so: $(call pic,tests/providers/%.c)
 	@mkdir -p $(@D)
 	$(call msg,LD,$@)
@@ -218,6 +222,8 @@ check_volume_OBJS := daemon/volume.c
 check_store_OBJS := providers/dm-snapshot/store.c providers/dm-snapshot/util.c
 check_dmsnap_size_OBJS := providers/dm-snapshot/size.c
 check_expose_OBJS := providers/dm-snapshot/expose.c providers/dm-snapshot/util.c
+check_journal_OBJS := providers/common/journal.c providers/dm-snapshot/intent.c \
+                      providers/dm-snapshot/dm.c providers/dm-snapshot/util.c
 check_plugins_OBJS := daemon/plugins.c daemon/util/config.c daemon/util/log.c common/error.c
 
 $(B)/tests/unit/check_%: $(B)/tests/unit/check_%.o
@@ -249,6 +255,8 @@ $(TEST_WRITER): $(B)/tests/bus/test-writer.o $(LIBVSS_SO)
 # --- VM tests: Check programs run inside tests/vm/run against a real dm -----------
 VM_TESTS     := $(patsubst tests/vm/%.c,$(B)/tests/vm/%,$(wildcard tests/vm/check_*.c))
 check_dmlib_OBJS := providers/dm-snapshot/dm.c providers/dm-snapshot/util.c
+# The soak test is a requester and two writers on libvss, linked in.
+check_soak_OBJS := $(LIB_SRC) $(COMMON_SRC)
 
 $(B)/tests/vm/check_%: $(B)/tests/vm/check_%.o $(B)/tests/vm/vmtest.o $(B)/tests/bus/harness.o \
 		$(TEST_WRITER)
@@ -269,6 +277,45 @@ FAULT_B      := $(B)/fault
 fault-build:
 	@$(MAKE) --no-print-directory B=$(FAULT_B) FAULT_INJECTION=1 \
 		$(FAULT_B)/vssd $(FAULT_B)/providers/dm-snapshot.so
+
+# --- sanitizers: vssd under ASan/UBSan, and a libFuzzer target over its handlers --
+# asan-build: vssd and the fake provider with AddressSanitizer (LeakSanitizer
+# included) and UBSan, for tests/bus/check_bus_fuzz.c (VSS_TEST_DAEMON_BUILD).
+# make fuzz: tests/fuzz/fuzz_dispatch.c with clang's libFuzzer, FUZZ_RUNS inputs.
+ASAN_B       := $(B)/asan
+FUZZ_B       := $(B)/fuzz
+FUZZ_RUNS    ?= 2000
+SAN_FLAGS    := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+                -fno-omit-frame-pointer
+ifeq ($(ASAN),1)
+CFLAGS       += $(SAN_FLAGS)
+LDFLAGS      += -fsanitize=address,undefined
+endif
+ifeq ($(FUZZ),1)
+# clang (not gcc) counts "{ NULL }", the tables' terminators, as missing initializers.
+CFLAGS       += $(SAN_FLAGS) -fsanitize=fuzzer-no-link -Wno-missing-field-initializers
+endif
+# The daemon without main.c (the target plays main()), the fake provider linked in.
+FUZZ_SRC     := $(filter-out daemon/main.c,$(DAEMON_SRC)) $(DBUS_SRC) $(CORE_SRC) \
+                $(UTIL_SRC) $(COMMON_SRC) tests/providers/fake.c tests/fuzz/fuzz_dispatch.c
+
+asan-build:
+	@$(MAKE) --no-print-directory B=$(ASAN_B) ASAN=1 \
+		$(ASAN_B)/vssd $(ASAN_B)/tests/providers/fake.so
+
+$(B)/fuzz_dispatch: $(call obj,$(FUZZ_SRC))
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^ $(DBUS_LIBS) -ldl -lpthread
+
+fuzz:
+	@$(MAKE) --no-print-directory B=$(FUZZ_B) CC=clang FUZZ=1 $(FUZZ_B)/fuzz_dispatch
+	@rm -rf $(FUZZ_B)/seeds && VSS_FUZZ_WRITE_SEEDS=$(FUZZ_B)/seeds $(FUZZ_B)/fuzz_dispatch
+	@mkdir -p $(FUZZ_B)/corpus
+	$(FUZZ_B)/fuzz_dispatch -runs=$(FUZZ_RUNS) -max_len=4096 -timeout=20 -close_fd_mask=2 \
+		-print_final_stats=1 -artifact_prefix=$(FUZZ_B)/ \
+		$(FUZZ_B)/corpus $(FUZZ_B)/seeds tests/fuzz/corpus
+
+.PHONY: asan-build fuzz
 
 # --- benchmarks: figures beside a baseline measured in the same run -------------
 BENCHES      := $(patsubst bench/%.c,$(B)/bench/%,$(wildcard bench/*.c))
@@ -291,7 +338,7 @@ deps:
 	@tools/install-deps
 
 check: deps
-	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(BUS_TESTS) $(VM_TESTS) fault-build
+	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(BUS_TESTS) $(VM_TESTS) fault-build asan-build
 	@echo "== tests"
 	@tests/run-all $(UNIT_TESTS) $(BUS_TESTS) tests/install/check-install tests/docs/check-docs \
 		tests/vm/check-smoke tests/vm/check-dm
@@ -301,7 +348,7 @@ check: deps
 check-unit: all $(UNIT_TESTS)
 	@tests/run-all $(UNIT_TESTS)
 
-check-bus: all $(BUS_TESTS)
+check-bus: all $(BUS_TESTS) asan-build
 	@tests/run-all $(BUS_TESTS)
 
 check-vm: all $(VM_TESTS) fault-build

@@ -62,14 +62,6 @@ static struct runner_job *queue_pop(struct job_queue *q)
         return j;
 }
 
-static void queue_free(struct job_queue *q)
-{
-        struct runner_job *j;
-
-        while ((j = queue_pop(q)))
-                free(j);
-}
-
 /* Hand a finished job to the main loop (called on provider or watchdog threads). */
 static void runner_finish(ProviderRunner *r, struct runner_job *j)
 {
@@ -174,8 +166,19 @@ ProviderRunner *provider_runner_free(ProviderRunner *r)
         /* The thread leaves only once its queue is empty: every job is done now. */
         if (r->thread_started)
                 pthread_join(r->thread, NULL);
-        queue_free(&r->todo); /* only non-empty when the thread never started */
-        queue_complete(&r->done);
+        /*
+         * A completion may submit a next job (the next provider of a set being
+         * undone): with the thread gone it runs here, so nothing is dropped and
+         * every caller is answered.
+         */
+        for (;;) {
+                queue_complete(&r->done);
+                struct runner_job *j = queue_pop(&r->todo);
+                if (!j)
+                        break;
+                j->work(j->job);
+                queue_push(&r->done, j);
+        }
         loop_source_free(r->wakeup_source);
         if (r->wakeup_fd >= 0)
                 close(r->wakeup_fd);

@@ -11,6 +11,8 @@
  * The watchdog path runs one job at once on a thread of its own, even while
  * the provider thread is stuck in an op: the release of a hold window that
  * passed its bound (provider.h allows release/abort concurrently for this).
+ * It serves only windows the core's own guard thread does not watch
+ * (daemon/core/guard.c), which releases without this loop or a new thread.
  */
 #ifndef VSS_DAEMON_PROVIDER_RUNNER_H
 #define VSS_DAEMON_PROVIDER_RUNNER_H

@@ -12,6 +12,16 @@
  * readable, so the fd given to applications is an epoll instance over the
  * socket and an eventfd that libvss writes whenever messages wait in the
  * queue (and for vss_writer_stop()).
+ *
+ * A writer does not trust vssd to come back (writer.h, Timing): from each
+ * Freeze it keeps its own deadline, the freeze timeout in force plus
+ * VSS_WRITER_SELF_THAW_GRACE_MS, on a timerfd in the same epoll set, so it
+ * fires for vss_writer_run() and for applications polling the fd alike. If
+ * neither Thaw nor Abort came by then (vssd stopped or stuck while still on
+ * the bus), the application gets an Abort and a late Thaw is failed with
+ * VSS_WF_TIMEOUT, as a Windows writer answers VSS_E_WRITERERROR_TIMEOUT.
+ * vssd's FreezeTimeoutMs is read before RegisterWriter and kept current from
+ * its PropertiesChanged signals.
  */
 #include <errno.h>
 #include <poll.h>
@@ -22,6 +32,8 @@
 #include <strings.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <vss/writer.h>
@@ -78,6 +90,14 @@ struct vss_writer {
         uint64_t identify_cookie; /* the last Identify: answer it after SetMetadata */
         bool frozen;              /* Freeze seen, no Thaw or Abort since */
         char *frozen_set_id;
+
+        /* Our own freeze deadline: timer_fd (in epoll_fd) is armed while frozen. */
+        int timer_fd;
+        uint32_t daemon_freeze_timeout_ms; /* vssd's FreezeTimeoutMs, kept current */
+        uint32_t frozen_timeout_ms;        /* the freeze timeout in force at the last Freeze */
+        uint64_t deadline_ms;              /* CLOCK_MONOTONIC ms when armed, else 0 */
+        char *self_thawed_set_id;          /* the set we thawed on our own; NULL: none */
+        uint64_t self_thawed_ms;           /* when we did */
 };
 
 static const char *const event_names[] = {
@@ -168,6 +188,44 @@ static void writer_drain_wakeups(vss_writer *w)
         (void)r; /* EAGAIN: nothing was pending */
 }
 
+static uint64_t now_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Milliseconds as seconds for messages: "60", "1.5". */
+static const char *seconds(char *buf, size_t size, uint64_t ms)
+{
+        snprintf(buf, size, "%g", (double)ms / 1000.0);
+        return buf;
+}
+
+/* The freeze timeout in force: ours, never above vssd's (as vssd computes it). */
+static uint32_t writer_freeze_timeout(const vss_writer *w)
+{
+        uint32_t max = w->daemon_freeze_timeout_ms;
+        return w->freeze_timeout_ms && w->freeze_timeout_ms < max ? w->freeze_timeout_ms : max;
+}
+
+/*
+ * Arm the deadline IN_MS from now, or disarm it (0). Setting a timerfd also
+ * clears an expiry not read yet, so a disarmed deadline never wakes anyone.
+ */
+static void writer_deadline_set(vss_writer *w, uint64_t in_ms)
+{
+        struct itimerspec its = { { 0, 0 }, { 0, 0 } };
+
+        w->deadline_ms = in_ms ? now_ms() + in_ms : 0;
+        if (in_ms) {
+                its.it_value.tv_sec = (time_t)(w->deadline_ms / 1000);
+                its.it_value.tv_nsec = (long)(w->deadline_ms % 1000) * 1000000;
+        }
+        /* Cannot fail: the fd is ours, the clock monotonic and the value in range. */
+        (void)timerfd_settime(w->timer_fd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
 /* --- lifetime ---------------------------------------------------------------------- */
 
 static void components_free(struct component *c, size_t n)
@@ -222,6 +280,11 @@ static int writer_make_fds(vss_writer *w)
         struct epoll_event ev = { .events = EPOLLIN };
         if (epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, w->event_fd, &ev) < 0)
                 return -errno;
+        w->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+        if (w->timer_fd < 0)
+                return -errno;
+        if (epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, w->timer_fd, &ev) < 0)
+                return -errno;
         return 0;
 }
 
@@ -246,7 +309,7 @@ VSS_EXPORT int vss_writer_new(vss_writer **ret, const char *address,
         if (!w)
                 return -ENOMEM;
         w->n_ref = 1;
-        w->epoll_fd = w->event_fd = w->socket_fd = -1;
+        w->epoll_fd = w->event_fd = w->socket_fd = w->timer_fd = -1;
         atomic_init(&w->stop, false);
         w->on_event = on_event;
         w->userdata = userdata;
@@ -297,6 +360,8 @@ static vss_writer *writer_free(vss_writer *w)
                 close(w->epoll_fd);
         if (w->event_fd >= 0)
                 close(w->event_fd);
+        if (w->timer_fd >= 0)
+                close(w->timer_fd);
         components_free(w->components, w->n_components);
         free(w->name);
         free(w->instance_id);
@@ -307,6 +372,7 @@ static vss_writer *writer_free(vss_writer *w)
         free(w->lost_reason);
         free(w->failure_message);
         free(w->frozen_set_id);
+        free(w->self_thawed_set_id);
         free(w);
         return NULL;
 }
@@ -392,6 +458,17 @@ static int writer_call_fail(vss_writer *w, const char *what, const DBusError *er
         }
 }
 
+/* How long a call may wait: while frozen, never past our own deadline (a hung vssd). */
+static int writer_call_timeout(const vss_writer *w)
+{
+        int timeout = w->client->timeout_ms;
+        if (!w->deadline_ms)
+                return timeout;
+        uint64_t now = now_ms();
+        uint64_t left = w->deadline_ms > now ? w->deadline_ms - now : 1;
+        return timeout < 0 || left < (uint64_t)timeout ? (int)left : timeout;
+}
+
 /*
  * Send CALL and wait for the reply (signature REPLY_SIGNATURE). Unlike
  * bus_call() this dispatches nothing: events that arrive meanwhile stay
@@ -406,11 +483,16 @@ static int writer_call(vss_writer *w, DBusMessage *call, const char *what,
         int r = client_connection(w->client, &conn);
         if (r < 0)
                 return r;
+        int saved_timeout = w->client->timeout_ms;
+        w->client->timeout_ms = writer_call_timeout(w); /* also for the failure's message */
         DBusMessage *reply = dbus_connection_send_with_reply_and_block(
                 conn, call, w->client->timeout_ms, &err);
         writer_kick(w);
         if (!reply)
-                return writer_call_fail(w, what, &err);
+                r = writer_call_fail(w, what, &err);
+        w->client->timeout_ms = saved_timeout;
+        if (!reply)
+                return r;
         if (!dbus_message_has_signature(reply, reply_signature)) {
                 r = client_fail(w->client, -EBADMSG, NULL,
                                 "writer '%s' could not %s: vssd answered with arguments '%s' "
@@ -499,9 +581,48 @@ static int writer_watch_vssd(vss_writer *w, DBusConnection *conn)
                            "type='signal',sender='" DBUS_NAME "',interface='" DBUS_NAME "',"
                            "member='NameOwnerChanged',arg0='" VSS_BUS_NAME "'",
                            &err);
+        if (!dbus_error_is_set(&err))
+                dbus_bus_add_match(conn,
+                                   "type='signal',sender='" VSS_BUS_NAME "',path='" VSS_ROOT_PATH
+                                   "',interface='" DBUS_INTERFACE_PROPERTIES "',"
+                                   "member='PropertiesChanged',arg0='" VSS_IFACE_COORDINATOR "'",
+                                   &err);
         if (dbus_error_is_set(&err))
                 return writer_call_fail(w, "watch vssd on the bus", &err);
         w->watching = true;
+        return 0;
+}
+
+/*
+ * vssd's FreezeTimeoutMs, for our own deadline. Read after the match above
+ * and before RegisterWriter: a change after this comes as PropertiesChanged,
+ * and a failure here leaves nothing registered.
+ */
+static int writer_read_freeze_timeout(vss_writer *w)
+{
+        _cleanup_(dbus_message_unrefp) DBusMessage *reply = NULL;
+        _cleanup_(dbus_message_unrefp) DBusMessage *call =
+                bus_new_call(VSS_ROOT_PATH, DBUS_INTERFACE_PROPERTIES, "Get");
+        const char *iface = VSS_IFACE_COORDINATOR, *prop = "FreezeTimeoutMs";
+        DBusMessageIter iter, variant;
+        dbus_uint32_t ms = 0;
+
+        if (!call || !dbus_message_append_args(call, DBUS_TYPE_STRING, &iface, DBUS_TYPE_STRING,
+                                               &prop, DBUS_TYPE_INVALID))
+                return client_oom(w->client);
+        int r = writer_call(w, call, "read vssd's FreezeTimeoutMs", "v", &reply);
+        if (r < 0)
+                return r;
+        dbus_message_iter_init(reply, &iter);
+        dbus_message_iter_recurse(&iter, &variant);
+        if (dbus_message_iter_get_arg_type(&variant) == DBUS_TYPE_UINT32)
+                dbus_message_iter_get_basic(&variant, &ms);
+        if (ms == 0)
+                return client_fail(w->client, -EBADMSG, NULL,
+                                   "writer '%s' could not register: vssd's FreezeTimeoutMs is "
+                                   "not a number of milliseconds; are vssd and libvss from the "
+                                   "same release?", w->name);
+        w->daemon_freeze_timeout_ms = ms;
         return 0;
 }
 
@@ -569,6 +690,8 @@ VSS_EXPORT int vss_writer_register(vss_writer *writer)
                 r = writer_watch_socket(w, conn);
         if (r >= 0)
                 r = writer_watch_vssd(w, conn);
+        if (r >= 0)
+                r = writer_read_freeze_timeout(w);
         if (r < 0)
                 return r;
 
@@ -584,6 +707,9 @@ VSS_EXPORT int vss_writer_register(vss_writer *writer)
                 return r;
         w->state = WRITER_REGISTERED;
         w->frozen = false;
+        writer_deadline_set(w, 0);
+        free(w->self_thawed_set_id);
+        w->self_thawed_set_id = NULL;
         w->identify_cookie = 0;
         atomic_store(&w->stop, false);
         writer_kick(w);
@@ -816,6 +942,7 @@ static void writer_synthesize_abort(vss_writer *w)
         if (!w->frozen)
                 return;
         w->frozen = false;
+        writer_deadline_set(w, 0);
         struct vss_writer_event ev = {
                 .type = VSS_WRITER_EVENT_ABORT,
                 .snapshot_set_id = w->frozen_set_id ? w->frozen_set_id : "",
@@ -859,16 +986,51 @@ static enum vss_writer_failure answer_from_return(vss_writer *w, int r, const ch
         return VSS_WF_NONRETRYABLE;
 }
 
-/* Track freezing, so that a lost vssd can still thaw us. */
+/*
+ * Track freezing, so that a lost or hung vssd can still thaw us. The deadline
+ * starts when Freeze arrives, as vssd's own timer starts when it sends it: it
+ * bounds the Freeze callback and the wait for Thaw together.
+ */
 static void writer_track(vss_writer *w, const struct vss_writer_event *ev)
 {
         if (ev->type == VSS_WRITER_EVENT_FREEZE) {
                 free(w->frozen_set_id);
                 w->frozen_set_id = strdup(ev->snapshot_set_id);
+                free(w->self_thawed_set_id);
+                w->self_thawed_set_id = NULL;
                 w->frozen = true;
+                w->frozen_timeout_ms = writer_freeze_timeout(w);
+                writer_deadline_set(w, (uint64_t)w->frozen_timeout_ms +
+                                               VSS_WRITER_SELF_THAW_GRACE_MS);
         } else if (ev->type == VSS_WRITER_EVENT_THAW || ev->type == VSS_WRITER_EVENT_ABORT) {
                 w->frozen = false;
+                writer_deadline_set(w, 0);
         }
+}
+
+/*
+ * Our deadline passed (TIMER_FD readable) with neither Thaw nor Abort: vssd
+ * is stopped or stuck while still on the bus. Thaw the application (Abort)
+ * with the reason in the writer's error message, readable in the callback.
+ */
+static void writer_check_deadline(vss_writer *w)
+{
+        uint64_t expiries;
+        char timeout[32];
+
+        if (read(w->timer_fd, &expiries, sizeof(expiries)) != (ssize_t)sizeof(expiries))
+                return; /* EAGAIN: not expired, or disarmed since */
+        if (!w->frozen || w->state != WRITER_REGISTERED)
+                return;
+        client_fail(w->client, -ETIMEDOUT, NULL,
+                    "writer '%s': no Thaw within its freeze timeout of %s s; thawed on its own; "
+                    "the snapshot set will fail for this writer",
+                    w->name, seconds(timeout, sizeof(timeout), w->frozen_timeout_ms));
+        writer_synthesize_abort(w);
+        /* Remember the set, to fail its late Thaw (no allocation: the id moves). */
+        free(w->self_thawed_set_id);
+        w->self_thawed_set_id = TAKE_PTR(w->frozen_set_id);
+        w->self_thawed_ms = now_ms();
 }
 
 /* Answer (never a lost vssd, only what it refused): dispatch carries on. */
@@ -882,6 +1044,33 @@ static int writer_answer_after_callback(vss_writer *w, uint64_t cookie, int r)
                                "register again when vssd is back", w->name,
                             (unsigned long long)cookie);
         return q;
+}
+
+/*
+ * An event of the set we thawed on our own: its Thaw fails with
+ * VSS_WF_TIMEOUT (the writer's data may be inconsistent in that set: the
+ * requester must learn it), and its Abort is not passed on (the application
+ * had its Abort). True when EV was handled here.
+ */
+static bool writer_after_self_thaw(vss_writer *w, const struct vss_writer_event *ev)
+{
+        char ago[32], timeout[32];
+
+        if (!w->self_thawed_set_id || strcmp(ev->snapshot_set_id, w->self_thawed_set_id) != 0)
+                return false;
+        if (ev->type == VSS_WRITER_EVENT_ABORT)
+                return true;
+        if (ev->type != VSS_WRITER_EVENT_THAW)
+                return false;
+        free(w->failure_message);
+        if (asprintf(&w->failure_message,
+                     "writer '%s' thawed on its own %s s earlier: no Thaw came within its freeze "
+                     "timeout of %s s, so its data in this snapshot set may be inconsistent",
+                     w->name, seconds(ago, sizeof(ago), now_ms() - w->self_thawed_ms),
+                     seconds(timeout, sizeof(timeout), w->frozen_timeout_ms)) < 0)
+                w->failure_message = NULL; /* out of memory: it still fails, without a reason */
+        writer_answer_after_callback(w, ev->cookie, VSS_WF_TIMEOUT);
+        return true;
 }
 
 /* One of vssd's signals: (t cookie, s snapshot_set_id, as volumes). */
@@ -923,6 +1112,8 @@ static void writer_handle_event(vss_writer *w, DBusMessage *m)
         struct vss_writer_event ev = { .type = type, .cookie = cookie,
                                        .snapshot_set_id = set_id, .volumes = volumes,
                                        .n_volumes = (size_t)n };
+        if (writer_after_self_thaw(w, &ev))
+                return;
         if (type == VSS_WRITER_EVENT_IDENTIFY)
                 w->identify_cookie = cookie;
         writer_track(w, &ev);
@@ -944,6 +1135,36 @@ static void writer_name_owner_changed(vss_writer *w, DBusMessage *m)
         writer_lost(w, "writer '%s': vssd left the bus, and the registration with it; "
                        "register again when vssd is back",
                     w->name);
+}
+
+/* PropertiesChanged of vssd's root object: keep its FreezeTimeoutMs current. */
+static void writer_coordinator_changed(vss_writer *w, DBusMessage *m)
+{
+        DBusMessageIter iter, dict, entry, variant;
+        const char *iface, *key;
+
+        if (!dbus_message_has_signature(m, "sa{sv}as"))
+                return;
+        dbus_message_iter_init(m, &iter);
+        dbus_message_iter_get_basic(&iter, &iface);
+        if (strcmp(iface, VSS_IFACE_COORDINATOR) != 0)
+                return;
+        dbus_message_iter_next(&iter);
+        dbus_message_iter_recurse(&iter, &dict);
+        for (; dbus_message_iter_get_arg_type(&dict) == DBUS_TYPE_DICT_ENTRY;
+             dbus_message_iter_next(&dict)) {
+                dbus_uint32_t ms = 0;
+                dbus_message_iter_recurse(&dict, &entry);
+                dbus_message_iter_get_basic(&entry, &key);
+                dbus_message_iter_next(&entry);
+                dbus_message_iter_recurse(&entry, &variant);
+                if (strcmp(key, "FreezeTimeoutMs") != 0 ||
+                    dbus_message_iter_get_arg_type(&variant) != DBUS_TYPE_UINT32)
+                        continue;
+                dbus_message_iter_get_basic(&variant, &ms);
+                if (ms > 0) /* a Freeze already here keeps its deadline, as vssd its timer */
+                        w->daemon_freeze_timeout_ms = ms;
+        }
 }
 
 /* Nobody should call methods on a writer; answer rather than let them time out. */
@@ -989,6 +1210,9 @@ static void writer_handle_message(vss_writer *w, DBusMessage *m)
         else if (dbus_message_is_signal(m, DBUS_NAME, "NameOwnerChanged") &&
                  is_from(m, DBUS_NAME))
                 writer_name_owner_changed(w, m);
+        else if (is_from(m, w->vssd_owner) && dbus_message_has_path(m, VSS_ROOT_PATH) &&
+                 dbus_message_is_signal(m, DBUS_INTERFACE_PROPERTIES, "PropertiesChanged"))
+                writer_coordinator_changed(w, m);
         else if (is_from(m, w->vssd_owner) && path && strcmp(path, w->object_path) == 0 &&
                  dbus_message_has_interface(m, VSS_IFACE_WRITER))
                 writer_handle_event(w, m); /* only vssd's current owner, only our object */
@@ -1033,12 +1257,16 @@ VSS_EXPORT int vss_writer_dispatch(vss_writer *writer)
                                    w->name);
         client_clear_error(w->client);
         writer_drain_wakeups(w);
-        if (w->state == WRITER_NEW || !w->client->conn)
+        if (w->state == WRITER_NEW || !w->client->conn) {
+                writer_check_deadline(w); /* never armed here: only empties the fd */
                 return writer_check_registered(w);
+        }
 
         vss_writer_ref(w);
         w->dispatching = true;
         writer_dispatch_queue(w);
+        /* After the messages: a Thaw that did come in time wins over the deadline. */
+        writer_check_deadline(w);
         w->dispatching = false;
         int r = 0;
         if (w->state == WRITER_LOST)

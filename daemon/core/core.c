@@ -5,7 +5,9 @@
  * provider jobs, notifications and error texts.
  *
  * The core is single-threaded. It never blocks: provider ops run as jobs the
- * env executes elsewhere, timers are deadlines the env wakes it up for.
+ * env executes elsewhere, timers are deadlines the env wakes it up for. One
+ * thread of its own, the hold-window guard (guard.c), touches nothing but a
+ * window job and its HoldWindow.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -495,6 +497,12 @@ int core_new(Core **ret, const CoreEnv *env, const CoreConfig *config)
         Core *core = calloc(1, sizeof(*core));
         if (!core)
                 return -ENOMEM;
+        /* Now, while nothing is suspended: no thread is made when a window needs one. */
+        int r = guard_new(&core->guard);
+        if (r < 0) {
+                free(core);
+                return r;
+        }
         core->env = *env;
         core->config = c;
         core->timer_deadline = UINT64_MAX;
@@ -534,6 +542,8 @@ Core *core_free(Core *core)
                 core->providers = p->next;
                 free(p);
         }
+        /* Joined here, or by the last window job still out once the env hands it back. */
+        guard_unref(core->guard);
         free(core);
         return NULL;
 }
@@ -589,6 +599,9 @@ int core_provider_is_volume_supported(Core *core, CoreProvider *provider, const 
         CoreJob *job;
         if (!volume || !volume[0] || !call)
                 return core_error(err, -EINVAL, "IsVolumeSupported needs a volume");
+        int r = core_check_running(core, err);
+        if (r < 0)
+                return r;
         if (core_job_new(&job, core, CORE_JOB_IS_VOLUME_SUPPORTED, provider, volume,
                          core_volume_check_done, call) < 0)
                 return core_error(err, -ENOMEM, "out of memory asking about %s", volume);
@@ -677,6 +690,14 @@ void core_owner_vanished(Core *core, const char *owner)
                 w = next;
         }
         core_leave(core);
+}
+
+int core_check_running(Core *core, struct vss_error_buf *err)
+{
+        if (core->stopping)
+                return core_error(err, -EBUSY, "vssd is stopping, and starts nothing new; try "
+                                  "again once it is back");
+        return 0;
 }
 
 /* vssd is stopping: as if every requester had left the bus. */

@@ -2,8 +2,11 @@
 /*
  * core.h: the VSS state machine, as the D-Bus layer drives it.
  *
- * The core knows nothing of D-Bus, device-mapper, threads or wall clocks: it is
- * single-threaded and event-driven. The caller hands it a CoreEnv (a
+ * The core knows nothing of D-Bus, device-mapper or wall clocks: it is
+ * single-threaded and event-driven, but for one thread of its own, made by
+ * core_new() and joined by core_free() (or by the last window job the env hands
+ * back after it), that cuts a hold window short at its bound even when the
+ * caller's loop is stuck. The caller hands it a CoreEnv (a
  * monotonic clock, one timer, a way to send writer events, a worker for provider
  * ops and a set of notifications) and feeds it what happens: method calls,
  * writer answers, owners leaving the bus, timers expiring and provider ops
@@ -205,6 +208,8 @@ struct CoreEnv {
          * The hold window passed its bound while hold, commit or release is
          * still running: run core_job_execute(job) (a release of the set) now,
          * on a thread other than the provider thread, then core_job_complete().
+         * Only for a window the core's guard thread does not watch: before
+         * core_start(), or should the guard be busy with another window.
          */
         void (*provider_watchdog)(void *userdata, CoreJob *job);
         /* Objects appearing, disappearing and changing (for InterfacesAdded etc.). */
@@ -392,7 +397,10 @@ struct CoreSession {
 
 /* --- the core ---------------------------------------------------------------- */
 
-/* ENV is copied; CONFIG may be NULL (defaults), zero fields take defaults. */
+/*
+ * ENV is copied; CONFIG may be NULL (defaults), zero fields take defaults.
+ * Starts the hold-window guard thread: a negative errno when it cannot.
+ */
 int core_new(Core **ret, const CoreEnv *env, const CoreConfig *config);
 /* Frees everything without notifying; jobs in flight are dropped when they complete. */
 Core *core_free(Core *core);
@@ -441,7 +449,8 @@ bool core_is_idle(const Core *core);
  * done; the result's r and message collect what failed (a provider failing
  * does not stop the others: the daemon goes on without what it knows), n
  * counts the deletions. From then on, while snapshots exist, providers are
- * monitored every monitor_interval_ms (reconcile.c). Once per core: -EALREADY.
+ * monitored every monitor_interval_ms (reconcile.c), and the guard thread
+ * watches every hold window (window.c). Once per core: -EALREADY.
  */
 int core_start(Core *core, void *call, struct vss_error_buf *err);
 

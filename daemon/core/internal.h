@@ -13,6 +13,8 @@
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
 
+typedef struct WindowGuard WindowGuard;
+
 struct Core {
         CoreEnv env;
         CoreConfig config;
@@ -29,6 +31,7 @@ struct Core {
         CoreSet *dead_sets;
         JobBatch *starting;       /* core_start() until it completes */
         CoreTimer monitor_timer;  /* armed while published snapshots exist */
+        WindowGuard *guard;       /* the hold-window guard thread (guard.c) */
         unsigned monitor_jobs;            /* monitor jobs out: the next tick waits */
         uint64_t publish_seq;             /* last snapshot publication number */
         unsigned depth;                   /* nesting of core_enter() */
@@ -76,6 +79,11 @@ void core_notify_changed(Core *core, enum core_object_kind kind, void *object,
                          const char *property);
 void core_call_complete(Core *core, void *call, int r, const char *message,
                         const char *id, unsigned n);
+/*
+ * -EBUSY once core_shutdown() ran: nothing new may start then (a session, a
+ * set, a provider job), as it would outlive the loop that has to finish it.
+ */
+int core_check_running(Core *core, struct vss_error_buf *err);
 /* env.log, formatted. */
 void core_log(Core *core, int priority, const char *format, ...)
         __attribute__((format(printf, 3, 4)));
@@ -119,6 +127,25 @@ void batch_count(JobBatch *batch, unsigned n);
 /* Free without completing (core_free()). */
 JobBatch *batch_free(JobBatch *batch);
 
+/* --- guard.c ------------------------------------------------------------------ */
+
+/*
+ * The hold-window guard: a thread that runs window_expire() on the window
+ * job it watches once its deadline passes, whatever the main loop is doing.
+ * guard_new() starts the thread (core_new()); refs change on the main thread
+ * only, and the last guard_unref() stops and joins it.
+ */
+int guard_new(WindowGuard **ret);
+WindowGuard *guard_ref(WindowGuard *g);
+WindowGuard *guard_unref(WindowGuard *g);
+/*
+ * Provider thread, allocation-free: watch window job JOB until DEADLINE_USEC
+ * (CLOCK_MONOTONIC). false: the guard watches another window already.
+ */
+bool guard_arm(WindowGuard *g, CoreJob *job, uint64_t deadline_usec);
+/* Provider thread: stop watching JOB; waits while the guard is releasing it. */
+void guard_disarm(WindowGuard *g, CoreJob *job);
+
 /* --- window.c ----------------------------------------------------------------- */
 
 /*
@@ -130,11 +157,34 @@ HoldWindow *window_new(size_t n_providers);
 void window_set_provider(HoldWindow *w, size_t i, const CoreProvider *p);
 HoldWindow *window_ref(HoldWindow *w);
 HoldWindow *window_unref(HoldWindow *w);
+/*
+ * Main thread, before the window job starts: CORE's guard thread watches it
+ * from its first hold for the hold-window bound in force now. A core that was
+ * never started (core_start()) has the state machine's own tests driving the
+ * bound with their clock: its windows are released by env.provider_watchdog.
+ */
+void window_guard(CoreJob *job, Core *core);
+/* The guard thread, past the bound: cancel, and release what the window holds. */
+void window_expire(CoreJob *job);
+/* Main thread: the guard took the window (it releases at the bound, not the env). */
+bool window_guarded(const CoreJob *job);
+/* Main thread: the guard cut the window short at the bound. */
+bool window_expired(const CoreJob *job);
+/*
+ * Main thread: the window job is over, and the guard watched it to its end
+ * without the bound passing (its completion may still be on its way).
+ */
+bool window_closed_in_time(const CoreJob *job);
+/* Once the window job came back: the guard's first failed release, or NULL. */
+const char *window_expire_error(const CoreJob *job);
 /* core_job_execute() of CORE_JOB_WINDOW and CORE_JOB_WATCHDOG_RELEASE. */
 void window_execute(CoreJob *job);
 /* Any time, main thread: the window job holds and commits no more, only releases. */
 void window_cancel(CoreJob *job);
-/* Provider index and op the window job is at (for messages; may lag a step). */
+/*
+ * Provider index and op the window job is at (for messages; may lag a step);
+ * once the guard cut it short, where it was at that moment.
+ */
 size_t window_progress(const CoreJob *job, const char **ret_op);
 /* Once the window job came back failed: provider index and op of the first failure. */
 size_t window_failure(const CoreJob *job, const char **ret_op);

@@ -344,6 +344,9 @@ static void recover_job_done(CoreJob *job)
 
 int core_recover(Core *core, void *call, struct vss_error_buf *err)
 {
+        int r = core_check_running(core, err);
+        if (r < 0)
+                return r;
         if (!core->started || core->starting)
                 return core_error(err, -EBUSY, "vssd is still starting, and recovers as it "
                                   "starts; try again once it is up");

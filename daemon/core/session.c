@@ -90,6 +90,9 @@ static int session_new(CoreSession **ret, Core *core, const char *owner,
 {
         if (!owner || !owner[0])
                 return core_error(err, -EINVAL, "a session needs an owner (the caller's bus name)");
+        int r = core_check_running(core, err);
+        if (r < 0)
+                return r;
         CoreSession *s = calloc(1, sizeof(*s));
         if (!s || !(s->owner = strdup(owner))) {
                 free(s);

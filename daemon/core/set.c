@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 #include "common/fault.h"
 #include "daemon/core/internal.h"
@@ -691,7 +692,10 @@ int set_do_snapshot(CoreSet *set, struct vss_error_buf *err)
         return 0;
 }
 
-/* All writers frozen: the hold window opens, bounded by the hold timer; one job runs it. */
+/*
+ * All writers frozen: the hold window opens, bounded by the guard thread from
+ * its first hold and by the hold timer here; one job runs it.
+ */
 static void set_window_open(CoreSet *set)
 {
         set_state(set, CORE_SET_COMMITTING);
@@ -699,6 +703,7 @@ static void set_window_open(CoreSet *set)
                        core_now(set->core) + set->core->config.hold_timeout_ms);
         set->job = set->window_job;
         set->window_job = NULL;
+        window_guard(set->job, set->core);
         core_job_start(set->job);
         VSS_FAULT("window-open");
 }
@@ -819,10 +824,13 @@ static void set_provider_failed(CoreSet *set, CoreJob *job)
 }
 
 static void set_abort_job_done(CoreSet *set, CoreJob *job);
+static void set_window_back(CoreSet *set, CoreJob *window);
 
 static void set_job_done(CoreJob *job)
 {
         CoreSet *set = job->owner;
+        if (job->op == CORE_JOB_WINDOW)
+                set_window_back(set, job); /* while set->job is it: an abort waits for it */
         set->job = NULL;
         if (job->op == CORE_JOB_IS_VOLUME_SUPPORTED) {
                 set_check_done(set, job);
@@ -843,16 +851,21 @@ static void set_job_done(CoreJob *job)
 }
 
 /*
- * The hold window passed its bound: cancel it and let the watchdog release,
- * before anything else (the volumes are still suspended); then the set fails.
+ * The hold window passed its bound: cancel it; a window the guard thread
+ * watches is released by the guard on its own clock, any other one by the
+ * env's watchdog now, before anything else (the volumes are still
+ * suspended). Then the set fails.
  */
-static void set_hold_timeout(CoreTimer *t)
+static void set_hold_bound_passed(CoreSet *set, CoreJob *window)
 {
-        CoreSet *set = t->data;
         Core *core = set->core;
-        CoreJob *window = set->job; /* armed only while the window job is out */
+        bool guarded = window_guarded(window);
+        core_timer_cancel(core, &set->hold_timer);
         window_cancel(window);
-        core_job_watchdog(core, set->watchdog_job);
+        if (!guarded)
+                core_job_watchdog(core, set->watchdog_job);
+        else
+                core_job_free(set->watchdog_job);
         set->watchdog_job = NULL;
         const char *op;
         size_t i = window_progress(window, &op);
@@ -862,11 +875,41 @@ static void set_hold_timeout(CoreTimer *t)
                                        "provider or raise HoldTimeoutMs", set->id,
                                        core->config.hold_timeout_ms,
                                        set->providers[i].p->vp->name, op);
+        if (guarded)
+                core_log(core, LOG_WARNING, "hold window of snapshot set %s past its bound: "
+                         "released by the guard thread", set->id);
         if (set->state == CORE_SET_ABORTING)
                 core_notes_append(&set->error_message, msg);
         else
                 set_abort(set, -VSS_E_HOLD_TIMEOUT, msg);
         core_string_free(msg);
+}
+
+static void set_hold_timeout(CoreTimer *t)
+{
+        CoreSet *set = t->data;
+        CoreJob *window = set->job; /* armed only while the window job is out */
+        /* Only this loop was late (stuck): the guard saw the window end within its bound. */
+        if (window_closed_in_time(window))
+                return;
+        set_hold_bound_passed(set, window);
+}
+
+/*
+ * The window job is back. If the guard cut it short while this loop could
+ * not see the bound pass (it was stuck), the set fails now as the timer would
+ * have failed it; a release the guard could not do is added to the message.
+ */
+static void set_window_back(CoreSet *set, CoreJob *window)
+{
+        if (window_expired(window) && set->hold_timer.armed)
+                set_hold_bound_passed(set, window);
+        const char *failed = window_expire_error(window);
+        if (failed) {
+                char *msg = core_strdup_printf("releasing them failed: %s; run Recover", failed);
+                core_notes_append(&set->error_message, msg);
+                core_string_free(msg);
+        }
 }
 
 /* --- BackupComplete ------------------------------------------------------------------------ */

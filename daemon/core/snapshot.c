@@ -346,6 +346,9 @@ int core_snapshots_delete(Core *core, enum core_delete_by by, const char *key, v
                           struct vss_error_buf *err)
 {
         size_t idle;
+        int r = core_check_running(core, err);
+        if (r < 0)
+                return r;
         if (!key || !key[0] || (unsigned)by > CORE_DELETE_VOLUME)
                 return core_error(err, -EINVAL, "DeleteSnapshots needs a snapshot id, a set id "
                                   "or a volume");
@@ -439,6 +442,9 @@ static int snapshot_op_start(CoreSnapshot *snap, enum core_job_op op, const char
 static int snapshot_check_idle(const CoreSnapshot *snap, const char *doing,
                                struct vss_error_buf *err)
 {
+        int r = core_check_running(snap->set->core, err);
+        if (r < 0)
+                return r;
         if (!snapshot_is_published(snap))
                 return core_error(err, -VSS_E_BAD_STATE, "snapshot %s cannot be %s yet: its set "
                                   "%s is still being created; wait until DoSnapshotSet has "

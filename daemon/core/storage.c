@@ -121,6 +121,9 @@ static int storage_job(Core *core, CoreProvider *p, enum core_job_op op, const c
 {
         if (!p || !call)
                 return core_error(err, -EINVAL, "no provider or call given");
+        int r = core_check_running(core, err);
+        if (r < 0)
+                return r;
         if (!p->vp->ops->list_storage || !p->vp->ops->set_storage)
                 return storage_unsupported(p, err);
         if (core_job_new(ret, core, op, p, target, done, call) < 0)

@@ -112,10 +112,13 @@ static int volume_job(Core *core, enum core_job_op op, const char *target, const
 {
         CoreProvider *p = NULL;
         CoreJob *job;
+        int r = core_check_running(core, err);
+        if (r < 0)
+                return r;
         if (!target || target[0] != '/' || !call)
                 return core_error(err, -EINVAL, "%sVolume needs an absolute device path",
                                   op == CORE_JOB_ENABLE_VOLUME ? "Enable" : "Disable");
-        int r = volume_provider(core, provider, op, &p, err);
+        r = volume_provider(core, provider, op, &p, err);
         if (r >= 0 && op == CORE_JOB_DISABLE_VOLUME)
                 r = volume_check_unused(core, target, err);
         if (r < 0)

@@ -11,12 +11,17 @@
  * stops holding and committing but still releases what was held; the first
  * failure (provider, op, message) is the job's result.
  *
- * Past the bound the core sets the cancel flag, which the window job checks
- * before every hold and commit, and runs the watchdog job on another thread:
- * it releases every provider whose hold has begun. The two threads share the
- * per-provider flags below, and whoever claims a provider's release
- * (atomic_exchange on "settled") is the only one to call it; the provider ABI
- * allows release from the watchdog while hold or commit still runs.
+ * Past the bound the window is cancelled (a flag the window job checks
+ * before every hold and commit) and every provider whose hold has begun is
+ * released from another thread. In a started core that is the guard thread
+ * (guard.c): the window job arms it as its first hold begins and disarms it
+ * when it ends, so the bound holds on its own clock even when the main loop
+ * is stuck; the main loop's hold timer then only fails the set. Otherwise
+ * the main loop's timer runs the watchdog job on the env's watchdog thread.
+ * The threads share the per-provider flags below, and whoever claims a
+ * provider's release (atomic_exchange on "settled") is the only one to call
+ * it; the provider ABI allows release from another thread while hold or
+ * commit still runs.
  *
  * One race no flag can close: the watchdog may release a provider whose hold
  * was decided but not yet entered, so that the hold lands after the release.
@@ -50,12 +55,24 @@ struct HoldWindow {
         atomic_size_t at;       /* provider the window job is at, for the timeout message */
         atomic_int op;          /* enum window_op it runs there */
         uint64_t open_usec;     /* first hold to last release; read once the job came back */
+        /* The guard: set on the main thread before the window job starts. */
+        WindowGuard *guard;     /* NULL: none watches this window */
+        uint32_t bound_ms;
+        atomic_bool guarded;    /* the window job armed the guard */
+        atomic_bool expired;    /* the guard cut it short: where it was then */
+        atomic_bool closed;     /* the window job is past disarming: "expired" is final */
+        atomic_size_t expired_at;
+        atomic_int expired_op;
+        /* The guard's first failed release; read only once the job came back. */
+        int guard_r;
+        struct vss_error_buf guard_err;
         /* The window job's first failure; read only once the job came back. */
         size_t failed;
         const char *failed_op;  /* NULL: none */
         /* Room for the messages of later failures, one per thread: they are dropped. */
         struct vss_error_buf window_scratch;
         struct vss_error_buf watchdog_scratch;
+        struct vss_error_buf guard_scratch;
         size_t n_providers;
         WindowProvider providers[];
 };
@@ -76,6 +93,11 @@ HoldWindow *window_new(size_t n_providers)
         atomic_init(&w->cancel, false);
         atomic_init(&w->at, 0);
         atomic_init(&w->op, WINDOW_HOLD);
+        atomic_init(&w->guarded, false);
+        atomic_init(&w->expired, false);
+        atomic_init(&w->closed, false);
+        atomic_init(&w->expired_at, 0);
+        atomic_init(&w->expired_op, WINDOW_HOLD);
         for (size_t i = 0; i < n_providers; i++) {
                 atomic_init(&w->providers[i].started, false);
                 atomic_init(&w->providers[i].settled, false);
@@ -97,9 +119,44 @@ HoldWindow *window_ref(HoldWindow *w)
 
 HoldWindow *window_unref(HoldWindow *w)
 {
-        if (w && --w->n_ref == 0)
+        if (w && --w->n_ref == 0) {
+                guard_unref(w->guard);
                 free(w);
+        }
         return NULL;
+}
+
+void window_guard(CoreJob *job, Core *core)
+{
+        HoldWindow *w = job->window;
+        if (!core->started || w->guard)
+                return;
+        w->guard = guard_ref(core->guard);
+        w->bound_ms = core->config.hold_timeout_ms;
+}
+
+bool window_guarded(const CoreJob *job)
+{
+        return atomic_load(&job->window->guarded);
+}
+
+bool window_expired(const CoreJob *job)
+{
+        return atomic_load(&job->window->expired);
+}
+
+bool window_closed_in_time(const CoreJob *job)
+{
+        HoldWindow *w = job->window;
+        return atomic_load(&w->guarded) && atomic_load(&w->closed) && !atomic_load(&w->expired);
+}
+
+const char *window_expire_error(const CoreJob *job)
+{
+        HoldWindow *w = job->window;
+        if (w->guard_r >= 0)
+                return NULL;
+        return w->guard_err.message[0] ? w->guard_err.message : vss_strerror(w->guard_r);
 }
 
 void window_cancel(CoreJob *job)
@@ -110,6 +167,10 @@ void window_cancel(CoreJob *job)
 size_t window_progress(const CoreJob *job, const char **ret_op)
 {
         HoldWindow *w = job->window;
+        if (atomic_load(&w->expired)) {
+                *ret_op = op_names[atomic_load(&w->expired_op)];
+                return atomic_load(&w->expired_at);
+        }
         *ret_op = op_names[atomic_load(&w->op)];
         return atomic_load(&w->at);
 }
@@ -162,9 +223,10 @@ static int window_step(CoreJob *job, size_t i, enum window_op op)
 
 /*
  * Hold every provider in order; returns how many are held. "started" is set
- * before the cancel check, and the core sets cancel before it starts the
- * watchdog: so when this check sees no cancel, the watchdog, if it comes, will
- * see "started" and release the provider. Nothing is ever held unwatched.
+ * before the cancel check, and the core and the guard set cancel before they
+ * look at "started": so when this check sees no cancel, the watchdog or the
+ * guard, if it comes, will see "started" and release the provider. Nothing is
+ * ever held unwatched.
  */
 static size_t window_hold_all(CoreJob *job)
 {
@@ -217,10 +279,17 @@ static void window_run(CoreJob *job)
 {
         HoldWindow *w = job->window;
         uint64_t start = monotonic_usec();
+        /* From the first hold on, the bound holds on the guard's clock, not the main loop's. */
+        if (w->guard)
+                atomic_store(&w->guarded, guard_arm(w->guard, job,
+                                                    start + (uint64_t)w->bound_ms * 1000u));
         size_t held = window_hold_all(job);
         bool made = held == w->n_providers && window_commit_all(job);
         window_release_held(job, held);
         w->open_usec = monotonic_usec() - start;
+        if (atomic_load(&w->guarded))
+                guard_disarm(w->guard, job); /* after it, the guard touches nothing of ours */
+        atomic_store(&w->closed, true);
         if (!made && !w->failed_op) {
                 job->r = -ECANCELED;
                 snprintf(job->err.message, sizeof(job->err.message), "the hold window of "
@@ -229,19 +298,44 @@ static void window_run(CoreJob *job)
         }
 }
 
-/* Release every provider whose hold began and nobody released; no one waits for the result. */
-static void window_watchdog_run(CoreJob *job)
+/*
+ * Release every provider of W whose hold began and nobody released, for
+ * SET_ID; the first failure goes into *R and ERR, later ones into SCRATCH.
+ */
+static void window_release_started(HoldWindow *w, const char *set_id, int *r,
+                                   struct vss_error_buf *err, struct vss_error_buf *scratch)
 {
-        HoldWindow *w = job->window;
         for (size_t i = 0; i < w->n_providers; i++) {
                 WindowProvider *p = &w->providers[i];
                 if (!atomic_load(&p->started) || atomic_exchange(&p->settled, true))
                         continue;
-                int r = window_call(p, WINDOW_RELEASE, job->target,
-                                    job->r < 0 ? &w->watchdog_scratch : &job->err);
-                if (r < 0 && job->r >= 0)
-                        job->r = r;
+                int k = window_call(p, WINDOW_RELEASE, set_id, *r < 0 ? scratch : err);
+                if (k < 0 && *r >= 0)
+                        *r = k;
         }
+}
+
+/* The env's watchdog thread; no one waits for the result. */
+static void window_watchdog_run(CoreJob *job)
+{
+        HoldWindow *w = job->window;
+        window_release_started(w, job->target, &job->r, &job->err, &w->watchdog_scratch);
+}
+
+/*
+ * Cancel first, then look at "started" (see window_hold_all()); where the
+ * window was is kept for the set's message, which the main loop may only
+ * write much later.
+ */
+void window_expire(CoreJob *job)
+{
+        HoldWindow *w = job->window;
+        atomic_store(&w->cancel, true);
+        atomic_store(&w->expired_at, atomic_load(&w->at));
+        atomic_store(&w->expired_op, atomic_load(&w->op));
+        atomic_store(&w->expired, true);
+        w->guard_r = 0;
+        window_release_started(w, job->target, &w->guard_r, &w->guard_err, &w->guard_scratch);
 }
 
 void window_execute(CoreJob *job)

@@ -11,7 +11,13 @@
  * Threading: vssd calls every op from one provider thread, never two at once,
  * with one exception: release() and abort() may be called from a watchdog
  * thread while hold() or commit() is still running, when the hold window has
- * passed its bound. A provider must make those two safe in that case.
+ * passed its bound. A provider must make those two safe in that case. That
+ * thread is vssd's hold-window guard: it releases at the bound counted from
+ * the first hold, even when the rest of vssd is stuck, and may come just
+ * before a hold that was about to begin (that hold must then find the set
+ * released, or undo its own suspend). The guard's stack and data exist
+ * before prepare(), so memory locked from prepare() to release()
+ * (mlockall(MCL_CURRENT)) covers them along with the provider's own.
  *
  * Errors: ops return 0 or a negative errno / -VSS_E_* code (see vss.h), and
  * on failure write a sentence into err->message that names the volume or

@@ -36,6 +36,26 @@
  * while the writer is frozen, libvss calls the callback with an Abort event
  * (cookie 0) before vss_writer_dispatch() reports -ENOTCONN, so the writer
  * always thaws.
+ *
+ * Nor does a writer trust a vssd that stays on the bus but stops answering
+ * (stopped, stuck): from each Freeze event libvss keeps its own deadline, the
+ * freeze timeout in force (the smaller of freeze_timeout_ms and the daemon's
+ * FreezeTimeoutMs, which libvss reads at registration and follows when it
+ * changes) plus VSS_WRITER_SELF_THAW_GRACE_MS, so that a live vssd's own
+ * Abort comes first. If neither Thaw nor Abort has come by then, libvss
+ * calls the callback with an Abort event (cookie 0): thaw. During that
+ * callback, and after the vss_writer_dispatch() that ran it (which returns
+ * 0), vss_writer_get_error_message() says "writer 'NAME': no Thaw within its
+ * freeze timeout of N s; thawed on its own; the snapshot set will fail for
+ * this writer". A Thaw of that set that comes later is not passed on: libvss
+ * answers it with VSS_WF_TIMEOUT ("thawed on its own N s earlier"), so the
+ * set fails and the requester learns this writer's data may be inconsistent
+ * in it (Windows' VSS_E_WRITERERROR_TIMEOUT); vssd's Abort of the set is not
+ * passed on either (the application had its Abort). While frozen, a call
+ * libvss makes to vssd (answering an event) waits no longer than this
+ * deadline. The deadline is a timer inside the fd of vss_writer_get_fd(): it
+ * works for vss_writer_run() and for your own poll loop alike, as long as
+ * the loop calls vss_writer_dispatch() when the fd is readable.
  */
 #ifndef VSS_WRITER_H
 #define VSS_WRITER_H
@@ -103,6 +123,12 @@ struct vss_writer_event {
         const char *const *volumes;  /* the set's volumes, NULL-terminated; empty for Identify */
         size_t n_volumes;
 };
+
+/*
+ * How long past its freeze timeout a frozen writer waits for Thaw or Abort
+ * before it thaws on its own (see Timing above), in milliseconds.
+ */
+#define VSS_WRITER_SELF_THAW_GRACE_MS 2000u
 
 /*
  * A callback's return value that answers nothing now: the application will

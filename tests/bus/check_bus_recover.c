@@ -30,6 +30,11 @@ static void teardown(void)
         testbus_stop(&tb);
 }
 
+static const char *vssctl(void)
+{
+        return testbus_path(false, "vssctl");
+}
+
 /* How many times the fake provider's recover() ran. */
 static unsigned recoveries(void)
 {
@@ -61,11 +66,11 @@ START_TEST(test_vssctl_recover_runs_every_provider_again)
         unsigned at_start = recoveries();
 
         ck_assert_uint_eq(at_start, 1); /* vssd recovers as it starts */
-        ck_assert_int_eq(testbus_run(&tb, &out, "vssctl recover"), 0);
+        ck_assert_int_eq(testbus_run(&tb, &out, "%s recover", vssctl()), 0);
         ck_assert_msg(strstr(out, "Nothing to recover"), "%s", out);
         free(out);
         ck_assert_uint_eq(recoveries(), 2);
-        ck_assert_int_eq(testbus_run(&tb, &out, "vssctl --json recover"), 0);
+        ck_assert_int_eq(testbus_run(&tb, &out, "%s --json recover", vssctl()), 0);
         ck_assert_msg(strstr(out, "\"fixed\": 0") || strstr(out, "\"fixed\":0"), "%s", out);
         free(out);
         ck_assert(testbus_log_contains(&tb, "recovery asked for by"));
@@ -108,7 +113,7 @@ START_TEST(test_recover_refused_while_a_set_is_made)
         ck_assert_msg(testbus_wait_property(&tb, set, "State", "preparing-snapshot", 10000),
                       "the set did not reach its provider prepare");
 
-        ck_assert_int_eq(testbus_run(&tb, &out, "vssctl recover"), 1);
+        ck_assert_int_eq(testbus_run(&tb, &out, "%s recover", vssctl()), 1);
         ck_assert_msg(strstr(out, "is being created") && strstr(out, "try again"), "%s", out);
         free(out);
         ck_assert_uint_eq(recoveries(), 1);

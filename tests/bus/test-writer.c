@@ -10,6 +10,12 @@
  * BackupSucceeded, read as a writer would when BackupComplete comes. Once
  * registered it writes its object path
  * to --ready-file (renamed into place, so a reader never sees half of it).
+ * An Abort that comes with a message from libvss (it thawed on its own:
+ * vssd did not send Thaw in time) adds the line "<name> note <message>".
+ * With --own-loop it polls vss_writer_get_fd() in its own loop rather than
+ * calling vss_writer_run(), as applications with a main loop of their own do.
+ * --sigstop-at stops a process (vssd) the moment an event first arrives,
+ * before the answer: a coordinator that hangs while it still owns its name.
  *
  * Exit status: 0 after SIGTERM/SIGINT or --exit-at; 1 when registration or
  * the connection fails (the reason on stderr); 2 for a usage error.
@@ -17,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,13 +50,16 @@ struct options {
         int hang;    /* event type, or -1 */
         int exit_at; /* event type, or -1 */
         bool check_succeeded;
+        bool own_loop;
+        int sigstop_at; /* event type, or -1 */
+        pid_t sigstop_pid;
 };
 
 /* vssd may require a class id; tests that do not care get this one. */
 #define TEST_CLASS_ID "4c1d7e57-0000-4000-8000-7e577e577e57"
 
 static struct options opt = { .class_id = TEST_CLASS_ID, .level = VSS_LEVEL_BACK_END,
-                              .hang = -1, .exit_at = -1 };
+                              .hang = -1, .exit_at = -1, .sigstop_at = -1 };
 static int log_fd = -1;
 static vss_writer *volatile writer; /* for the signal handler */
 
@@ -64,9 +74,11 @@ static void usage(FILE *out)
                 "  --fail EVENT[:FAILURE]      veto EVENT (default RETRYABLE); repeatable\n"
                 "  --hang EVENT                never answer EVENT\n"
                 "  --exit-at EVENT             _exit(0) on receiving EVENT, unanswered\n"
+                "  --sigstop-at EVENT:PID      SIGSTOP process PID (vssd) at the first EVENT\n"
                 "  --component LOGICAL:NAME:FILE[,FILE...]   repeatable\n"
                 "  --ready-file FILE           write the object path here once registered\n"
                 "  --check-succeeded           log BackupComplete with the set's BackupSucceeded\n"
+                "  --own-loop                  poll vss_writer_get_fd(), not vss_writer_run()\n"
                 "  --bus ADDRESS               default $VSS_BUS_ADDRESS, else the system bus\n");
 }
 
@@ -123,6 +135,21 @@ static int add_component(vss_writer *w, char *arg)
         return vss_writer_add_component(w, arg, name, list);
 }
 
+/* EVENT:PID */
+static void parse_sigstop(char *arg)
+{
+        char *colon = strchr(arg, ':'), *end;
+        if (!colon)
+                usage_error("--sigstop-at '%s' is not EVENT:PID", arg);
+        *colon = '\0';
+        opt.sigstop_at = parse_event(arg);
+        errno = 0;
+        long pid = strtol(colon + 1, &end, 10);
+        if (errno || *end || end == colon + 1 || pid <= 0)
+                usage_error("--sigstop-at: '%s' is not a process id", colon + 1);
+        opt.sigstop_pid = (pid_t)pid;
+}
+
 static const char *bus_address;
 
 /* " succeeded=yes|no": set SET_ID's BackupSucceeded, as vssd lists it now. */
@@ -143,18 +170,9 @@ static const char *backup_succeeded(const char *set_id)
         return what;
 }
 
-static void log_event(const struct vss_writer_event *ev)
+static void log_line(const char *line, int n)
 {
-        char line[512];
-
-        if (log_fd < 0)
-                return;
-        const char *set = ev->snapshot_set_id[0] ? ev->snapshot_set_id : "-";
-        bool check = opt.check_succeeded && ev->type == VSS_WRITER_EVENT_BACKUP_COMPLETE;
-        int n = snprintf(line, sizeof(line), "%s %s %s%s\n", opt.name,
-                         vss_writer_event_type_to_string(ev->type), set,
-                         check ? backup_succeeded(ev->snapshot_set_id) : "");
-        if (n < 0 || (size_t)n >= sizeof(line))
+        if (n < 0 || (size_t)n >= 1024)
                 return;
         /* One write to an O_APPEND file: atomic, and seen at once by every reader. */
         if (write(log_fd, line, (size_t)n) != n)
@@ -162,11 +180,33 @@ static void log_event(const struct vss_writer_event *ev)
                         strerror(errno));
 }
 
+static void log_event(vss_writer *w, const struct vss_writer_event *ev)
+{
+        char line[1024];
+
+        if (log_fd < 0)
+                return;
+        const char *set = ev->snapshot_set_id[0] ? ev->snapshot_set_id : "-";
+        bool check = opt.check_succeeded && ev->type == VSS_WRITER_EVENT_BACKUP_COMPLETE;
+        log_line(line, snprintf(line, sizeof(line), "%s %s %s%s\n", opt.name,
+                                vss_writer_event_type_to_string(ev->type), set,
+                                check ? backup_succeeded(ev->snapshot_set_id) : ""));
+        const char *note = vss_writer_get_error_message(w);
+        if (ev->type == VSS_WRITER_EVENT_ABORT && note)
+                log_line(line, snprintf(line, sizeof(line), "%s note %s\n", opt.name, note));
+}
+
 static int on_event(vss_writer *w, const struct vss_writer_event *ev, void *userdata)
 {
-        log_event(ev);
+        log_event(w, ev);
         if ((int)ev->type == opt.exit_at)
                 _exit(0); /* a crash in the middle of the event: nothing answered */
+        if ((int)ev->type == opt.sigstop_at) {
+                opt.sigstop_at = -1; /* once */
+                if (kill(opt.sigstop_pid, SIGSTOP) < 0)
+                        fprintf(stderr, "test-writer %s: cannot stop process %d: %s\n",
+                                opt.name, (int)opt.sigstop_pid, strerror(errno));
+        }
         if ((int)ev->type == opt.hang)
                 return VSS_WRITER_ANSWER_LATER; /* ... and never answer */
         if ((unsigned)ev->type < N_EVENTS && opt.fail[ev->type]) {
@@ -177,9 +217,27 @@ static int on_event(vss_writer *w, const struct vss_writer_event *ev, void *user
         return VSS_WF_NONE;
 }
 
+static volatile sig_atomic_t stopping;
+
 static void on_signal(int sig)
 {
-        vss_writer_stop(writer);
+        stopping = 1;
+        vss_writer_stop(writer); /* also wakes a poll on its fd */
+}
+
+/* What an application with its own main loop does instead of vss_writer_run(). */
+static int own_loop(vss_writer *w)
+{
+        struct pollfd p = { .fd = vss_writer_get_fd(w), .events = POLLIN };
+
+        while (!stopping) {
+                if (poll(&p, 1, -1) < 0 && errno != EINTR)
+                        return -errno;
+                int r = vss_writer_dispatch(w);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }
 
 static int write_ready_file(const char *path, const char *object_path)
@@ -208,7 +266,7 @@ static int write_ready_file(const char *path, const char *object_path)
 
 enum { OPT_NAME = 256, OPT_INSTANCE, OPT_CLASS_ID, OPT_LEVEL, OPT_FREEZE_TIMEOUT, OPT_LOG,
        OPT_FAIL, OPT_HANG, OPT_EXIT_AT, OPT_COMPONENT, OPT_READY_FILE, OPT_BUS,
-       OPT_CHECK_SUCCEEDED };
+       OPT_CHECK_SUCCEEDED, OPT_OWN_LOOP, OPT_SIGSTOP_AT };
 
 static const struct option long_options[] = {
         { "name", required_argument, NULL, OPT_NAME },
@@ -224,6 +282,8 @@ static const struct option long_options[] = {
         { "ready-file", required_argument, NULL, OPT_READY_FILE },
         { "bus", required_argument, NULL, OPT_BUS },
         { "check-succeeded", no_argument, NULL, OPT_CHECK_SUCCEEDED },
+        { "own-loop", no_argument, NULL, OPT_OWN_LOOP },
+        { "sigstop-at", required_argument, NULL, OPT_SIGSTOP_AT },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
 };
@@ -269,6 +329,8 @@ static void parse_options(int argc, char **argv)
                 case OPT_READY_FILE: opt.ready_file = optarg; break;
                 case OPT_BUS: bus_address = optarg; break;
                 case OPT_CHECK_SUCCEEDED: opt.check_succeeded = true; break;
+                case OPT_OWN_LOOP: opt.own_loop = true; break;
+                case OPT_SIGSTOP_AT: parse_sigstop(optarg); break;
                 case 'h': usage(stdout); exit(0);
                 default: usage(stderr); exit(2);
                 }
@@ -331,7 +393,7 @@ int main(int argc, char **argv)
                 vss_writer_unref(w);
                 return 1;
         }
-        r = vss_writer_run(w);
+        r = opt.own_loop ? own_loop(w) : vss_writer_run(w);
         if (r < 0)
                 return fail(w, "stopped", r);
         writer = NULL;

@@ -507,6 +507,29 @@ START_TEST(test_shutdown_stops_monitoring)
 }
 END_TEST
 
+/*
+ * Calls that land while vssd stops (after the loop's last pass began) start
+ * nothing: their provider jobs would outlive the loop that has to finish them.
+ */
+START_TEST(test_shutdown_starts_nothing_new)
+{
+        struct vss_error_buf err = { "" };
+        CoreSession *s = NULL;
+        struct call c = { 0 };
+
+        ready_with(OWNER, NULL, KEEP);
+        core_shutdown(E.core);
+        pump();
+        trace_clear();
+        ck_assert_int_eq(core_session_new(&s, E.core, OWNER, &err), -EBUSY);
+        assert_contains(err.message, "vssd is stopping");
+        ck_assert_int_eq(core_recover(E.core, &c, &err), -EBUSY);
+        ck_assert_int_eq(core_volume_enable(E.core, "/dev/fakeplain/x", NULL, &c, &err), -EBUSY);
+        pump();
+        ck_assert(!trace_has("fake:"));
+}
+END_TEST
+
 /* --- volume.c --------------------------------------------------------------------------- */
 
 static int volume_call(bool enable, const char *target, const char *provider, struct call *c)
@@ -585,6 +608,7 @@ static Suite *core_suite(void)
         tcase_add_test(tc, test_revert_merges_then_the_snapshot_goes);
         tcase_add_test(tc, test_monitor_failure_is_logged_once);
         tcase_add_test(tc, test_shutdown_stops_monitoring);
+        tcase_add_test(tc, test_shutdown_starts_nothing_new);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("volumes");

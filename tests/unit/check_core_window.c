@@ -5,14 +5,18 @@
  * at any op of any provider still releases what was held; the bound passing
  * (the watchdog) or AbortBackup at any op cuts it short; the window job and
  * the watchdog never both release a provider, also on real threads; and the
- * window allocates nothing.
+ * window allocates nothing. In a started core the guard thread releases a
+ * stuck window at the bound on its own clock, with the main loop blocked.
  */
 #include <check.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tests/unit/core-env.h"
@@ -395,6 +399,260 @@ START_TEST(test_watchdog_racing_the_window_never_releases_twice)
 }
 END_TEST
 
+/* --- the guard thread: the bound without the main loop ------------------------------------- */
+
+#define BOUND_MS 200u  /* the guard tests' hold-window bound */
+#define MARGIN_MS 1000u /* how late past it a release may come (DESIGN: bound + 1 s) */
+
+static uint64_t now_usec(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Releases as they return, whatever thread made them (E.after_op). */
+static struct {
+        pthread_mutex_t lock;
+        pthread_cond_t cond; /* on CLOCK_MONOTONIC */
+        unsigned n;
+        uint64_t last_usec;
+} releases;
+
+static void count_release(const char *entry)
+{
+        if (!strstr(entry, ":release"))
+                return;
+        pthread_mutex_lock(&releases.lock);
+        releases.n++;
+        releases.last_usec = now_usec();
+        pthread_cond_broadcast(&releases.cond);
+        pthread_mutex_unlock(&releases.lock);
+}
+
+/* Wait until N releases returned, at most TIMEOUT_MS; how many did. */
+static unsigned wait_releases(unsigned n, unsigned timeout_ms)
+{
+        struct timespec deadline;
+        clock_gettime(CLOCK_MONOTONIC, &deadline);
+        deadline.tv_sec += timeout_ms / 1000;
+        deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+        if (deadline.tv_nsec >= 1000000000L) {
+                deadline.tv_sec++;
+                deadline.tv_nsec -= 1000000000L;
+        }
+        pthread_mutex_lock(&releases.lock);
+        while (releases.n < n &&
+               pthread_cond_timedwait(&releases.cond, &releases.lock, &deadline) == 0)
+                ;
+        unsigned got = releases.n;
+        pthread_mutex_unlock(&releases.lock);
+        return got;
+}
+
+static void guard_setup(void)
+{
+        env_setup_config(&(CoreConfig){ .hold_timeout_ms = BOUND_MS });
+        pthread_condattr_t attr;
+        pthread_condattr_init(&attr);
+        pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+        pthread_mutex_init(&releases.lock, NULL);
+        pthread_cond_init(&releases.cond, &attr);
+        pthread_condattr_destroy(&attr);
+        releases.n = 0;
+        E.after_op = count_release;
+}
+
+/* A started core (its windows are guarded) with both providers and one writer, prepared. */
+static CoreSession *guarded_session(void)
+{
+        env_add_other_provider();
+        struct call started;
+        ck_assert_int_eq(start_core(&started), 0);
+        tw_add("w", VSS_LEVEL_BACK_END);
+        CoreSession *s = prepared_session(OWNER, mixed);
+        trace_clear();
+        return s;
+}
+
+/* Until PROVIDER's OP has begun (and stalls), on the provider's own log. */
+static void wait_op_begun(const char *provider, const char *op)
+{
+        for (int i = 0; i < 5000 && !log_count(provider, op, NULL); i++)
+                usleep(1000);
+        ck_assert_uint_eq(log_count(provider, op, NULL), 1);
+}
+
+static const struct {
+        const char *provider;
+        const char *op;
+        unsigned releases; /* the providers whose hold began */
+} stalls[] = {
+        { "fake", "hold", 1 },
+        { "other", "hold", 2 },
+        { "other", "commit", 2 },
+};
+
+/*
+ * A provider op hangs and the main loop is stuck too (this thread neither
+ * pumps nor moves the clock): the guard releases every provider whose hold
+ * began, once, no sooner than the bound and within a second of it. When the
+ * loop runs again, the set fails with the hold timeout naming the op.
+ */
+START_TEST(test_guard_releases_while_the_loop_is_blocked)
+{
+        CoreSession *s = guarded_session();
+        char line[64], expect[256];
+        snprintf(line, sizeof(line), "stall %s 30000", stalls[_i].op);
+        fault_on(stalls[_i].provider, line);
+        struct call c;
+        pthread_t thread;
+        uint64_t start = now_usec();
+        CoreJob *job = window_on_thread(s, &c, &thread);
+        ck_assert_uint_eq(wait_releases(stalls[_i].releases, BOUND_MS + 10000),
+                          stalls[_i].releases);
+        uint64_t took_ms = (releases.last_usec - start) / 1000;
+        printf("guard: %s stalled in %s, released %" PRIu64 " ms after the window began "
+               "(bound %u ms)\n", stalls[_i].provider, stalls[_i].op, took_ms, BOUND_MS);
+        ck_assert_uint_ge(took_ms, BOUND_MS);
+        ck_assert_uint_le(took_ms, BOUND_MS + MARGIN_MS);
+        ck_assert_int_eq(pthread_join(thread, NULL), 0);
+        ck_assert_int_eq(job->r, -ECANCELED);
+        ck_assert_uint_eq(c.count, 0); /* the loop has seen nothing yet */
+        ck_assert_uint_eq(E.n_watchdog, 0);
+        core_job_complete(job); /* the loop runs again */
+        pump();
+        ck_assert_uint_eq(c.count, 1);
+        ck_assert_int_eq(c.r, -VSS_E_HOLD_TIMEOUT);
+        snprintf(expect, sizeof(expect), "hold-window bound of %u ms (provider '%s' was still "
+                 "in %s)", BOUND_MS, stalls[_i].provider, stalls[_i].op);
+        assert_contains(c.message, expect);
+        ck_assert_ptr_null(strstr(c.message, "releasing them failed"));
+        ck_assert(log_has(LOG_WARNING, "released by the guard thread"));
+        assert_released_once(s->set->id);
+        ck_assert_uint_eq(E.n_watchdog, 0);
+        ck_assert_int_eq(s->set->state, CORE_SET_ABORTED);
+        ck_assert(trace_pos("w:Abort") > trace_last("fake:release"));
+        ck_assert_uint_eq(provider_snapshots(), 0);
+        ck_assert(creation_allowed());
+}
+END_TEST
+
+/* With the loop healthy, its timer fails the set at once but leaves the release to the guard. */
+START_TEST(test_loop_timer_only_reports_a_guarded_window)
+{
+        CoreSession *s = guarded_session();
+        fault_on("other", "stall hold 30000");
+        struct call c;
+        pthread_t thread;
+        CoreJob *job = window_on_thread(s, &c, &thread);
+        wait_op_begun("other", "hold");
+        pass_hold_bound();
+        ck_assert_uint_eq(E.n_watchdog, 0); /* no thread made past the bound */
+        ck_assert_int_eq(s->set->state, CORE_SET_ABORTING);
+        ck_assert_uint_eq(wait_releases(2, BOUND_MS + 10000), 2);
+        ck_assert_int_eq(pthread_join(thread, NULL), 0);
+        core_job_complete(job);
+        pump();
+        ck_assert_int_eq(c.r, -VSS_E_HOLD_TIMEOUT);
+        assert_contains(c.message, "provider 'other' was still in hold");
+        ck_assert_uint_eq(trace_count("w:Abort"), 1);
+        assert_released_once(s->set->id);
+        ck_assert_uint_eq(E.n_watchdog, 0);
+        ck_assert_int_eq(s->set->state, CORE_SET_ABORTED);
+        ck_assert_uint_eq(provider_snapshots(), 0);
+}
+END_TEST
+
+/*
+ * The window ended well within its bound, but the loop was stuck past it:
+ * its timer fires before it sees the job back. The guard watched the whole
+ * window, so no timeout is declared and the set is made.
+ */
+START_TEST(test_late_loop_does_not_fail_a_window_that_ended_in_time)
+{
+        CoreSession *s = guarded_session();
+        struct call c;
+        pthread_t thread;
+        CoreJob *job = window_on_thread(s, &c, &thread);
+        ck_assert_int_eq(pthread_join(thread, NULL), 0);
+        ck_assert_int_eq(job->r, 0);
+        pass_hold_bound(); /* the loop wakes up late: the timer is due before the job is seen */
+        ck_assert_int_eq(s->set->state, CORE_SET_COMMITTING);
+        core_job_complete(job);
+        pump();
+        ck_assert_int_eq(c.r, 0);
+        ck_assert_int_eq(s->set->state, CORE_SET_READY);
+        ck_assert_uint_eq(E.n_watchdog, 0);
+        ck_assert(!trace_has("w:Abort"));
+        ck_assert_uint_eq(provider_snapshots(), 1);
+}
+END_TEST
+
+/*
+ * Windows that end a little before or after the bound: the guard fires at
+ * every moment of them, or not at all. Each provider is released once; a set
+ * the guard cut short fails with the timeout and keeps no snapshot, any other
+ * one is made.
+ */
+START_TEST(test_guard_racing_the_window_never_releases_twice)
+{
+        env_add_other_provider();
+        struct call started;
+        ck_assert_int_eq(start_core(&started), 0);
+        unsigned made = 0, cut = 0;
+        for (unsigned k = 0; k < 16; k++) {
+                char owner[32], line[64];
+                snprintf(owner, sizeof(owner), ":1.%u", 600 + k);
+                CoreSession *s = prepared_session(owner, mixed);
+                fault_clear();
+                snprintf(line, sizeof(line), "stall commit %u", BOUND_MS - 80 + 10 * k);
+                fault_on("other", line);
+                size_t before = provider_snapshots();
+                struct call c;
+                pthread_t thread;
+                CoreJob *job = window_on_thread(s, &c, &thread);
+                ck_assert_int_eq(pthread_join(thread, NULL), 0);
+                core_job_complete(job);
+                pump();
+                assert_released_once(s->set->id);
+                if (c.r == 0) {
+                        made++;
+                        ck_assert_int_eq(s->set->state, CORE_SET_READY);
+                        ck_assert_uint_eq(provider_snapshots(), before + 1);
+                } else {
+                        cut++;
+                        ck_assert_int_eq(c.r, -VSS_E_HOLD_TIMEOUT);
+                        ck_assert_int_eq(s->set->state, CORE_SET_ABORTED);
+                        ck_assert_uint_eq(provider_snapshots(), before);
+                }
+        }
+        printf("guard race: %u sets made, %u cut short at the bound\n", made, cut);
+        ck_assert_uint_gt(made, 0);
+        ck_assert_uint_gt(cut, 0);
+        ck_assert_uint_eq(E.n_watchdog, 0);
+}
+END_TEST
+
+/* core_free() while a guarded window hangs: the guard still releases it, then is joined. */
+START_TEST(test_guard_outlives_the_core_while_a_window_is_out)
+{
+        CoreSession *s = guarded_session();
+        fault_on("other", "stall hold 30000");
+        struct call c;
+        pthread_t thread;
+        CoreJob *job = window_on_thread(s, &c, &thread);
+        wait_op_begun("other", "hold");
+        E.core = core_free(E.core);
+        ck_assert_uint_eq(wait_releases(2, BOUND_MS + 10000), 2);
+        ck_assert_int_eq(pthread_join(thread, NULL), 0);
+        core_job_complete(job); /* the core is gone: freed, and the guard with it */
+        ck_assert_uint_eq(c.count, 0);
+        ck_assert_uint_eq(log_count("fake", "release", NULL), 1);
+        ck_assert_uint_eq(log_count("other", "release", NULL), 1);
+}
+END_TEST
+
 /* --- lifetime ------------------------------------------------------------------------------ */
 
 /* core_free() with the window job still out (and its watchdog back or never run): no leak. */
@@ -435,6 +693,17 @@ static Suite *window_suite(void)
         tcase_add_checked_fixture(tc, env_setup, env_teardown);
         tcase_add_test(tc, test_watchdog_cuts_a_hanging_commit_short);
         tcase_add_test(tc, test_watchdog_racing_the_window_never_releases_twice);
+        tcase_set_timeout(tc, 60); /* valgrind */
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("guard");
+        tcase_add_checked_fixture(tc, guard_setup, env_teardown);
+        tcase_add_loop_test(tc, test_guard_releases_while_the_loop_is_blocked, 0,
+                            ELEMENTSOF(stalls));
+        tcase_add_test(tc, test_loop_timer_only_reports_a_guarded_window);
+        tcase_add_test(tc, test_late_loop_does_not_fail_a_window_that_ended_in_time);
+        tcase_add_test(tc, test_guard_racing_the_window_never_releases_twice);
+        tcase_add_test(tc, test_guard_outlives_the_core_while_a_window_is_out);
         tcase_set_timeout(tc, 60); /* valgrind */
         suite_add_tcase(s, tc);
         return s;
