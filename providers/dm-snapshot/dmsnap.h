@@ -38,6 +38,7 @@ typedef struct DmSnap {
         char state_dir[PATH_MAX];   /* the storage settings file */
         char diff_area[PATH_MAX];   /* default home of copy-on-write stores and meta files */
         char enabled_dir[PATH_MAX]; /* records of "vssctl enable" (wrap.c) */
+        char journal_dir[PATH_MAX]; /* intent journals (intent.h), on tmpfs */
         unsigned grow_at_percent;   /* grow a store once it is this full */
         uint32_t chunk_sectors;     /* copy-on-write granularity */
         pthread_mutex_t lock;       /* guards the list: the watchdog looks sets up */
@@ -106,6 +107,8 @@ int dmsnap_hold(DmSnap *dm, const char *set_id, struct vss_error_buf *err);
 int dmsnap_commit(DmSnap *dm, const char *set_id, struct vss_error_buf *err);
 int dmsnap_release(DmSnap *dm, const char *set_id, struct vss_error_buf *err);
 int dmsnap_abort(DmSnap *dm, const char *set_id, struct vss_error_buf *err);
+/* Is set ID one this process prepared and still tracks? */
+bool dmsnap_set_known(DmSnap *dm, const char *id);
 /* Record the creation time of sets whose window ended, and forget them. */
 void dmsnap_flush_sets(DmSnap *dm);
 void dmsnap_free_sets(DmSnap *dm);

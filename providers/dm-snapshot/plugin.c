@@ -21,6 +21,8 @@
 /* Read at boot before /var may be mounted (systemd/vss-wrappers): on the root file system. */
 #define DEFAULT_ENABLED_DIR VSS_SYSCONF_DIR "/vss/enabled"
 #define DEFAULT_INITIAL_SIZE "10%"
+/* tmpfs: a journal must outlive vssd, never wait on a frozen volume, and go at a reboot. */
+#define DEFAULT_JOURNAL_DIR "/run/vss/dm-snapshot"
 
 static const char *config_get(DmSnap *dm, const char *key, const char *fallback)
 {
@@ -74,8 +76,16 @@ static int config_load(DmSnap *dm)
             dmsnap_printf(dm->enabled_dir, sizeof(dm->enabled_dir), "%s",
                           config_get(dm, "enabled_dir", DEFAULT_ENABLED_DIR)) < 0 ||
             dmsnap_printf(dm->diff_area, sizeof(dm->diff_area), "%s",
-                          config_get(dm, "diff_area", "")) < 0)
+                          config_get(dm, "diff_area", "")) < 0 ||
+            dmsnap_printf(dm->journal_dir, sizeof(dm->journal_dir), "%s",
+                          config_get(dm, "journal_dir", DEFAULT_JOURNAL_DIR)) < 0)
                 return -ENAMETOOLONG;
+        if (dm->journal_dir[0] != '/') {
+                dmsnap_log(LOG_ERR, "[provider.%s] journal_dir = %s: use an absolute path, on "
+                           "tmpfs (default " DEFAULT_JOURNAL_DIR ")", DMSNAP_NAME,
+                           dm->journal_dir);
+                return -EINVAL;
+        }
         if (!dm->diff_area[0])
                 snprintf(dm->diff_area, sizeof(dm->diff_area), "%s/diff", state);
         dm->grow_at_percent = (unsigned)strtoul(grow, &end, 10);

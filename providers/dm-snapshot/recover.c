@@ -1,7 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * recover.c: roll back what a crashed vssd left half-made (vssd calls
- * recover() at start, before it looks at the snapshots).
+ * recover() at start, before it looks at the snapshots; vssd --recover and
+ * vssctl recover call it too, so it must be safe to run again and again).
+ *
+ * First the intent journals (recover-journal.c): they name every device a
+ * set, a delete or a revert was changing, even an origin without the
+ * provider's DM UUID and a store whose snapshot device was never made. Then
+ * the kernel's dm list, for what no journal names (a vssd older than the
+ * journals, a journal directory lost):
  *
  * The kernel's table list tells the state of every set, because prepare
  * creates all of a set's snapshot devices (tables inactive) before its
@@ -16,31 +23,38 @@
  *      it is kept for reactivation) or to a running merge.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 
-#include "providers/dm-snapshot/dmsnap.h"
+#include "providers/dm-snapshot/recover.h"
 #include "providers/dm-snapshot/util.h"
 
-typedef struct Recovery {
-        DmSnap *dm;
-        char (*unfinished)[ID_LEN + 1]; /* set ids */
-        size_t n_unfinished;
-        unsigned n_fixed;
-        int r; /* first failure */
-        struct vss_error_buf *err;
-} Recovery;
-
-static void recovery_failed(Recovery *rc, int r)
+void recovery_act(Recovery *rc, const char *format, ...)
 {
-        dmsnap_log(LOG_ERR, "recover: %s", rc->err->message);
-        if (rc->r == 0)
-                rc->r = r;
+        char line[768];
+        va_list ap;
+
+        va_start(ap, format);
+        vsnprintf(line, sizeof(line), format, ap);
+        va_end(ap);
+        dmsnap_log(LOG_NOTICE, "recover: %s", line);
+        rc->n_actions++;
 }
 
-static void resume_if_suspended(Recovery *rc, const char *name, const char *what)
+void recovery_failed(Recovery *rc, int r)
+{
+        dmsnap_log(LOG_ERR, "recover: %s", rc->err->message);
+        rc->n_failed++;
+        if (rc->r == 0) {
+                rc->r = r;
+                rc->first = *rc->err;
+        }
+}
+
+void recovery_resume(Recovery *rc, const char *name, const char *what)
 {
         DmInfo info;
         int r;
@@ -49,8 +63,23 @@ static void resume_if_suspended(Recovery *rc, const char *name, const char *what
                 return;
         if ((r = dm_resume(name, rc->err)) < 0)
                 return recovery_failed(rc, r);
-        dmsnap_log(LOG_NOTICE, "recover: resumed %s %s, left suspended by a crash", what, name);
-        rc->n_fixed++;
+        recovery_act(rc, "resumed %s %s, left suspended by a crash", what, name);
+}
+
+void recovery_restore_origin(Recovery *rc, const char *name)
+{
+        char real[DM_NAME_MAX];
+        DmInfo info;
+        int r;
+
+        if (dmsnap_printf(real, sizeof(real), "%s%s", name, REAL_SUFFIX) < 0 ||
+            dm_info_get(real, &info, NULL) < 0 || !info.exists)
+                return;
+        if ((r = origin_restore_if_unused(name, rc->err)) < 0)
+                return recovery_failed(rc, r);
+        if (dm_info_get(real, &info, NULL) == 0 && !info.exists)
+                recovery_act(rc, "restored the table of origin %s (no snapshot of it is left)",
+                             name);
 }
 
 static int resume_cb(const DmInfo *info, void *userdata)
@@ -59,9 +88,9 @@ static int resume_cb(const DmInfo *info, void *userdata)
         SnapUuid u;
 
         if (strncmp(info->uuid, UUID_REAL, strlen(UUID_REAL)) == 0)
-                resume_if_suspended(rc, info->uuid + strlen(UUID_REAL), "origin");
+                recovery_resume(rc, info->uuid + strlen(UUID_REAL), "origin");
         else if (snap_uuid_parse(info->uuid, &u) && info->suspended && info->live_table)
-                resume_if_suspended(rc, info->name, "snapshot");
+                recovery_resume(rc, info->name, "snapshot device");
         return 0;
 }
 
@@ -99,22 +128,18 @@ static int remove_unfinished_cb(const DmInfo *info, void *userdata)
                 return 0;
         if ((r = dmsnap_snapshot_remove(rc->dm, u.snapshot_id, NULL, rc->err)) < 0)
                 recovery_failed(rc, r);
-        else {
-                dmsnap_log(LOG_NOTICE, "recover: removed snapshot %s of unfinished set %s",
-                           u.snapshot_id, u.set_id);
-                rc->n_fixed++;
-        }
+        else
+                recovery_act(rc, "removed snapshot device %s of unfinished set %s", info->name,
+                             u.set_id);
         return 0;
 }
 
 static int restore_cb(const DmInfo *info, void *userdata)
 {
         Recovery *rc = userdata;
-        int r;
 
-        if (strncmp(info->uuid, UUID_REAL, strlen(UUID_REAL)) == 0 &&
-            (r = origin_restore_if_unused(info->uuid + strlen(UUID_REAL), rc->err)) < 0)
-                recovery_failed(rc, r);
+        if (strncmp(info->uuid, UUID_REAL, strlen(UUID_REAL)) == 0)
+                recovery_restore_origin(rc, info->uuid + strlen(UUID_REAL));
         return 0;
 }
 
@@ -134,7 +159,8 @@ static int files_cb(const SnapMeta *m, void *userdata)
                 return 0;
         }
         meta_remove(m->diff_area, m->snapshot_id);
-        rc->n_fixed++;
+        recovery_act(rc, "deleted the store and meta file of snapshot %s in %s: it has no "
+                     "device", m->snapshot_id, m->diff_area);
         return 0;
 }
 
@@ -143,7 +169,10 @@ int dmsnap_recover(DmSnap *dm, struct vss_error_buf *err)
         Recovery rc = { .dm = dm, .err = err };
         int r;
 
-        if ((r = dm_list(resume_cb, &rc, err)) < 0 || (r = dm_list(unfinished_cb, &rc, err)) < 0 ||
+        /* A live vssd's finished sets are written out first: their journals go with it. */
+        dmsnap_flush_sets(dm);
+        if ((r = recover_journals(&rc)) < 0 || (r = dm_list(resume_cb, &rc, err)) < 0 ||
+            (r = dm_list(unfinished_cb, &rc, err)) < 0 ||
             (r = dm_list(remove_unfinished_cb, &rc, err)) < 0 ||
             (r = dm_list(restore_cb, &rc, err)) < 0 ||
             (r = dmsnap_meta_foreach(dm, files_cb, &rc)) < 0) {
@@ -151,8 +180,14 @@ int dmsnap_recover(DmSnap *dm, struct vss_error_buf *err)
                 return r;
         }
         free(rc.unfinished);
-        if (rc.n_fixed)
-                dmsnap_log(LOG_NOTICE, "recover: %u leftovers of an earlier vssd cleaned up",
-                           rc.n_fixed);
-        return rc.r;
+        if (rc.n_actions || rc.n_failed)
+                dmsnap_log(rc.n_failed ? LOG_ERR : LOG_NOTICE, "recover: %u action(s) taken on "
+                           "what an earlier vssd left, %u failed", rc.n_actions, rc.n_failed);
+        if (rc.r < 0)
+                dmsnap_error(err, rc.r, "recovery failed %u step(s) of what an earlier vssd "
+                             "left; the first: %.300s. What it could not do stays in the "
+                             "journals of %s for the next try", rc.n_failed, rc.first.message,
+                             dm->journal_dir);
+        /* What it put right, for Manager.Recover's answer (provider.h). */
+        return rc.r < 0 ? rc.r : (int)rc.n_actions;
 }

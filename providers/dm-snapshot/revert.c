@@ -24,6 +24,7 @@
 
 #include "common/fault.h"
 #include "providers/dm-snapshot/dmsnap.h"
+#include "providers/dm-snapshot/intent.h"
 #include "providers/dm-snapshot/util.h"
 
 /* The snapshot's own table parameters: "REAL STORE P CHUNK", reused for the merge. */
@@ -85,12 +86,26 @@ static int merge_begin(DmSnap *dm, SnapMeta *m, struct vss_error_buf *err)
         if (!m->diff_area[0])
                 return dmsnap_error(err, -EINVAL, "snapshot %s has lost its meta file: its "
                                     "origin is unknown", m->snapshot_id);
-        if ((r = merge_start(m, snap, err)) < 0)
+        /* A crash between the table switch and the meta file: recovery decides by the
+         * origin's table whether the merge began (then it goes on) or not (undone). */
+        Journal j = JOURNAL_INIT;
+        if ((r = intent_open(dm, &j, INTENT_REVERT_PREFIX, m->snapshot_id, err)) < 0 ||
+            (r = journal_append(&j, err, INTENT_REVERT, m->snapshot_id, m->origin, snap,
+                                m->diff_area, NULL)) < 0) {
+                intent_done(&j);
                 return r;
+        }
+        journal_close(&j);
+        if ((r = merge_start(m, snap, err)) < 0) {
+                intent_done(&j); /* merge_start put both devices back */
+                return r;
+        }
         m->merge = META_MERGE_RUNNING;
         dmsnap_log(LOG_NOTICE, "reverting %s to snapshot %s: merge started", m->origin,
                    m->snapshot_id);
-        return meta_write(m->diff_area, m, err);
+        if ((r = meta_write(m->diff_area, m, err)) == 0)
+                intent_done(&j);
+        return r;
 }
 
 static int refuse_revert(const Snap *s, const char *id, struct vss_error_buf *err)

@@ -45,6 +45,7 @@
 
 #include "common/fault.h"
 #include "providers/dm-snapshot/dmsnap.h"
+#include "providers/dm-snapshot/intent.h"
 #include "providers/dm-snapshot/size.h"
 #include "providers/dm-snapshot/store.h"
 #include "providers/dm-snapshot/util.h"
@@ -91,6 +92,7 @@ struct PreparedSet {
         size_t n;
         SetEntry *entries;
         HoldCrew *crew;          /* NULL for one volume: it suspends it itself */
+        Journal journal;         /* written in prepare; removed when finished or undone */
         PreparedSet *next;
 };
 
@@ -110,6 +112,11 @@ static PreparedSet *set_find(DmSnap *dm, const char *id)
                 ;
         pthread_mutex_unlock(&dm->lock);
         return s;
+}
+
+bool dmsnap_set_known(DmSnap *dm, const char *id)
+{
+        return set_find(dm, id) != NULL;
 }
 
 static void set_unlink(DmSnap *dm, PreparedSet *set)
@@ -134,6 +141,7 @@ static void set_free(PreparedSet *set)
                 store_close(&set->entries[i].store);
         if (set->control_fd >= 0)
                 close(set->control_fd);
+        journal_close(&set->journal);
         free(set->entries);
         free(set);
 }
@@ -298,14 +306,25 @@ static int store_initial_size(DmSnap *dm, SetEntry *e, uint64_t *ret, struct vss
         return 0;
 }
 
-/* NAME-real: the origin's current table under a new name, for the snapshots to read. */
-static int make_real(SetEntry *e, struct vss_error_buf *err)
+/*
+ * NAME-real: the origin's current table under a new name, for the snapshots
+ * to read. The journal keeps the table too: recovery can put it back even
+ * if NAME-real is gone.
+ */
+static int make_real(PreparedSet *set, SetEntry *e, struct vss_error_buf *err)
 {
         DmTable t = { 0 };
+        char *text = NULL;
         int r = dm_table_get(e->origin.info.name, false, &t, err);
 
+        if (r == 0 && intent_table_format(&t, &text) < 0)
+                r = dmsnap_error(err, -ENOMEM, "out of memory preparing set %s", set->id);
+        if (r == 0)
+                r = journal_append(&set->journal, err, INTENT_REAL, e->origin.info.name, text,
+                                   NULL);
         if (r == 0)
                 r = dm_create(e->origin.real, e->origin.real_uuid, &t, false, true, err);
+        free(text);
         dm_table_free(&t);
         return r;
 }
@@ -325,7 +344,7 @@ static int load_one_target(const char *name, uint64_t sectors, const char *type,
         return r;
 }
 
-static int make_snapshot(DmSnap *dm, const PreparedSet *set, SetEntry *e,
+static int make_snapshot(DmSnap *dm, PreparedSet *set, SetEntry *e,
                          struct vss_error_buf *err)
 {
         char real[32], uuid[DM_UUID_MAX], params[256];
@@ -339,30 +358,36 @@ static int make_snapshot(DmSnap *dm, const PreparedSet *set, SetEntry *e,
         /* Persistent stores keep their exception table on disk, so they survive a reboot. */
         snprintf(params, sizeof(params), "%s %s %s %" PRIu32, real, e->store.loop,
                  persistent ? "P" : "N", dm->chunk_sectors);
+        if ((r = journal_append(&set->journal, err, INTENT_SNAPSHOT, e->snapshot_id,
+                                e->origin.info.name, e->snap_name, NULL)) < 0)
+                return r;
         r = load_one_target(e->snap_name, e->origin.sectors, "snapshot", params, true, uuid,
                             err);
         e->made_snap = r == 0;
         return r;
 }
 
-static int load_origin(SetEntry *e, struct vss_error_buf *err)
+static int load_origin(PreparedSet *set, SetEntry *e, struct vss_error_buf *err)
 {
         char real[32];
         int r = origin_real_devnum(e->origin.info.name, real, sizeof(real), err);
 
+        if (r == 0)
+                r = journal_append(&set->journal, err, INTENT_RELOAD, e->origin.info.name, NULL);
         if (r == 0)
                 r = load_one_target(e->origin.info.name, e->origin.sectors, "snapshot-origin",
                                     real, false, NULL, err);
         return r;
 }
 
-static int make_store(DmSnap *dm, SetEntry *e, struct vss_error_buf *err)
+static int make_store(DmSnap *dm, PreparedSet *set, SetEntry *e, struct vss_error_buf *err)
 {
         char name[64];
         uint64_t initial = 0; /* set when r is 0; gcc cannot see dmsnap_error() is < 0 */
         int r = store_initial_size(dm, e, &initial, err);
 
-        if (r < 0)
+        if (r < 0 || (r = journal_append(&set->journal, err, INTENT_STORE, e->snapshot_id,
+                                         e->origin.info.name, e->diff_area, NULL)) < 0)
                 return r;
         snprintf(name, sizeof(name), "%s%s.cow", DMSNAP_UUID_PREFIX, e->snapshot_id);
         return store_create(&e->store, e->diff_area, name, initial, err);
@@ -395,13 +420,13 @@ static int entry_prepare(DmSnap *dm, PreparedSet *set, SetEntry *e, struct vss_e
 {
         int r;
 
-        if ((r = make_store(dm, e, err)) < 0 || (r = write_meta(dm, set, e, err)) < 0)
+        if ((r = make_store(dm, set, e, err)) < 0 || (r = write_meta(dm, set, e, err)) < 0)
                 return r;
-        if (!e->origin.has_real && (r = make_real(e, err)) < 0)
+        if (!e->origin.has_real && (r = make_real(set, e, err)) < 0)
                 return r;
         if ((r = make_snapshot(dm, set, e, err)) < 0)
                 return r;
-        if (!e->origin.has_real && (r = load_origin(e, err)) < 0)
+        if (!e->origin.has_real && (r = load_origin(set, e, err)) < 0)
                 return r;
         VSS_FAULT("after-table-reload");
         /* dm holds the loop device now; without our fd it goes when dm lets go. */
@@ -423,6 +448,7 @@ static PreparedSet *set_new(const struct vss_set_request *req)
         snprintf(set->id, sizeof(set->id), "%s", req->set_id);
         set->attributes = req->attributes;
         set->control_fd = -1;
+        set->journal = (Journal)JOURNAL_INIT;
         set->n = req->n_volumes;
         for (size_t i = 0; i < set->n; i++) {
                 set->entries[i].store = (CowStore)COW_STORE_INIT;
@@ -431,9 +457,29 @@ static PreparedSet *set_new(const struct vss_set_request *req)
         return set;
 }
 
+/* What the window will do, for recovery: no file may be written inside it. */
+static int journal_window(PreparedSet *set, struct vss_error_buf *err)
+{
+        char usec[32];
+        int r = 0;
+
+        for (size_t i = 0; r == 0 && i < set->n; i++)
+                r = journal_append(&set->journal, err, INTENT_SUSPEND,
+                                   set->entries[i].origin.info.name, NULL);
+        for (size_t i = 0; r == 0 && i < set->n; i++)
+                r = journal_append(&set->journal, err, INTENT_ACTIVATE, set->entries[i].snap_name,
+                                   NULL);
+        snprintf(usec, sizeof(usec), "%" PRIu64, realtime_usec());
+        if (r == 0)
+                r = journal_append(&set->journal, err, INTENT_READY, usec, NULL);
+        journal_close(&set->journal);
+        return r;
+}
+
 static int set_prepare(DmSnap *dm, PreparedSet *set, const struct vss_set_request *req,
                        struct vss_error_buf *err)
 {
+        char attributes[16], n[16];
         int r;
 
         for (size_t i = 0; i < set->n; i++)
@@ -441,12 +487,20 @@ static int set_prepare(DmSnap *dm, PreparedSet *set, const struct vss_set_reques
                         return r;
         if ((r = check_diff_area(dm, set, err)) < 0)
                 return r;
+        snprintf(attributes, sizeof(attributes), "%" PRIx32, set->attributes);
+        snprintf(n, sizeof(n), "%zu", set->n);
+        if ((r = intent_open(dm, &set->journal, "", set->id, err)) < 0 ||
+            (r = journal_append(&set->journal, err, INTENT_SET, set->id, attributes, n,
+                                NULL)) < 0)
+                return r;
         for (size_t i = 0; i < set->n; i++)
                 if ((r = entry_prepare(dm, set, &set->entries[i], err)) < 0)
                         return r;
         if ((set->control_fd = dm_control_open(err)) < 0)
                 return set->control_fd;
         if (set->n > 1 && (r = crew_new(set, err)) < 0)
+                return r;
+        if ((r = journal_window(set, err)) < 0)
                 return r;
         for (size_t i = 0; i < set->n; i++)
                 dm_node_path(set->entries[i].snap_name, req->volumes[i].device,
@@ -611,6 +665,7 @@ static void flush_set(DmSnap *dm, PreparedSet *set)
         for (size_t i = 0; i < set->n; i++)
                 if (write_meta(dm, set, &set->entries[i], &err) < 0)
                         dmsnap_log(LOG_WARNING, "%s", err.message);
+        intent_done(&set->journal); /* finished: nothing left to roll back */
 }
 
 void dmsnap_flush_sets(DmSnap *dm)
@@ -627,26 +682,42 @@ void dmsnap_flush_sets(DmSnap *dm)
         }
 }
 
-/* Take back whatever prepare (and a window) did to SET, last volume first. */
+static bool undo_failed(const struct vss_error_buf *err)
+{
+        dmsnap_log(LOG_ERR, "%s", err->message);
+        return false;
+}
+
+/*
+ * Take back whatever prepare (and a window) did to SET, last volume first.
+ * The journal goes only when all of it went: else recovery finishes the job.
+ */
 static void set_undo(DmSnap *dm, PreparedSet *set)
 {
         struct vss_error_buf err;
+        bool ok = true;
 
-        if (set->control_fd >= 0)
-                release_entries(set, &err);
+        if (set->control_fd >= 0 && release_entries(set, &err) < 0)
+                ok = undo_failed(&err);
         for (size_t i = set->n; i-- > 0;) {
                 SetEntry *e = &set->entries[i];
                 if (!e->origin.info.exists)
                         continue;
                 if (e->made_snap && dm_remove(e->snap_name, &err) < 0)
-                        dmsnap_log(LOG_ERR, "%s", err.message);
+                        ok = undo_failed(&err);
                 /* A no-op when NAME-real is missing or other snapshots still use it. */
                 if (origin_restore_if_unused(e->origin.info.name, &err) < 0)
-                        dmsnap_log(LOG_ERR, "%s", err.message);
+                        ok = undo_failed(&err);
                 store_close(&e->store);
                 if (e->diff_area[0])
                         meta_remove(e->diff_area, e->snapshot_id);
         }
+        if (ok)
+                intent_done(&set->journal);
+        else if (set->journal.path[0])
+                dmsnap_log(LOG_ERR, "set %s is not wholly undone: its journal %s stays for "
+                           "recovery (vssctl recover, or the next start of vssd)", set->id,
+                           set->journal.path);
 }
 
 /* A set the provider no longer tracks (vssd restarted): its snapshots by DM UUID. */

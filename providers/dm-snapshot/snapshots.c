@@ -18,6 +18,7 @@
 #include "common/fault.h"
 #include "providers/dm-snapshot/dmsnap.h"
 #include "providers/dm-snapshot/expose.h"
+#include "providers/dm-snapshot/intent.h"
 #include "providers/dm-snapshot/store.h"
 #include "providers/dm-snapshot/util.h"
 
@@ -220,13 +221,25 @@ int dmsnap_snapshot_remove(DmSnap *dm, const char *id, const char *origin,
                              snap_load(dm, &info, &s, NULL) != -EINVAL;
                 origin = known ? s.meta.origin : "";
         }
-        if ((r = dm_remove(name, err)) < 0)
+        /* Once the device is gone, recovery must finish the job: a persistent
+         * snapshot's files alone would read as one to bring back after a reboot. */
+        Journal j = JOURNAL_INIT;
+        if ((r = intent_open(dm, &j, INTENT_DELETE_PREFIX, id, err)) < 0 ||
+            (r = journal_append(&j, err, INTENT_DELETE, id, origin, NULL)) < 0) {
+                intent_done(&j);
                 return r;
+        }
+        journal_close(&j);
+        if ((r = dm_remove(name, err)) < 0) {
+                intent_done(&j); /* nothing changed */
+                return r;
+        }
         VSS_FAULT("delete-after-remove");
         if (origin[0] && (r = origin_restore_if_unused(origin, err)) < 0)
-                return r;
+                return r; /* the journal stays: recovery puts the origin back */
         /* The loop device goes by itself (autoclear) now that dm let go of it. */
         dmsnap_meta_remove(dm, id);
+        intent_done(&j);
         return 0;
 }
 
