@@ -252,3 +252,38 @@ int access_check(const Access *a, const AccessIdentity *id, enum access_class cl
                 snprintf(err, err_size, "%s is for root only; %s is not root", what, who);
         return -EACCES;
 }
+
+/* --- authorization: access.c's rule as the bus layer's authorizer ------------------ */
+
+_Static_assert((int)ACCESS_ROOT == (int)BUS_ACCESS_ROOT &&
+                       (int)ACCESS_ANYONE == (int)BUS_ACCESS_ANYONE &&
+                       (int)ACCESS_BACKUP == (int)BUS_ACCESS_BACKUP &&
+                       (int)ACCESS_WRITER == (int)BUS_ACCESS_WRITER,
+               "access classes of access.h and bus.h differ");
+
+static int authorizer_identify(uid_t uid, void **ret_identity, void *userdata)
+{
+        AccessIdentity *id;
+        int r = access_identify(userdata, uid, &id);
+
+        if (r >= 0)
+                *ret_identity = id;
+        return r;
+}
+
+static int authorizer_check(const void *identity, unsigned access, const char *what, char *err,
+                            size_t err_size, void *userdata)
+{
+        return access_check(userdata, identity, (enum access_class)access, what, err, err_size);
+}
+
+static void authorizer_free_identity(void *identity)
+{
+        access_identity_free(identity);
+}
+
+const BusAuthorizer access_bus_authorizer = {
+        .identify = authorizer_identify,
+        .check = authorizer_check,
+        .free_identity = authorizer_free_identity,
+};

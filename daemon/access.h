@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "daemon/dbus/bus.h"
+
 /* The same values as enum bus_access. */
 enum access_class {
         ACCESS_ROOT = 0, /* root only (and any class not known here) */
@@ -47,5 +49,8 @@ AccessIdentity *access_identity_free(AccessIdentity *identity);
  */
 int access_check(const Access *access, const AccessIdentity *identity, enum access_class class,
                  const char *what, char *err, size_t err_size);
+
+/* This rule as the bus layer's authorizer (bus_set_authorizer(); userdata: the Access). */
+extern const BusAuthorizer access_bus_authorizer;
 
 #endif

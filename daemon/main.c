@@ -122,41 +122,6 @@ static void manager_reload(Manager *m, const struct options *o)
                  "restart)", o->config_path);
 }
 
-/* --- authorization: access.c's rule as the bus layer's authorizer ------------------ */
-
-_Static_assert((int)ACCESS_ROOT == (int)BUS_ACCESS_ROOT &&
-                       (int)ACCESS_ANYONE == (int)BUS_ACCESS_ANYONE &&
-                       (int)ACCESS_BACKUP == (int)BUS_ACCESS_BACKUP &&
-                       (int)ACCESS_WRITER == (int)BUS_ACCESS_WRITER,
-               "access classes of access.h and bus.h differ");
-
-static int authorizer_identify(uid_t uid, void **ret_identity, void *userdata)
-{
-        AccessIdentity *id;
-        int r = access_identify(userdata, uid, &id);
-
-        if (r >= 0)
-                *ret_identity = id;
-        return r;
-}
-
-static int authorizer_check(const void *identity, unsigned access, const char *what, char *err,
-                            size_t err_size, void *userdata)
-{
-        return access_check(userdata, identity, (enum access_class)access, what, err, err_size);
-}
-
-static void authorizer_free_identity(void *identity)
-{
-        access_identity_free(identity);
-}
-
-static const BusAuthorizer authorizer = {
-        .identify = authorizer_identify,
-        .check = authorizer_check,
-        .free_identity = authorizer_free_identity,
-};
-
 struct signal_context {
         Manager *manager;
         const struct options *options;
@@ -205,7 +170,7 @@ static int manager_start(Manager *m, const struct options *o, struct signal_cont
         r = bus_new(&m->bus, m->loop, o->bus_address, VSS_ROOT_PATH);
         if (r < 0)
                 return r;
-        bus_set_authorizer(m->bus, &authorizer, m->access);
+        bus_set_authorizer(m->bus, &access_bus_authorizer, m->access);
         /*
          * A second vssd must not touch the providers: their recover() would roll
          * back what the running one is doing. (Two starting at the same instant

@@ -803,32 +803,6 @@ static int on_fallback(LoopSource *source, void *userdata)
 
 /* --- vssd without main(): what main.c's manager_start and manager_stop do ------------- */
 
-static int authorizer_identify(uid_t uid, void **ret_identity, void *userdata)
-{
-        AccessIdentity *id;
-        int r = access_identify(userdata, uid, &id);
-        if (r >= 0)
-                *ret_identity = id;
-        return r;
-}
-
-static int authorizer_check(const void *identity, unsigned access, const char *what, char *err,
-                            size_t err_size, void *userdata)
-{
-        return access_check(userdata, identity, (enum access_class)access, what, err, err_size);
-}
-
-static void authorizer_free_identity(void *identity)
-{
-        access_identity_free(identity);
-}
-
-static const BusAuthorizer authorizer = {
-        .identify = authorizer_identify,
-        .check = authorizer_check,
-        .free_identity = authorizer_free_identity,
-};
-
 static void new_connection(DBusServer *s, DBusConnection *conn, void *userdata)
 {
         accepted = dbus_connection_ref(conn);
@@ -897,7 +871,7 @@ static void run_start(Run *run)
                                     VSS_ROOT_PATH) < 0)
                 die("cannot serve the connection");
         dbus_connection_unref(run->server_conn); /* the Bus has it */
-        bus_set_authorizer(run->m.bus, &authorizer, run->m.access);
+        bus_set_authorizer(run->m.bus, &access_bus_authorizer, run->m.access);
         if (lifecycle_start(&run->m) < 0 || coordinator_publish(&run->m) < 0 ||
             provider_objects_publish(&run->m) < 0)
                 die("cannot publish the objects");
