@@ -10,25 +10,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "providers/common/error.h"
 #include "providers/common/journal.h"
 
 #define FIELDS_MAX 64
 /* An empty field (a NUL is no byte of any field, so this is unambiguous). */
 #define EMPTY_FIELD "\\x00"
-
-static int journal_error(struct vss_error_buf *err, int r, const char *format, ...)
-        __attribute__((format(printf, 3, 4)));
-
-static int journal_error(struct vss_error_buf *err, int r, const char *format, ...)
-{
-        if (err) {
-                va_list ap;
-                va_start(ap, format);
-                vsnprintf(err->message, sizeof(err->message), format, ap);
-                va_end(ap);
-        }
-        return r;
-}
 
 /* --- the directory ------------------------------------------------------------------ */
 
@@ -58,19 +45,19 @@ static int dir_check(const char *dir, struct vss_error_buf *err)
         int r;
 
         if (dir[0] != '/')
-                return journal_error(err, -EINVAL, "journal directory %s is not an absolute "
+                return provider_error(err, -EINVAL, "journal directory %s is not an absolute "
                                      "path; set journal_dir to one in vssd.conf", dir);
         if ((r = mkdir_parents(dir)) < 0)
-                return journal_error(err, r, "cannot make the journal directory %s: %s", dir,
+                return provider_error(err, r, "cannot make the journal directory %s: %s", dir,
                                      strerror(-r));
         if (lstat(dir, &st) < 0)
-                return journal_error(err, -errno, "cannot examine the journal directory %s: %s",
+                return provider_error(err, -errno, "cannot examine the journal directory %s: %s",
                                      dir, strerror(errno));
         if (!S_ISDIR(st.st_mode))
-                return journal_error(err, -ENOTDIR, "journal directory %s is not a directory; "
+                return provider_error(err, -ENOTDIR, "journal directory %s is not a directory; "
                                      "remove it or set journal_dir elsewhere in vssd.conf", dir);
         if (st.st_uid != geteuid() || (st.st_mode & 022))
-                return journal_error(err, -EPERM, "journal directory %s may be written by "
+                return provider_error(err, -EPERM, "journal directory %s may be written by "
                                      "others (owner %u, mode %04o); make it owned by uid %u "
                                      "with mode 0700", dir, (unsigned)st.st_uid,
                                      (unsigned)(st.st_mode & 07777), (unsigned)geteuid());
@@ -85,16 +72,16 @@ int journal_open(Journal *j, const char *dir, const char *name, struct vss_error
         int r, fd;
 
         if (!name[0] || strchr(name, '/') || name[0] == '.')
-                return journal_error(err, -EINVAL, "'%s' is not a journal name", name);
+                return provider_error(err, -EINVAL, "'%s' is not a journal name", name);
         if (snprintf(path, sizeof(path), "%s/%s" JOURNAL_SUFFIX, dir, name) >=
             (int)sizeof(path))
-                return journal_error(err, -ENAMETOOLONG, "journal directory %s: path too long",
+                return provider_error(err, -ENAMETOOLONG, "journal directory %s: path too long",
                                      dir);
         if ((r = dir_check(dir, err)) < 0)
                 return r;
         fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0)
-                return journal_error(err, -errno, "cannot open the journal %s: %s", path,
+                return provider_error(err, -errno, "cannot open the journal %s: %s", path,
                                      strerror(errno));
         if (j->fd >= 0)
                 close(j->fd);
@@ -139,7 +126,7 @@ static int write_record(Journal *j, const char *line, size_t len, struct vss_err
         struct stat st;
 
         if (fstat(j->fd, &st) < 0)
-                return journal_error(err, -errno, "cannot examine the journal %s: %s", j->path,
+                return provider_error(err, -errno, "cannot examine the journal %s: %s", j->path,
                                      strerror(errno));
         ssize_t n = write(j->fd, line, len);
         if (n == (ssize_t)len)
@@ -147,7 +134,7 @@ static int write_record(Journal *j, const char *line, size_t len, struct vss_err
         int r = n < 0 ? -errno : -ENOSPC;
         if (n > 0)
                 (void)!ftruncate(j->fd, st.st_size);
-        return journal_error(err, r, "cannot write to the journal %s: %s", j->path,
+        return provider_error(err, r, "cannot write to the journal %s: %s", j->path,
                              strerror(-r));
 }
 
@@ -157,14 +144,14 @@ int journal_append_fields(Journal *j, const char *const *fields, size_t n,
         size_t len = 1;
 
         if (j->fd < 0)
-                return journal_error(err, -EBADF, "journal %s is not open", j->path);
+                return provider_error(err, -EBADF, "journal %s is not open", j->path);
         if (n == 0 || !fields[0][0])
-                return journal_error(err, -EINVAL, "a journal record needs a kind");
+                return provider_error(err, -EINVAL, "a journal record needs a kind");
         for (size_t i = 0; i < n; i++)
                 len += escaped_len(fields[i]) + 1;
         char *line = malloc(len), *p = line;
         if (!line)
-                return journal_error(err, -ENOMEM, "out of memory writing the journal %s",
+                return provider_error(err, -ENOMEM, "out of memory writing the journal %s",
                                      j->path);
         for (size_t i = 0; i < n; i++) {
                 if (i > 0)
@@ -192,7 +179,7 @@ int journal_append(Journal *j, struct vss_error_buf *err, const char *kind, ...)
                         n = FIELDS_MAX + 1;
         va_end(ap);
         if (n > FIELDS_MAX)
-                return journal_error(err, -E2BIG, "a journal record has at most %d fields",
+                return provider_error(err, -E2BIG, "a journal record has at most %d fields",
                                      FIELDS_MAX);
         return journal_append_fields(j, fields, n, err);
 }
@@ -207,7 +194,7 @@ void journal_close(Journal *j)
 int journal_unlink(const char *path, struct vss_error_buf *err)
 {
         if (path[0] && unlink(path) < 0 && errno != ENOENT)
-                return journal_error(err, -errno, "cannot remove the journal %s: %s", path,
+                return provider_error(err, -errno, "cannot remove the journal %s: %s", path,
                                      strerror(errno));
         return 0;
 }

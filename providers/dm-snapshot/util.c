@@ -7,18 +7,18 @@
 #include <syslog.h>
 #include <limits.h>
 
+#include "providers/common/error.h"
 #include "providers/dm-snapshot/util.h"
 
 static void (*logger)(int priority, const char *format, ...);
 
 int dmsnap_error(struct vss_error_buf *err, int r, const char *format, ...)
 {
-        if (err) {
-                va_list ap;
-                va_start(ap, format);
-                vsnprintf(err->message, sizeof(err->message), format, ap);
-                va_end(ap);
-        }
+        va_list ap;
+
+        va_start(ap, format);
+        provider_verror(err, r, format, ap);
+        va_end(ap);
         return r;
 }
 
