@@ -342,7 +342,7 @@ void core_job_execute(CoreJob *job)
                 r = report_execute(job);
                 break;
         case CORE_JOB_ENABLE_VOLUME:
-                r = ops->enable_volume ? ops->enable_volume(state, t, job->volume,
+                r = ops->enable_volume ? ops->enable_volume(state, t, NULL, 0, job->volume,
                                                             sizeof(job->volume), err) : r;
                 break;
         case CORE_JOB_LIST_STORAGE:

@@ -40,9 +40,13 @@ extern "C" {
  * monitor(), enable_volume() and disable_volume() were added.
  * Version 3: list_storage() and set_storage() (shadow storage, as vssadmin's
  * "ShadowStorage") were added.
+ * Version 4: providers have a priority; enable_volume() takes options;
+ * add_storage() and remove_storage() (storage a provider makes, such as a
+ * thin pool); finish(); a set reports its atomicity; vss_storage_info names
+ * its storage and its metadata usage.
  */
-#define VSS_PROVIDER_ABI_VERSION 3
-#define VSS_PROVIDER_SYMBOL "vss_provider_v3"
+#define VSS_PROVIDER_ABI_VERSION 4
+#define VSS_PROVIDER_SYMBOL "vss_provider_v4"
 
 /* Snapshot attributes (VSS_VOLSNAP_ATTR_*). */
 enum vss_snapshot_attr {
@@ -83,11 +87,38 @@ struct vss_volume_request {
         char device[VSS_DEVICE_PATH_MAX];
 };
 
+/*
+ * What a set's point in time means across its volumes (the set's
+ * "Atomicity"). A provider's prepare() lowers it when it cannot do better;
+ * the coordinator reports the weakest of the set's providers.
+ */
+enum vss_set_atomicity {
+        /* Every volume's origin suspended at once (hold..release): the
+         * snapshots are one instant, crash-consistent across all volumes. */
+        VSS_ATOMICITY_ONE_INSTANT = 0,
+        /* Some volumes are snapped one after the other (LVM's classic
+         * snapshots): each one is consistent in itself, and across volumes
+         * only what the frozen writers wrote is consistent. */
+        VSS_ATOMICITY_WRITERS_ONLY = 1,
+};
+
 struct vss_set_request {
         const char *set_id; /* lowercase UUID chosen by the coordinator */
         uint32_t attributes; /* enum vss_snapshot_attr */
         size_t n_volumes;
         struct vss_volume_request *volumes;
+        /* Out, set by prepare(); VSS_ATOMICITY_ONE_INSTANT when left alone. */
+        enum vss_set_atomicity atomicity;
+};
+
+/*
+ * Options of an operation (EnableVolume's, AddStorage's), as the caller gave
+ * them on the bus: KEY is the D-Bus option name ("ThinPool", "Size"), VALUE
+ * its string. A provider refuses a key it does not know, naming it.
+ */
+struct vss_option {
+        const char *key;
+        const char *value;
 };
 
 /* What query() reports per snapshot; strings valid during the callback only. */
@@ -115,12 +146,16 @@ typedef int (*vss_snapshot_cb)(const struct vss_snapshot_info *info, void *userd
  * how large they may grow in total. Strings valid during the callback only.
  */
 struct vss_storage_info {
-        const char *volume;       /* canonical device path */
+        const char *volume;       /* canonical device path; "" for a pool's entry */
+        const char *name;         /* storage add_storage() made (a thin pool), or "" */
+        const char *kind;         /* "diff-area" (per-volume stores), "thin-pool" */
         const char *diff_area;    /* where its stores go (a directory, a device) */
         uint64_t used_bytes;      /* data its snapshots wrote into their stores */
         uint64_t allocated_bytes; /* the stores' total size now */
         const char *max_size;     /* the maximum as set: "15%", "10G", "unbounded" */
         uint64_t max_bytes;       /* that maximum in bytes; VSS_STORAGE_UNBOUNDED */
+        uint64_t metadata_used_bytes; /* a pool's metadata device: used, size; else 0 */
+        uint64_t metadata_size_bytes;
 };
 
 typedef int (*vss_storage_cb)(const struct vss_storage_info *info, void *userdata);
@@ -144,6 +179,16 @@ struct vss_provider_ops {
         int (*hold)(void *state, const char *set_id, struct vss_error_buf *err);
         int (*commit)(void *state, const char *set_id, struct vss_error_buf *err);
         int (*release)(void *state, const char *set_id, struct vss_error_buf *err);
+        /*
+         * Optional. Called once every provider of the set released, while
+         * the writers are still frozen, on a set that went through the
+         * window without failure: a provider that cannot snapshot some
+         * volumes inside the window (LVM's classic snapshots, which lvcreate
+         * makes one after another) makes them here, and says so with
+         * VSS_ATOMICITY_WRITERS_ONLY from prepare(). May allocate, fork and
+         * log. On failure the coordinator aborts the set. NULL: nothing to do.
+         */
+        int (*finish)(void *state, const char *set_id, struct vss_error_buf *err);
         /*
          * Undo whatever the set reached: resume held origins, delete its
          * snapshots, free prepared resources. Idempotent; valid in any state,
@@ -178,12 +223,15 @@ struct vss_provider_ops {
 
         /*
          * Make DEVICE snapshottable (a plain block device gets a layer the
-         * provider owns); the volume to use instead, to mount and to name in
-         * sets, goes into VOLUME. Must survive reboots. NULL: the provider
-         * needs no such step. disable_volume() undoes it (the volume must have
-         * no snapshots and must not be in use).
+         * provider owns; dm-thin makes a thin volume), with the caller's
+         * OPTIONS (n_options of them, see struct vss_option); the volume to
+         * use instead, to mount and to name in sets, goes into VOLUME. Must
+         * survive reboots. NULL: the provider needs no such step.
+         * disable_volume() undoes it (the volume must have no snapshots and
+         * must not be in use).
          */
-        int (*enable_volume)(void *state, const char *device, char *volume, size_t size,
+        int (*enable_volume)(void *state, const char *device, const struct vss_option *options,
+                             size_t n_options, char *volume, size_t size,
                              struct vss_error_buf *err);
         int (*disable_volume)(void *state, const char *volume, struct vss_error_buf *err);
 
@@ -204,6 +252,19 @@ struct vss_provider_ops {
                             struct vss_error_buf *err);
         int (*set_storage)(void *state, const char *volume, const char *max_size,
                            const char *diff_area, struct vss_error_buf *err);
+
+        /*
+         * Storage the provider makes and owns (ABI 4), such as a thin pool
+         * from a data and a metadata device or file: add_storage() makes
+         * NAME from OPTIONS (provider-specific keys, refused when unknown)
+         * and keeps it across reboots; list_storage() reports it;
+         * remove_storage() undoes it, refused (-EBUSY) while any volume
+         * lives in it. Both NULL: the provider makes no storage; a
+         * provider has both or neither.
+         */
+        int (*add_storage)(void *state, const char *name, const struct vss_option *options,
+                           size_t n_options, struct vss_error_buf *err);
+        int (*remove_storage)(void *state, const char *name, struct vss_error_buf *err);
 };
 
 struct vss_provider {
@@ -212,6 +273,13 @@ struct vss_provider {
         const char *id;       /* stable UUID of the provider */
         const char *version;
         const char *description;
+        /*
+         * Which provider takes a volume several support: the highest
+         * priority (vssd.conf's [provider.NAME] priority overrides it), as
+         * VSS prefers hardware to software to system providers. Specialised
+         * providers rank above dm-snapshot (100), which takes any dm volume.
+         */
+        uint32_t priority;
         const struct vss_provider_ops *ops;
 };
 

@@ -207,9 +207,13 @@ static int op_recover(void *state, struct vss_error_buf *err)
         return dmsnap_recover(state, err);
 }
 
-static int op_enable(void *state, const char *device, char *volume, size_t size,
-                     struct vss_error_buf *err)
+static int op_enable(void *state, const char *device, const struct vss_option *options,
+                     size_t n_options, char *volume, size_t size, struct vss_error_buf *err)
 {
+        if (n_options > 0)
+                return dmsnap_error(err, -EINVAL, "cannot enable %s: dm-snapshot takes no "
+                                    "option '%s'; leave it out (ThinPool is dm-thin's: "
+                                    "name that provider)", device, options[0].key);
         return dmsnap_enable(state, device, volume, size, err);
 }
 
@@ -252,11 +256,12 @@ static const struct vss_provider_ops dmsnap_ops = {
         .set_storage = op_set_storage,
 };
 
-VSS_EXPORT const struct vss_provider vss_provider_v3 = {
+VSS_EXPORT const struct vss_provider vss_provider_v4 = {
         .abi_version = VSS_PROVIDER_ABI_VERSION,
         .name = DMSNAP_NAME,
         .id = "5d1c3f7e-8a2b-4c6d-9e0f-1a2b3c4d5e6f",
         .version = VSS_VERSION,
+        .priority = 100,
         .description = "device-mapper snapshots (snapshot-origin over a copy-on-write store "
                        "on a loop device)",
         .ops = &dmsnap_ops,

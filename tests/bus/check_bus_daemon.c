@@ -158,8 +158,8 @@ START_TEST(test_plugins_good_loaded_bad_refused)
 
         managed_paths(paths, sizeof(paths));
         ck_assert_str_eq(paths, FAKE " ");
-        ck_assert(testbus_log_contains(&tb, "built for provider ABI 4, vssd speaks ABI 3"));
-        ck_assert(testbus_log_contains(&tb, "no-symbol.so: no symbol vss_provider_v3"));
+        ck_assert(testbus_log_contains(&tb, "built for provider ABI 5, vssd speaks ABI 4"));
+        ck_assert(testbus_log_contains(&tb, "no-symbol.so: no symbol vss_provider_v4"));
         ck_assert(testbus_vssd_alive(&tb));
 }
 END_TEST
@@ -169,7 +169,7 @@ START_TEST(test_provider_properties)
         const char *iface = "org.linuxvss.Vss1.Provider";
         char *out;
 
-        ck_assert_int_eq(get_u32(FAKE, iface, "AbiVersion"), 3);
+        ck_assert_int_eq(get_u32(FAKE, iface, "AbiVersion"), 4);
         ck_assert_int_eq(testbus_run(&tb, &out, "busctl --system get-property org.linuxvss.Vss1 "
                                                 FAKE " org.linuxvss.Vss1.Provider Name Path"),
                          0);

@@ -47,7 +47,7 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-extern const struct vss_provider vss_provider_v3; /* tests/providers/fake.c */
+extern const struct vss_provider vss_provider_v4; /* tests/providers/fake.c */
 
 #define SENDERS 3
 #define POOL_MAX 32
@@ -839,7 +839,7 @@ static void fake_plugin_load(Run *run)
         run->m.plugins.items = calloc(1, sizeof(Plugin *));
         if (!p || !run->m.plugins.items || !(p->path = strdup("fake (linked in)")))
                 die("out of memory");
-        p->provider = &vss_provider_v3;
+        p->provider = &vss_provider_v4;
         if (p->provider->ops->init(&host, &p->state) < 0)
                 die("the fake provider does not start");
         run->m.plugins.items[0] = p;

@@ -997,10 +997,14 @@ static bool volume_has_snapshots(struct fake *f, const char *volume)
 }
 
 /* /dev/fakeplain/NAME becomes the volume /dev/fake/NAME. */
-static int fake_enable_volume(void *state, const char *device, char *volume, size_t size,
+static int fake_enable_volume(void *state, const char *device, const struct vss_option *options,
+                              size_t n_options, char *volume, size_t size,
                               struct vss_error_buf *err)
 {
         struct fake *f = state;
+        if (n_options > 0)
+                return set_error(err, -EINVAL, "fake provider: cannot enable %s: unknown option "
+                                 "'%s'", device, options[0].key);
         struct line line;
         int r = op_begin(f, line_start(&line, "enable_volume", device, NULL), NULL, err);
         if (r < 0)
@@ -1510,11 +1514,12 @@ static struct vss_provider_ops fake_ops = {
 };
 
 __attribute__((visibility("default")))
-const struct vss_provider vss_provider_v3 = {
+const struct vss_provider vss_provider_v4 = {
         .abi_version = VSS_PROVIDER_ABI_VERSION,
         .name = "fake",
         .id = "b174487d-9ce0-4bcd-b915-f31ece126eb6",
         .version = "1.0",
+        .priority = 100,
         .description = "In-memory provider for tests: no device-mapper, faults on demand",
         .ops = &fake_ops,
 };

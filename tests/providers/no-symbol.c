@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * no-symbol.c: a test plugin that loads fine with dlopen() but does not export
- * VSS_PROVIDER_SYMBOL ("vss_provider_v3"), so vssd's missing-symbol path is
+ * VSS_PROVIDER_SYMBOL ("vss_provider_v4"), so vssd's missing-symbol path is
  * exercised: it must refuse the file with a message naming it and the symbol,
  * and go on loading the other providers. Never installed.
  *

@@ -90,7 +90,7 @@ static const struct vss_provider_ops wrong_ops = {
 };
 
 __attribute__((visibility("default")))
-const struct vss_provider vss_provider_v3 = {
+const struct vss_provider vss_provider_v4 = {
         .abi_version = VSS_PROVIDER_ABI_VERSION + 1,
         .name = "wrong-abi",
         .id = "5f0c1b8e-2d47-4c63-9a1e-7b3d9e4f6a21",

@@ -59,11 +59,11 @@ END_TEST
 START_TEST(test_provider_add_checks_abi_and_name)
 {
         struct vss_error_buf err = { "" };
-        struct vss_provider p = vss_provider_v3;
+        struct vss_provider p = vss_provider_v4;
         p.abi_version = 99;
         ck_assert_int_eq(core_provider_add(E.core, &p, NULL, NULL, &err), -VSS_E_ABI_MISMATCH);
         assert_contains(err.message, "ABI 99");
-        ck_assert_int_eq(core_provider_add(E.core, &vss_provider_v3, NULL, NULL, &err), -EEXIST);
+        ck_assert_int_eq(core_provider_add(E.core, &vss_provider_v4, NULL, NULL, &err), -EEXIST);
         assert_contains(err.message, "'fake'");
         ck_assert_ptr_nonnull(core_provider_find(E.core, "fake"));
         ck_assert_ptr_null(core_provider_find(E.core, "nope"));
@@ -209,9 +209,9 @@ static CoreSession *ready_with(const char *owner, const char *const *volumes, ui
 static void made_elsewhere(const char *set_id, const char *snap_id, const char *volume,
                            uint32_t attributes)
 {
-        const struct vss_provider_ops *ops = vss_provider_v3.ops;
+        const struct vss_provider_ops *ops = vss_provider_v4.ops;
         struct vss_volume_request v = { volume, snap_id, "" };
-        struct vss_set_request req = { set_id, attributes, 1, &v };
+        struct vss_set_request req = { set_id, attributes, 1, &v, VSS_ATOMICITY_ONE_INSTANT };
         struct vss_error_buf err = { "" };
         ck_assert_int_eq(ops->prepare(E.fake_state, &req, &err), 0);
         ck_assert_int_eq(ops->hold(E.fake_state, set_id, &err), 0);
@@ -351,7 +351,7 @@ START_TEST(test_monitor_spares_snapshots_published_after_it_was_queued)
         char gone[CORE_UUID_LEN + 1];
         strcpy(gone, a->set->snapshots->id);
         struct vss_error_buf err = { "" };
-        ck_assert_int_eq(vss_provider_v3.ops->delete_snapshot(E.fake_state, gone, &err), 0);
+        ck_assert_int_eq(vss_provider_v4.ops->delete_snapshot(E.fake_state, gone, &err), 0);
         CoreSession *b = prepared_session(":1.2", cd_volumes);
         E.hold_jobs = true;
         advance(core_config_get(E.core)->monitor_interval_ms);

@@ -18,7 +18,7 @@
 
 #include <vss/provider.h>
 
-extern const struct vss_provider vss_provider_v3;
+extern const struct vss_provider vss_provider_v4;
 
 #define SET_A "11111111-1111-4111-8111-111111111111"
 #define SET_B "22222222-2222-4222-8222-222222222222"
@@ -92,7 +92,7 @@ static void setup(void)
         config_set("control", control_path);
         config_set("volumes", NULL);
         config_set("state", NULL);
-        ops = vss_provider_v3.ops;
+        ops = vss_provider_v4.ops;
         ck_assert_int_eq(ops->init(&host, &state), 0);
 }
 
@@ -229,11 +229,11 @@ static size_t count_snapshots(void)
 
 START_TEST(test_descriptor)
 {
-        ck_assert_uint_eq(vss_provider_v3.abi_version, VSS_PROVIDER_ABI_VERSION);
-        ck_assert_str_eq(vss_provider_v3.name, "fake");
-        ck_assert_uint_eq(strlen(vss_provider_v3.id), 36);
-        ck_assert_ptr_nonnull(vss_provider_v3.version);
-        ck_assert_ptr_nonnull(vss_provider_v3.description);
+        ck_assert_uint_eq(vss_provider_v4.abi_version, VSS_PROVIDER_ABI_VERSION);
+        ck_assert_str_eq(vss_provider_v4.name, "fake");
+        ck_assert_uint_eq(strlen(vss_provider_v4.id), 36);
+        ck_assert_ptr_nonnull(vss_provider_v4.version);
+        ck_assert_ptr_nonnull(vss_provider_v4.description);
         ck_assert(ops->init && ops->fini && ops->is_volume_supported && ops->prepare);
         ck_assert(ops->hold && ops->commit && ops->release && ops->abort);
         ck_assert(ops->delete_snapshot && ops->query && ops->expose && ops->unexpose);
@@ -663,12 +663,12 @@ START_TEST(test_enable_disable_volume)
 {
         struct vss_error_buf ok = { "" };
         char volume[VSS_DEVICE_PATH_MAX];
-        ck_assert_int_eq(ops->enable_volume(state, "/dev/fakeplain/x", volume, sizeof(volume),
+        ck_assert_int_eq(ops->enable_volume(state, "/dev/fakeplain/x", NULL, 0, volume, sizeof(volume),
                                             &ok), 0);
         ck_assert_str_eq(volume, "/dev/fake/x");
-        assert_error(ops->enable_volume(state, "/dev/fakeplain/x", volume, sizeof(volume), err),
+        assert_error(ops->enable_volume(state, "/dev/fakeplain/x", NULL, 0, volume, sizeof(volume), err),
                      -EEXIST, "enabled already");
-        assert_error(ops->enable_volume(state, "/dev/sdb1", volume, sizeof(volume), err),
+        assert_error(ops->enable_volume(state, "/dev/sdb1", NULL, 0, volume, sizeof(volume), err),
                      -EINVAL, "/dev/sdb1");
         assert_error(ops->disable_volume(state, "/dev/fake/y", err), -ENOENT, "/dev/fake/y");
         struct vss_volume_request on_x[] = { { "/dev/fake/x", SNAP_B1, "" } };
@@ -691,7 +691,7 @@ START_TEST(test_state_file_survives_restart)
         restart();
         take_set(SET_A, vols_a, 2);
         ck_assert_int_eq(ops->expose(state, SNAP_A1, "/mnt/a", &ok), 0);
-        ck_assert_int_eq(ops->enable_volume(state, "/dev/fakeplain/p", volume, sizeof(volume),
+        ck_assert_int_eq(ops->enable_volume(state, "/dev/fakeplain/p", NULL, 0, volume, sizeof(volume),
                                             &ok), 0);
         struct seen before = { 0 }, after = { 0 };
         ck_assert_int_eq(ops->query(state, collect, &before, &ok), 0);
@@ -701,7 +701,7 @@ START_TEST(test_state_file_survives_restart)
         ck_assert_mem_eq(&before.s[0], &after.s[0], sizeof(before.s[0]));
         ck_assert_mem_eq(&before.s[1], &after.s[1], sizeof(before.s[1]));
         ck_assert_str_eq(after.s[0].exposed, "/mnt/a");
-        assert_error(ops->enable_volume(state, "/dev/fakeplain/p", volume, sizeof(volume), err),
+        assert_error(ops->enable_volume(state, "/dev/fakeplain/p", NULL, 0, volume, sizeof(volume), err),
                      -EEXIST, "enabled already");
         /* The ids are taken: a set reusing one is refused, as before the restart. */
         struct vss_volume_request reuse[] = { { "/dev/fake/c", SNAP_A1, "" } };

@@ -343,7 +343,7 @@ static int traced_done(void *state, const char *op, int r)
         static int traced_##fn(void *state, const char *id, struct vss_error_buf *err) \
         {                                                                              \
                 trace_add("%s:%s", traced_name(state), op);                            \
-                int r = vss_provider_v3.ops->fn(state, id, err);                       \
+                int r = vss_provider_v4.ops->fn(state, id, err);                       \
                 return traced_done(state, op, r);                                      \
         }
 
@@ -362,20 +362,20 @@ static int traced_expose(void *state, const char *id, const char *mount_point,
 {
         trace_add("%s:expose", traced_name(state));
         return traced_done(state, "expose",
-                           vss_provider_v3.ops->expose(state, id, mount_point, err));
+                           vss_provider_v4.ops->expose(state, id, mount_point, err));
 }
 
 static int traced_recover(void *state, struct vss_error_buf *err)
 {
         trace_add("%s:recover", traced_name(state));
-        return traced_done(state, "recover", vss_provider_v3.ops->recover(state, err));
+        return traced_done(state, "recover", vss_provider_v4.ops->recover(state, err));
 }
 
 static int traced_query(void *state, vss_snapshot_cb cb, void *userdata,
                         struct vss_error_buf *err)
 {
         trace_add("%s:query", traced_name(state));
-        return traced_done(state, "query", vss_provider_v3.ops->query(state, cb, userdata, err));
+        return traced_done(state, "query", vss_provider_v4.ops->query(state, cb, userdata, err));
 }
 
 static int traced_monitor(void *state, vss_snapshot_cb cb, void *userdata,
@@ -383,29 +383,31 @@ static int traced_monitor(void *state, vss_snapshot_cb cb, void *userdata,
 {
         trace_add("%s:monitor", traced_name(state));
         return traced_done(state, "monitor",
-                           vss_provider_v3.ops->monitor(state, cb, userdata, err));
+                           vss_provider_v4.ops->monitor(state, cb, userdata, err));
 }
 
-static int traced_enable_volume(void *state, const char *device, char *volume, size_t size,
-                                struct vss_error_buf *err)
+static int traced_enable_volume(void *state, const char *device,
+                                const struct vss_option *options, size_t n_options,
+                                char *volume, size_t size, struct vss_error_buf *err)
 {
         trace_add("%s:enable_volume", traced_name(state));
         return traced_done(state, "enable_volume",
-                           vss_provider_v3.ops->enable_volume(state, device, volume, size, err));
+                           vss_provider_v4.ops->enable_volume(state, device, options, n_options,
+                                                              volume, size, err));
 }
 
 static int traced_prepare(void *state, const struct vss_set_request *set,
                           struct vss_error_buf *err)
 {
         trace_add("%s:prepare", traced_name(state));
-        return traced_done(state, "prepare", vss_provider_v3.ops->prepare(state, set, err));
+        return traced_done(state, "prepare", vss_provider_v4.ops->prepare(state, set, err));
 }
 
 static struct vss_provider_ops traced_ops;
 
 static void traced_ops_init(void)
 {
-        traced_ops = *vss_provider_v3.ops;
+        traced_ops = *vss_provider_v4.ops;
         traced_ops.is_volume_supported = traced_is_volume_supported;
         traced_ops.prepare = traced_prepare;
         traced_ops.hold = traced_hold;
@@ -457,10 +459,10 @@ void env_setup_config(const CoreConfig *config)
         snprintf(E.other_control, sizeof(E.other_control), "%s/other-control", E.dir);
         snprintf(E.other_log, sizeof(E.other_log), "%s/other-log", E.dir);
         traced_ops_init();
-        E.fake = vss_provider_v3;
+        E.fake = vss_provider_v4;
         E.fake.ops = &traced_ops;
         ck_assert_int_eq(core_new(&E.core, &env_template, config), 0);
-        ck_assert_int_eq(vss_provider_v3.ops->init(&host, &E.fake_state), 0);
+        ck_assert_int_eq(vss_provider_v4.ops->init(&host, &E.fake_state), 0);
         ck_assert_int_eq(core_provider_add(E.core, &E.fake, E.fake_state, NULL, NULL), 0);
 }
 
@@ -477,7 +479,7 @@ void env_teardown(void)
         E.core = core_free(E.core);
         for (size_t i = 0; i < n; i++)
                 core_job_complete(E.jobs[i]);
-        vss_provider_v3.ops->fini(E.fake_state);
+        vss_provider_v4.ops->fini(E.fake_state);
         if (E.other_state)
                 E.other.ops->fini(E.other_state);
         unlink(E.control);
@@ -782,7 +784,7 @@ size_t provider_snapshots(void)
 {
         size_t n = 0;
         struct vss_error_buf err;
-        ck_assert_int_eq(vss_provider_v3.ops->query(E.fake_state, fake_count_cb, &n, &err), 0);
+        ck_assert_int_eq(vss_provider_v4.ops->query(E.fake_state, fake_count_cb, &n, &err), 0);
         return n;
 }
 

@@ -45,7 +45,7 @@
 #define OWNER ":1.1"
 
 /* The fake provider (tests/providers/fake.c), linked in. */
-extern const struct vss_provider vss_provider_v3;
+extern const struct vss_provider vss_provider_v4;
 
 struct test_writer {
         CoreWriter *w;
