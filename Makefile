@@ -219,11 +219,11 @@ check_core_components_OBJS := $(CORE_TEST_OBJS)
 check_core_window_OBJS := $(CORE_TEST_OBJS)
 check_provider_runner_OBJS := daemon/provider-runner.c daemon/util/loop.c daemon/util/log.c
 check_volume_OBJS := daemon/volume.c
-check_store_OBJS := providers/dm-snapshot/store.c providers/dm-snapshot/util.c providers/common/error.c
-check_dmsnap_size_OBJS := providers/dm-snapshot/size.c
-check_expose_OBJS := providers/dm-snapshot/expose.c providers/dm-snapshot/util.c providers/common/error.c
+check_store_OBJS := providers/common/store.c providers/common/util.c providers/common/error.c
+check_dmsnap_size_OBJS := providers/common/size.c
+check_expose_OBJS := providers/common/expose.c providers/common/util.c providers/common/error.c
 check_journal_OBJS := providers/common/journal.c providers/dm-snapshot/intent.c \
-                      providers/dm-snapshot/dm.c providers/dm-snapshot/util.c providers/common/error.c
+                      providers/common/dm.c providers/common/util.c providers/common/error.c
 check_plugins_OBJS := daemon/plugins.c daemon/util/config.c daemon/util/log.c common/error.c
 
 $(B)/tests/unit/check_%: $(B)/tests/unit/check_%.o
@@ -254,7 +254,7 @@ $(TEST_WRITER): $(B)/tests/bus/test-writer.o $(LIBVSS_SO)
 
 # --- VM tests: Check programs run inside tests/vm/run against a real dm -----------
 VM_TESTS     := $(patsubst tests/vm/%.c,$(B)/tests/vm/%,$(wildcard tests/vm/check_*.c))
-check_dmlib_OBJS := providers/dm-snapshot/dm.c providers/dm-snapshot/util.c providers/common/error.c
+check_dmlib_OBJS := providers/common/dm.c providers/common/util.c providers/common/error.c
 # The soak test is a requester and two writers on libvss, linked in.
 check_soak_OBJS := $(LIB_SRC) $(COMMON_SRC)
 

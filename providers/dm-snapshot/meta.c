@@ -9,15 +9,15 @@
 #include <unistd.h>
 
 #include "providers/dm-snapshot/meta.h"
-#include "providers/dm-snapshot/util.h"
+#include "providers/common/util.h"
 
 #define META_SUFFIX ".meta"
 
 int meta_file(const char *diff_area, const char *snapshot_id, const char *suffix, char *buf,
               size_t size)
 {
-        return dmsnap_printf(buf, size, "%s/%s%s%s", diff_area, DMSNAP_UUID_PREFIX,
-                             snapshot_id, suffix);
+        return provider_printf(buf, size, "%s/%s%s%s", diff_area, DMSNAP_UUID_PREFIX,
+                               snapshot_id, suffix);
 }
 
 int meta_write(const char *diff_area, const SnapMeta *m, struct vss_error_buf *err)
@@ -26,11 +26,11 @@ int meta_write(const char *diff_area, const SnapMeta *m, struct vss_error_buf *e
         int r = meta_file(diff_area, m->snapshot_id, META_SUFFIX, path, sizeof(path));
 
         if (r < 0)
-                return dmsnap_error(err, r, "the diff-area path %s is too long", diff_area);
+                return provider_error(err, r, "the diff-area path %s is too long", diff_area);
         snprintf(tmp, sizeof(tmp), "%s.tmp", path);
         FILE *f = fopen(tmp, "we");
         if (!f)
-                return dmsnap_error(err, -errno, "cannot write %s: %s", tmp, strerror(errno));
+                return provider_error(err, -errno, "cannot write %s: %s", tmp, strerror(errno));
         fprintf(f, "snapshot=%s\nset=%s\norigin=%s\nattributes=%" PRIu32 "\n"
                 "created=%" PRIu64 "\nmerge=%d\n", m->snapshot_id, m->set_id, m->origin,
                 m->attributes, m->created_usec, (int)m->merge);
@@ -39,14 +39,14 @@ int meta_write(const char *diff_area, const SnapMeta *m, struct vss_error_buf *e
                 r = -errno;
                 fclose(f);
                 unlink(tmp);
-                return dmsnap_error(err, r, "cannot write %s: %s", tmp, strerror(-r));
+                return provider_error(err, r, "cannot write %s: %s", tmp, strerror(-r));
         }
         fclose(f);
         if (rename(tmp, path) < 0) {
                 r = -errno;
                 unlink(tmp);
-                return dmsnap_error(err, r, "cannot rename %s to %s: %s", tmp, path,
-                                    strerror(-r));
+                return provider_error(err, r, "cannot rename %s to %s: %s", tmp, path,
+                                      strerror(-r));
         }
         return 0;
 }

@@ -15,7 +15,7 @@
 #include <limits.h>
 #include <stdint.h>
 
-#include "providers/dm-snapshot/dm.h"
+#include "providers/common/dm.h"
 
 #define ID_LEN 36
 

@@ -21,9 +21,9 @@
 #include <syslog.h>
 
 #include "providers/dm-snapshot/dmsnap.h"
-#include "providers/dm-snapshot/size.h"
-#include "providers/dm-snapshot/store.h"
-#include "providers/dm-snapshot/util.h"
+#include "providers/common/size.h"
+#include "providers/common/store.h"
+#include "providers/common/util.h"
 
 #define GROW_ROUND (1024 * 1024) /* stores grow in whole MiB */
 
@@ -49,14 +49,14 @@ static void warn_at_maximum(DmSnap *dm, const Snap *s, const StorageUse *use, ui
 {
         if (!dmsnap_full_warn_once(dm, s->uuid.snapshot_id))
                 return;
-        dmsnap_log(LOG_WARNING, "snapshot %s of /dev/mapper/%s: its store is %llu%% full and "
-                   "cannot grow: the shadow storage of /dev/mapper/%s is at its maximum %s "
-                   "(%llu of %llu bytes in %u store(s)); the snapshot becomes invalid when its "
-                   "store fills. Raise the maximum (vssctl storage resize --for "
-                   "/dev/mapper/%s --maxsize SIZE) or delete older snapshots",
-                   s->uuid.snapshot_id, s->meta.origin, (ull)(s->used * 100 / s->size),
-                   s->meta.origin, dmsnap_max_size(dm, s->meta.origin), (ull)use->allocated,
-                   (ull)max, use->n, s->meta.origin);
+        provider_log(LOG_WARNING, "snapshot %s of /dev/mapper/%s: its store is %llu%% full and "
+                     "cannot grow: the shadow storage of /dev/mapper/%s is at its maximum %s "
+                     "(%llu of %llu bytes in %u store(s)); the snapshot becomes invalid when its "
+                     "store fills. Raise the maximum (vssctl storage resize --for "
+                     "/dev/mapper/%s --maxsize SIZE) or delete older snapshots",
+                     s->uuid.snapshot_id, s->meta.origin, (ull)(s->used * 100 / s->size),
+                     s->meta.origin, dmsnap_max_size(dm, s->meta.origin), (ull)use->allocated,
+                     (ull)max, use->n, s->meta.origin);
 }
 
 static int grow_store(struct maintain *m, const Snap *s, struct vss_error_buf *err)
@@ -88,16 +88,16 @@ static int grow_store(struct maintain *m, const Snap *s, struct vss_error_buf *e
                 return 0; /* it may overflow, and vssd will say so */
         }
         if (!s->meta.diff_area[0])
-                return dmsnap_error(err, -ENOENT, "its meta file is gone: the store's "
-                                    "directory is unknown");
+                return provider_error(err, -ENOENT, "its meta file is gone: the store's "
+                                      "directory is unknown");
         if ((r = meta_file(s->meta.diff_area, s->uuid.snapshot_id, ".cow", path,
                            sizeof(path))) < 0 ||
             (r = store_find(&store, path, err)) < 0 || (r = store_grow(&store, want, err)) < 0)
                 return r;
         if (use)
                 use->allocated += want - s->size;
-        dmsnap_log(LOG_INFO, "snapshot %s of %s: store grown to %" PRIu64 " MiB",
-                   s->uuid.snapshot_id, s->meta.origin, want >> 20);
+        provider_log(LOG_INFO, "snapshot %s of %s: store grown to %" PRIu64 " MiB",
+                     s->uuid.snapshot_id, s->meta.origin, want >> 20);
         return 0;
 }
 
@@ -110,8 +110,8 @@ static int maintain_device(const DmInfo *info, void *userdata)
         if (!info->live_table || snap_load(m->dm, info, &s, NULL) < 0 || !s.valid)
                 return 0;
         if (s.used * 100 >= s.size * m->dm->grow_at_percent && grow_store(m, &s, &err) < 0)
-                dmsnap_log(LOG_WARNING, "snapshot %s of %s: cannot grow its store: %s",
-                           s.uuid.snapshot_id, s.meta.origin, err.message);
+                provider_log(LOG_WARNING, "snapshot %s of %s: cannot grow its store: %s",
+                             s.uuid.snapshot_id, s.meta.origin, err.message);
         return 0;
 }
 

@@ -13,8 +13,8 @@
 #include <sys/sysmacros.h>
 
 #include "providers/dm-snapshot/origin.h"
-#include "providers/dm-snapshot/expose.h"
-#include "providers/dm-snapshot/util.h"
+#include "providers/common/expose.h"
+#include "providers/common/util.h"
 
 static bool has_prefix(const char *s, const char *prefix)
 {
@@ -59,16 +59,16 @@ static int refuse_plain_device(const char *volume, const struct stat *st,
         unsigned maj = major(st->st_rdev), min = minor(st->st_rdev);
 
         if (wrapper_of(maj, min, wrapper, sizeof(wrapper)))
-                return dmsnap_error(err, 0, "%s is wrapped by /dev/mapper/%s: mount and "
-                                    "snapshot /dev/mapper/%s instead", volume, wrapper, wrapper);
+                return provider_error(err, 0, "%s is wrapped by /dev/mapper/%s: mount and "
+                                      "snapshot /dev/mapper/%s instead", volume, wrapper, wrapper);
         if (expose_find(maj, min, mnt, sizeof(mnt)) == 0)
-                return dmsnap_error(err, 0, "%s is a plain block device, mounted at %s: a "
-                                    "device-mapper snapshot needs a device-mapper layer under "
-                                    "the file system; unmount it, run 'vssctl enable %s' and "
-                                    "mount the volume it prints instead", volume, mnt, volume);
-        return dmsnap_error(err, 0, "%s is a plain block device: a device-mapper snapshot "
-                            "needs a device-mapper layer under the file system; run 'vssctl "
-                            "enable %s' and use the volume it prints", volume, volume);
+                return provider_error(err, 0, "%s is a plain block device, mounted at %s: a "
+                                      "device-mapper snapshot needs a device-mapper layer under "
+                                      "the file system; unmount it, run 'vssctl enable %s' and "
+                                      "mount the volume it prints instead", volume, mnt, volume);
+        return provider_error(err, 0, "%s is a plain block device: a device-mapper snapshot "
+                              "needs a device-mapper layer under the file system; run 'vssctl "
+                              "enable %s' and use the volume it prints", volume, volume);
 }
 
 /* Refusals by DM UUID: devices other tools (or the provider itself) own. */
@@ -86,8 +86,8 @@ static int refuse_by_uuid(const char *volume, const DmInfo *info, struct vss_err
         };
         for (size_t i = 0; i < sizeof(owners) / sizeof(owners[0]); i++)
                 if (has_prefix(info->uuid, owners[i].prefix))
-                        return dmsnap_error(err, 0, "%s (%s) %s", volume, info->name,
-                                            owners[i].why);
+                        return provider_error(err, 0, "%s (%s) %s", volume, info->name,
+                                              owners[i].why);
         return 1;
 }
 
@@ -96,28 +96,28 @@ static int check_table(const char *volume, Origin *o, const DmTable *t,
                        struct vss_error_buf *err)
 {
         if (t->n == 0)
-                return dmsnap_error(err, 0, "%s has no table loaded", volume);
+                return provider_error(err, 0, "%s has no table loaded", volume);
         if (t->n == 1 && strcmp(t->targets[0].type, "snapshot-origin") == 0) {
                 DmInfo real;
                 unsigned maj, min;
                 if (sscanf(t->targets[0].params, "%u:%u", &maj, &min) != 2 ||
                     dm_info_by_devnum(maj, min, &real, NULL) < 0 ||
                     strcmp(real.uuid, o->real_uuid) != 0)
-                        return dmsnap_error(err, 0, "%s is the origin of snapshots another "
-                                            "tool made (%s); it cannot be snapshotted here",
-                                            volume, t->targets[0].params);
+                        return provider_error(err, 0, "%s is the origin of snapshots another "
+                                              "tool made (%s); it cannot be snapshotted here",
+                                              volume, t->targets[0].params);
                 o->has_real = true;
                 return 1;
         }
         for (size_t i = 0; i < t->n; i++) {
                 const char *type = t->targets[i].type;
                 if (strcmp(type, "snapshot-merge") == 0)
-                        return dmsnap_error(err, 0, "%s is being reverted to a snapshot "
-                                            "(merging): wait until that finishes", volume);
+                        return provider_error(err, 0, "%s is being reverted to a snapshot "
+                                              "(merging): wait until that finishes", volume);
                 if (strcmp(type, "linear") != 0 && strcmp(type, "striped") != 0)
-                        return dmsnap_error(err, 0, "%s has a %s target in its table; this "
-                                            "provider stacks on linear and striped devices "
-                                            "only", volume, type);
+                        return provider_error(err, 0, "%s has a %s target in its table; this "
+                                              "provider stacks on linear and striped devices "
+                                              "only", volume, type);
         }
         return 1;
 }
@@ -132,14 +132,14 @@ static int examine_dm(const char *volume, Origin *o, struct vss_error_buf *err)
                 return r;
         if (strlen(o->info.name) > ORIGIN_NAME_MAX ||
             strlen(o->info.name) + strlen(REAL_SUFFIX) >= DM_NAME_MAX)
-                return dmsnap_error(err, 0, "%s: the device-mapper name %s is too long to "
-                                    "stack on (at most %zu characters)", volume, o->info.name,
-                                    (size_t)ORIGIN_NAME_MAX - strlen(REAL_SUFFIX));
+                return provider_error(err, 0, "%s: the device-mapper name %s is too long to "
+                                      "stack on (at most %zu characters)", volume, o->info.name,
+                                      (size_t)ORIGIN_NAME_MAX - strlen(REAL_SUFFIX));
         snprintf(o->real, sizeof(o->real), "%s%s", o->info.name, REAL_SUFFIX);
         snprintf(o->real_uuid, sizeof(o->real_uuid), "%s%s", UUID_REAL, o->info.name);
         if (o->info.suspended)
-                return dmsnap_error(err, 0, "%s is suspended (another tool is changing it); "
-                                    "try again once it is resumed", volume);
+                return provider_error(err, 0, "%s is suspended (another tool is changing it); "
+                                      "try again once it is resumed", volume);
         if ((r = dm_table_get(o->info.name, false, &t, err)) < 0)
                 return r;
         r = check_table(volume, o, &t, err);
@@ -151,9 +151,9 @@ static int examine_dm(const char *volume, Origin *o, struct vss_error_buf *err)
                 if ((r = dm_info_get(o->real, &other, err)) < 0)
                         return r;
                 if (other.exists)
-                        return dmsnap_error(err, 0, "%s: a device named %s exists already "
-                                            "and is not a snapshot-origin's table linux-vss "
-                                            "made; remove or rename it", volume, o->real);
+                        return provider_error(err, 0, "%s: a device named %s exists already "
+                                              "and is not a snapshot-origin's table linux-vss "
+                                              "made; remove or rename it", volume, o->real);
         }
         return 1;
 }
@@ -165,9 +165,9 @@ int origin_examine(const char *volume, Origin *o, struct vss_error_buf *err)
 
         memset(o, 0, sizeof(*o));
         if (stat(volume, &st) < 0)
-                return dmsnap_error(err, 0, "%s does not exist (%s)", volume, strerror(errno));
+                return provider_error(err, 0, "%s does not exist (%s)", volume, strerror(errno));
         if (!S_ISBLK(st.st_mode))
-                return dmsnap_error(err, 0, "%s is not a block device", volume);
+                return provider_error(err, 0, "%s is not a block device", volume);
         r = dm_info_by_devnum(major(st.st_rdev), minor(st.st_rdev), &o->info, err);
         if (r == -ENODEV)
                 return refuse_plain_device(volume, &st, err);
@@ -182,13 +182,13 @@ int origin_real_devnum(const char *name, char *buf, size_t size, struct vss_erro
         DmInfo real;
         int r;
 
-        if (dmsnap_printf(real_name, sizeof(real_name), "%s%s", name, REAL_SUFFIX) < 0)
-                return dmsnap_error(err, -ENAMETOOLONG, "origin name %s too long", name);
+        if (provider_printf(real_name, sizeof(real_name), "%s%s", name, REAL_SUFFIX) < 0)
+                return provider_error(err, -ENAMETOOLONG, "origin name %s too long", name);
         if ((r = dm_info_get(real_name, &real, err)) < 0)
                 return r;
         if (!real.exists)
-                return dmsnap_error(err, -ENOENT, "%s is missing", real_name);
-        return dmsnap_printf(buf, size, "%" PRIu32 ":%" PRIu32, real.major, real.minor);
+                return provider_error(err, -ENOENT, "%s is missing", real_name);
+        return provider_printf(buf, size, "%" PRIu32 ":%" PRIu32, real.major, real.minor);
 }
 
 /* --- is NAME-real still needed? --------------------------------------------------- */
@@ -258,7 +258,7 @@ int origin_restore_if_unused(const char *name, struct vss_error_buf *err)
         DmTable live = { 0 }, old = { 0 };
         int r;
 
-        if (dmsnap_printf(real, sizeof(real), "%s%s", name, REAL_SUFFIX) < 0)
+        if (provider_printf(real, sizeof(real), "%s%s", name, REAL_SUFFIX) < 0)
                 return 0;
         if ((r = dm_info_get(real, &info, err)) < 0 || !info.exists)
                 return r;

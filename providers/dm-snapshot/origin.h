@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "providers/dm-snapshot/dm.h"
+#include "providers/common/dm.h"
 
 /* DM UUIDs of the provider's devices: DMSNAP_UUID_PREFIX + kind. */
 #define UUID_REAL "LVSS-real-"   /* + origin name */

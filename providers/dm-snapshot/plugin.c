@@ -13,9 +13,9 @@
 #include <syslog.h>
 
 #include "providers/dm-snapshot/dmsnap.h"
-#include "providers/dm-snapshot/size.h"
-#include "providers/dm-snapshot/store.h"
-#include "providers/dm-snapshot/util.h"
+#include "providers/common/size.h"
+#include "providers/common/store.h"
+#include "providers/common/util.h"
 
 #define DEFAULT_STATE_DIR "/var/lib/vss"
 /* Read at boot before /var may be mounted (systemd/vss-wrappers): on the root file system. */
@@ -35,7 +35,7 @@ const char *dmsnap_config_volume(DmSnap *dm, const char *key, const char *name)
         char per_volume[256];
         const char *v = NULL;
 
-        if (dmsnap_printf(per_volume, sizeof(per_volume), "%s.%s", key, name) == 0)
+        if (provider_printf(per_volume, sizeof(per_volume), "%s.%s", key, name) == 0)
                 v = config_get(dm, per_volume, NULL);
         return v ? v : config_get(dm, key, NULL);
 }
@@ -49,14 +49,14 @@ int dmsnap_store_sizes(DmSnap *dm, const char *name, uint64_t bytes, uint64_t *i
         if (!init)
                 init = DEFAULT_INITIAL_SIZE;
         if (size_parse(init, bytes, initial) < 0 || *initial == SIZE_UNBOUNDED)
-                return dmsnap_error(err, -EINVAL, "[provider.%s] initial_size = %s is not a "
-                                    "size; write it as 512M, 2G or 10%% (of the volume) in "
-                                    "vssd.conf", DMSNAP_NAME, init);
+                return provider_error(err, -EINVAL, "[provider.%s] initial_size = %s is not a "
+                                      "size; write it as 512M, 2G or 10%% (of the volume) in "
+                                      "vssd.conf", DMSNAP_NAME, init);
         /* Settings made at run time were checked then: only vssd.conf's can be wrong. */
         if (size_parse(limit, bytes, max) < 0)
-                return dmsnap_error(err, -EINVAL, "[provider.%s] max_size = %s is not a size; "
-                                    "write it as 512M, 2G, 10%% (of the volume) or unbounded "
-                                    "in vssd.conf", DMSNAP_NAME, limit);
+                return provider_error(err, -EINVAL, "[provider.%s] max_size = %s is not a size; "
+                                      "write it as 512M, 2G, 10%% (of the volume) or unbounded "
+                                      "in vssd.conf", DMSNAP_NAME, limit);
         if (*max < MIN_STORE_BYTES)
                 *max = MIN_STORE_BYTES;
         if (*initial < MIN_STORE_BYTES)
@@ -72,26 +72,26 @@ static int config_load(DmSnap *dm)
         const char *grow = config_get(dm, "grow_at_percent", "75");
         char *end;
 
-        if (dmsnap_printf(dm->state_dir, sizeof(dm->state_dir), "%s", state) < 0 ||
-            dmsnap_printf(dm->enabled_dir, sizeof(dm->enabled_dir), "%s",
-                          config_get(dm, "enabled_dir", DEFAULT_ENABLED_DIR)) < 0 ||
-            dmsnap_printf(dm->diff_area, sizeof(dm->diff_area), "%s",
-                          config_get(dm, "diff_area", "")) < 0 ||
-            dmsnap_printf(dm->journal_dir, sizeof(dm->journal_dir), "%s",
-                          config_get(dm, "journal_dir", DEFAULT_JOURNAL_DIR)) < 0)
+        if (provider_printf(dm->state_dir, sizeof(dm->state_dir), "%s", state) < 0 ||
+            provider_printf(dm->enabled_dir, sizeof(dm->enabled_dir), "%s",
+                            config_get(dm, "enabled_dir", DEFAULT_ENABLED_DIR)) < 0 ||
+            provider_printf(dm->diff_area, sizeof(dm->diff_area), "%s",
+                            config_get(dm, "diff_area", "")) < 0 ||
+            provider_printf(dm->journal_dir, sizeof(dm->journal_dir), "%s",
+                            config_get(dm, "journal_dir", DEFAULT_JOURNAL_DIR)) < 0)
                 return -ENAMETOOLONG;
         if (dm->journal_dir[0] != '/') {
-                dmsnap_log(LOG_ERR, "[provider.%s] journal_dir = %s: use an absolute path, on "
-                           "tmpfs (default " DEFAULT_JOURNAL_DIR ")", DMSNAP_NAME,
-                           dm->journal_dir);
+                provider_log(LOG_ERR, "[provider.%s] journal_dir = %s: use an absolute path, on "
+                             "tmpfs (default " DEFAULT_JOURNAL_DIR ")", DMSNAP_NAME,
+                             dm->journal_dir);
                 return -EINVAL;
         }
         if (!dm->diff_area[0])
                 snprintf(dm->diff_area, sizeof(dm->diff_area), "%s/diff", state);
         dm->grow_at_percent = (unsigned)strtoul(grow, &end, 10);
         if (*end || dm->grow_at_percent < 10 || dm->grow_at_percent > 95) {
-                dmsnap_log(LOG_ERR, "[provider.%s] grow_at_percent = %s: use 10..95",
-                           DMSNAP_NAME, grow);
+                provider_log(LOG_ERR, "[provider.%s] grow_at_percent = %s: use 10..95",
+                             DMSNAP_NAME, grow);
                 return -EINVAL;
         }
         /* 4 KiB: the page size, so a small write copies no more than it must. */
@@ -107,7 +107,7 @@ static int dmsnap_init(const struct vss_provider_host *host, void **ret_state)
         if (!dm)
                 return -ENOMEM;
         dm->host = host;
-        dmsnap_set_logger(host->log);
+        provider_set_logger(host->log);
         dm_log_setup();
         pthread_mutex_init(&dm->lock, NULL);
         if ((r = config_load(dm)) < 0 || (r = dmsnap_storage_load(dm)) < 0) {
@@ -211,9 +211,9 @@ static int op_enable(void *state, const char *device, const struct vss_option *o
                      size_t n_options, char *volume, size_t size, struct vss_error_buf *err)
 {
         if (n_options > 0)
-                return dmsnap_error(err, -EINVAL, "cannot enable %s: dm-snapshot takes no "
-                                    "option '%s'; leave it out (ThinPool is dm-thin's: "
-                                    "name that provider)", device, options[0].key);
+                return provider_error(err, -EINVAL, "cannot enable %s: dm-snapshot takes no "
+                                      "option '%s'; leave it out (ThinPool is dm-thin's: "
+                                      "name that provider)", device, options[0].key);
         return dmsnap_enable(state, device, volume, size, err);
 }
 

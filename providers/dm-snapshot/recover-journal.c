@@ -30,8 +30,8 @@
 
 #include "providers/dm-snapshot/intent.h"
 #include "providers/dm-snapshot/recover.h"
-#include "providers/dm-snapshot/store.h"
-#include "providers/dm-snapshot/util.h"
+#include "providers/common/store.h"
+#include "providers/common/util.h"
 
 /* The type of NAME's only target (live or inactive table), "" if it has not one. */
 static void table_type(const char *name, bool inactive, char *buf, size_t size)
@@ -156,9 +156,9 @@ static void remove_store(Recovery *rc, const char *id, const char *diff_area)
                 recovery_act(rc, "detached %s and deleted the store %s", loop, path);
         } else if (access(path, F_OK) == 0) {
                 if (unlink(path) < 0)
-                        return recovery_failed(rc, dmsnap_error(rc->err, -errno, "cannot delete "
-                                                                "the store %s: %s", path,
-                                                                strerror(errno)));
+                        return recovery_failed(rc, provider_error(rc->err, -errno, "cannot delete "
+                                                                  "the store %s: %s", path,
+                                                                  strerror(errno)));
                 recovery_act(rc, "deleted the store %s", path);
         }
         meta_remove(diff_area, id);
@@ -171,7 +171,7 @@ static int load_journal_table(const char *origin, const char *text, struct vss_e
         int r = intent_table_parse(text, &t);
 
         if (r < 0)
-                return dmsnap_error(err, r, "the journal's table of %s is damaged", origin);
+                return provider_error(err, r, "the journal's table of %s is damaged", origin);
         if ((r = dm_load(origin, &t, false, err)) == 0) {
                 r = dm_suspend(origin, true, err);
                 if (r == -EBUSY)
@@ -208,7 +208,7 @@ static void restore_origin(Recovery *rc, const char *origin, const char *text)
         char real[DM_NAME_MAX];
         DmInfo info;
 
-        if (dmsnap_printf(real, sizeof(real), "%s%s", origin, REAL_SUFFIX) < 0)
+        if (provider_printf(real, sizeof(real), "%s%s", origin, REAL_SUFFIX) < 0)
                 return;
         if (dm_info_get(real, &info, NULL) == 0 && info.exists && info.live_table)
                 recovery_restore_origin(rc, origin);
@@ -266,7 +266,7 @@ static void finish_delete(Recovery *rc, const JournalRecord *d)
         DmInfo info;
         int r;
 
-        if (dmsnap_printf(name, sizeof(name), "%s%s", SNAP_NAME_PREFIX, id) < 0)
+        if (provider_printf(name, sizeof(name), "%s%s", SNAP_NAME_PREFIX, id) < 0)
                 return;
         if (dm_info_get(name, &info, NULL) == 0 && info.exists) {
                 if ((r = dm_remove(name, rc->err)) < 0)
@@ -358,8 +358,8 @@ static bool recover_journal(Recovery *rc, const JournalFile *f)
         } else if (journal_is(first, INTENT_REVERT, 4)) {
                 recover_revert(rc, first);
         } else {
-                dmsnap_log(LOG_WARNING, "recover: %s is not a journal of the %s provider; left "
-                           "alone", f->path, DMSNAP_NAME);
+                provider_log(LOG_WARNING, "recover: %s is not a journal of the %s provider; left "
+                             "alone", f->path, DMSNAP_NAME);
                 return false;
         }
         return true;
@@ -372,25 +372,25 @@ int recover_journals(Recovery *rc)
         int r = journal_read_dir(rc->dm->journal_dir, &files, &n);
 
         if (r < 0)
-                return dmsnap_error(rc->err, r, "cannot read the journals in %s ([provider.%s] "
-                                    "journal_dir): %s", rc->dm->journal_dir, DMSNAP_NAME,
-                                    strerror(-r));
+                return provider_error(rc->err, r, "cannot read the journals in %s ([provider.%s] "
+                                      "journal_dir): %s", rc->dm->journal_dir, DMSNAP_NAME,
+                                      strerror(-r));
         for (size_t i = 0; i < n; i++) {
                 unsigned failed = rc->n_failed;
                 if (files[i].torn)
-                        dmsnap_log(LOG_NOTICE, "recover: the last record of %s was cut short "
-                                   "by the crash; read without it", files[i].path);
+                        provider_log(LOG_NOTICE, "recover: the last record of %s was cut short "
+                                     "by the crash; read without it", files[i].path);
                 if (!recover_journal(rc, &files[i]))
                         continue;
                 if (rc->n_failed > failed) {
-                        dmsnap_log(LOG_ERR, "recover: %s stays for the next recovery",
-                                   files[i].path);
+                        provider_log(LOG_ERR, "recover: %s stays for the next recovery",
+                                     files[i].path);
                         continue;
                 }
                 if ((r = journal_unlink(files[i].path, rc->err)) < 0)
                         recovery_failed(rc, r);
                 else
-                        dmsnap_log(LOG_NOTICE, "recover: done with %s", files[i].path);
+                        provider_log(LOG_NOTICE, "recover: done with %s", files[i].path);
         }
         journal_files_free(files, n);
         return 0;

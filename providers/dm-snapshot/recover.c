@@ -30,7 +30,7 @@
 #include <syslog.h>
 
 #include "providers/dm-snapshot/recover.h"
-#include "providers/dm-snapshot/util.h"
+#include "providers/common/util.h"
 
 void recovery_act(Recovery *rc, const char *format, ...)
 {
@@ -40,13 +40,13 @@ void recovery_act(Recovery *rc, const char *format, ...)
         va_start(ap, format);
         vsnprintf(line, sizeof(line), format, ap);
         va_end(ap);
-        dmsnap_log(LOG_NOTICE, "recover: %s", line);
+        provider_log(LOG_NOTICE, "recover: %s", line);
         rc->n_actions++;
 }
 
 void recovery_failed(Recovery *rc, int r)
 {
-        dmsnap_log(LOG_ERR, "recover: %s", rc->err->message);
+        provider_log(LOG_ERR, "recover: %s", rc->err->message);
         rc->n_failed++;
         if (rc->r == 0) {
                 rc->r = r;
@@ -72,7 +72,7 @@ void recovery_restore_origin(Recovery *rc, const char *name)
         DmInfo info;
         int r;
 
-        if (dmsnap_printf(real, sizeof(real), "%s%s", name, REAL_SUFFIX) < 0 ||
+        if (provider_printf(real, sizeof(real), "%s%s", name, REAL_SUFFIX) < 0 ||
             dm_info_get(real, &info, NULL) < 0 || !info.exists)
                 return;
         if ((r = origin_restore_if_unused(name, rc->err)) < 0)
@@ -112,7 +112,7 @@ static int unfinished_cb(const DmInfo *info, void *userdata)
                 return 0;
         void *p = realloc(rc->unfinished, (rc->n_unfinished + 1) * sizeof(*rc->unfinished));
         if (!p)
-                return dmsnap_error(rc->err, -ENOMEM, "out of memory");
+                return provider_error(rc->err, -ENOMEM, "out of memory");
         rc->unfinished = p;
         snprintf(rc->unfinished[rc->n_unfinished++], ID_LEN + 1, "%s", u.set_id);
         return 0;
@@ -153,9 +153,9 @@ static int files_cb(const SnapMeta *m, void *userdata)
         if (m->merge == META_MERGE_RUNNING || dm_info_get(name, &info, NULL) < 0 || info.exists)
                 return 0;
         if ((m->attributes & VSS_ATTR_PERSISTENT) && m->created_usec != 0) {
-                dmsnap_log(LOG_WARNING, "recover: persistent snapshot %s of %s has no device "
-                           "(after a reboot?); its store is kept in %s", m->snapshot_id,
-                           m->origin, m->diff_area);
+                provider_log(LOG_WARNING, "recover: persistent snapshot %s of %s has no device "
+                             "(after a reboot?); its store is kept in %s", m->snapshot_id,
+                             m->origin, m->diff_area);
                 return 0;
         }
         meta_remove(m->diff_area, m->snapshot_id);
@@ -181,13 +181,13 @@ int dmsnap_recover(DmSnap *dm, struct vss_error_buf *err)
         }
         free(rc.unfinished);
         if (rc.n_actions || rc.n_failed)
-                dmsnap_log(rc.n_failed ? LOG_ERR : LOG_NOTICE, "recover: %u action(s) taken on "
-                           "what an earlier vssd left, %u failed", rc.n_actions, rc.n_failed);
+                provider_log(rc.n_failed ? LOG_ERR : LOG_NOTICE, "recover: %u action(s) taken on "
+                             "what an earlier vssd left, %u failed", rc.n_actions, rc.n_failed);
         if (rc.r < 0)
-                dmsnap_error(err, rc.r, "recovery failed %u step(s) of what an earlier vssd "
-                             "left; the first: %.300s. What it could not do stays in the "
-                             "journals of %s for the next try", rc.n_failed, rc.first.message,
-                             dm->journal_dir);
+                provider_error(err, rc.r, "recovery failed %u step(s) of what an earlier vssd "
+                               "left; the first: %.300s. What it could not do stays in the "
+                               "journals of %s for the next try", rc.n_failed, rc.first.message,
+                               dm->journal_dir);
         /* What it put right, for Manager.Recover's answer (provider.h). */
         return rc.r < 0 ? rc.r : (int)rc.n_actions;
 }

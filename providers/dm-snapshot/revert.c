@@ -25,7 +25,7 @@
 #include "common/fault.h"
 #include "providers/dm-snapshot/dmsnap.h"
 #include "providers/dm-snapshot/intent.h"
-#include "providers/dm-snapshot/util.h"
+#include "providers/common/util.h"
 
 /* The snapshot's own table parameters: "REAL STORE P CHUNK", reused for the merge. */
 static int merge_table(const char *snap, uint64_t *sectors, char *params, size_t size,
@@ -37,10 +37,10 @@ static int merge_table(const char *snap, uint64_t *sectors, char *params, size_t
         if (r < 0)
                 return r;
         if (t.n != 1 || strcmp(t.targets[0].type, "snapshot") != 0)
-                r = dmsnap_error(err, -EINVAL, "%s does not have a snapshot table", snap);
+                r = provider_error(err, -EINVAL, "%s does not have a snapshot table", snap);
         else {
                 *sectors = t.targets[0].length;
-                r = dmsnap_printf(params, size, "%s", t.targets[0].params);
+                r = provider_printf(params, size, "%s", t.targets[0].params);
         }
         dm_table_free(&t);
         return r;
@@ -57,7 +57,7 @@ static int merge_start(const SnapMeta *m, const char *snap, struct vss_error_buf
         if (r < 0)
                 return r;
         if (dm_table_add(&t, 0, sectors, "snapshot-merge", params) < 0)
-                return dmsnap_error(err, -ENOMEM, "out of memory");
+                return provider_error(err, -ENOMEM, "out of memory");
         r = dm_load(m->origin, &t, false, err);
         dm_table_free(&t);
         if (r < 0)
@@ -81,11 +81,11 @@ static int merge_begin(DmSnap *dm, SnapMeta *m, struct vss_error_buf *err)
         char snap[DM_NAME_MAX];
         int r;
 
-        if (dmsnap_printf(snap, sizeof(snap), "%s%s", SNAP_NAME_PREFIX, m->snapshot_id) < 0)
-                return dmsnap_error(err, -EINVAL, "bad snapshot id %s", m->snapshot_id);
+        if (provider_printf(snap, sizeof(snap), "%s%s", SNAP_NAME_PREFIX, m->snapshot_id) < 0)
+                return provider_error(err, -EINVAL, "bad snapshot id %s", m->snapshot_id);
         if (!m->diff_area[0])
-                return dmsnap_error(err, -EINVAL, "snapshot %s has lost its meta file: its "
-                                    "origin is unknown", m->snapshot_id);
+                return provider_error(err, -EINVAL, "snapshot %s has lost its meta file: its "
+                                      "origin is unknown", m->snapshot_id);
         /* A crash between the table switch and the meta file: recovery decides by the
          * origin's table whether the merge began (then it goes on) or not (undone). */
         Journal j = JOURNAL_INIT;
@@ -101,8 +101,8 @@ static int merge_begin(DmSnap *dm, SnapMeta *m, struct vss_error_buf *err)
                 return r;
         }
         m->merge = META_MERGE_RUNNING;
-        dmsnap_log(LOG_NOTICE, "reverting %s to snapshot %s: merge started", m->origin,
-                   m->snapshot_id);
+        provider_log(LOG_NOTICE, "reverting %s to snapshot %s: merge started", m->origin,
+                     m->snapshot_id);
         if ((r = meta_write(m->diff_area, m, err)) == 0)
                 intent_done(&j);
         return r;
@@ -113,20 +113,20 @@ static int refuse_revert(const Snap *s, const char *id, struct vss_error_buf *er
         char mnt[PATH_MAX];
 
         if (!(s->uuid.attributes & VSS_ATTR_PERSISTENT))
-                return dmsnap_error(err, -EOPNOTSUPP, "snapshot %s is not persistent: its "
-                                    "store keeps no exception table the kernel can merge; only "
-                                    "persistent snapshots can be reverted", id);
+                return provider_error(err, -EOPNOTSUPP, "snapshot %s is not persistent: its "
+                                      "store keeps no exception table the kernel can merge; only "
+                                      "persistent snapshots can be reverted", id);
         if (!s->valid)
-                return dmsnap_error(err, -EINVAL, "snapshot %s is invalid (its copy-on-write "
-                                    "store overflowed): there is nothing to revert to", id);
+                return provider_error(err, -EINVAL, "snapshot %s is invalid (its copy-on-write "
+                                      "store overflowed): there is nothing to revert to", id);
         if (s->meta.origin[0] == '\0')
-                return dmsnap_error(err, -EINVAL, "snapshot %s has lost its meta file: its "
-                                    "origin is unknown", id);
+                return provider_error(err, -EINVAL, "snapshot %s has lost its meta file: its "
+                                      "origin is unknown", id);
         if (s->meta.merge != META_MERGE_NONE)
-                return dmsnap_error(err, -EBUSY, "snapshot %s is being merged already", id);
+                return provider_error(err, -EBUSY, "snapshot %s is being merged already", id);
         if (snap_exposed(s, mnt, sizeof(mnt)))
-                return dmsnap_error(err, -EBUSY, "snapshot %s is exposed at %s: unexpose it "
-                                    "first", id, mnt);
+                return provider_error(err, -EBUSY, "snapshot %s is exposed at %s: unexpose it "
+                                      "first", id, mnt);
         return 0;
 }
 
@@ -144,12 +144,12 @@ int dmsnap_revert(DmSnap *dm, const char *id, struct vss_error_buf *err)
                 return merge_begin(dm, &s.meta, err);
         s.meta.merge = META_MERGE_PENDING;
         if (!s.meta.diff_area[0])
-                return dmsnap_error(err, -EINVAL, "snapshot %s has lost its meta file: its "
-                                    "origin is unknown", id);
+                return provider_error(err, -EINVAL, "snapshot %s has lost its meta file: its "
+                                      "origin is unknown", id);
         if ((r = meta_write(s.meta.diff_area, &s.meta, err)) < 0)
                 return r;
-        dmsnap_log(LOG_NOTICE, "%s is in use: it will be reverted to snapshot %s as soon as "
-                   "it is unmounted", s.meta.origin, id);
+        provider_log(LOG_NOTICE, "%s is in use: it will be reverted to snapshot %s as soon as "
+                     "it is unmounted", s.meta.origin, id);
         return 0;
 }
 
@@ -188,8 +188,8 @@ static int merge_finish(DmSnap *dm, const SnapMeta *m, struct vss_error_buf *err
             (r = dm_resume(m->origin, err)) < 0)
                 return r;
         meta_remove(m->diff_area, m->snapshot_id);
-        dmsnap_log(LOG_NOTICE, "%s is back to snapshot %s: merge done", m->origin,
-                   m->snapshot_id);
+        provider_log(LOG_NOTICE, "%s is back to snapshot %s: merge done", m->origin,
+                     m->snapshot_id);
         return origin_restore_if_unused(m->origin, err);
 }
 
@@ -207,8 +207,8 @@ static int advance_one(const SnapMeta *meta, void *userdata)
         else if (m.merge == META_MERGE_RUNNING && merge_done(m.origin))
                 r = merge_finish(dm, &m, &err);
         if (r < 0)
-                dmsnap_log(LOG_ERR, "revert of %s to snapshot %s: %s", m.origin, m.snapshot_id,
-                           err.message);
+                provider_log(LOG_ERR, "revert of %s to snapshot %s: %s", m.origin, m.snapshot_id,
+                             err.message);
         return 0;
 }
 

@@ -46,9 +46,9 @@
 #include "common/fault.h"
 #include "providers/dm-snapshot/dmsnap.h"
 #include "providers/dm-snapshot/intent.h"
-#include "providers/dm-snapshot/size.h"
-#include "providers/dm-snapshot/store.h"
-#include "providers/dm-snapshot/util.h"
+#include "providers/common/size.h"
+#include "providers/common/store.h"
+#include "providers/common/util.h"
 
 enum hold_state { HOLD_IDLE, HOLD_SUSPENDING, HOLD_HELD, HOLD_RELEASED };
 
@@ -212,7 +212,7 @@ static int crew_new(PreparedSet *set, struct vss_error_buf *err)
                 if (crew)
                         free(crew->threads);
                 free(crew);
-                return dmsnap_error(err, -ENOMEM, "out of memory preparing set %s", set->id);
+                return provider_error(err, -ENOMEM, "out of memory preparing set %s", set->id);
         }
         pthread_mutex_init(&crew->lock, NULL);
         pthread_cond_init(&crew->wake, NULL);
@@ -227,8 +227,8 @@ static int crew_new(PreparedSet *set, struct vss_error_buf *err)
         crew->running = crew->n_threads;
         pthread_attr_destroy(&attr);
         set->crew = crew;
-        return r < 0 ? dmsnap_error(err, r, "cannot start the threads that suspend the "
-                                    "volumes of set %s: %s", set->id, strerror(-r)) : 0;
+        return r < 0 ? provider_error(err, r, "cannot start the threads that suspend the "
+                                      "volumes of set %s: %s", set->id, strerror(-r)) : 0;
 }
 
 /* --- prepare -------------------------------------------------------------------- */
@@ -244,8 +244,8 @@ static int entry_examine(DmSnap *dm, SetEntry *e, const struct vss_volume_reques
         snprintf(e->diff_area, sizeof(e->diff_area), "%s",
                  dmsnap_diff_area(dm, e->origin.info.name));
         snprintf(e->snapshot_id, sizeof(e->snapshot_id), "%s", v->snapshot_id);
-        return dmsnap_printf(e->snap_name, sizeof(e->snap_name), "%s%s", SNAP_NAME_PREFIX,
-                             v->snapshot_id);
+        return provider_printf(e->snap_name, sizeof(e->snap_name), "%s%s", SNAP_NAME_PREFIX,
+                               v->snapshot_id);
 }
 
 /* No diff area the set uses may lie on any volume of the set (nor under or over one). */
@@ -287,21 +287,21 @@ static int store_initial_size(DmSnap *dm, SetEntry *e, uint64_t *ret, struct vss
                 return 0;
         }
         if ((r = dmsnap_storage_uses(dm, &uses, &n)) < 0)
-                return dmsnap_error(err, r, "cannot read the stores of %s: %s", name,
-                                    strerror(-r));
+                return provider_error(err, r, "cannot read the stores of %s: %s", name,
+                                      strerror(-r));
         const StorageUse *use = dmsnap_storage_use_find(uses, n, name);
         uint64_t taken = use ? use->allocated : 0, room = max > taken ? max - taken : 0;
         unsigned n_snaps = use ? use->n : 0;
         free(uses);
         room = room / (1u << 20) * (1u << 20);
         if (room < MIN_STORE_BYTES)
-                return dmsnap_error(err, -ENOSPC, "the shadow storage of /dev/mapper/%s is full: "
-                                    "its %u snapshot(s) have stores of %llu bytes and its "
-                                    "maximum is %s (%llu bytes), which leaves no room for the "
-                                    "8M a new store needs; delete older snapshots or raise it "
-                                    "(vssctl storage resize --for /dev/mapper/%s --maxsize SIZE)",
-                                    name, n_snaps, (unsigned long long)taken,
-                                    dmsnap_max_size(dm, name), (unsigned long long)max, name);
+                return provider_error(err, -ENOSPC, "the shadow storage of /dev/mapper/%s is full: "
+                                      "its %u snapshot(s) have stores of %llu bytes and its "
+                                      "maximum is %s (%llu bytes), which leaves no room for the "
+                                      "8M a new store needs; delete older snapshots or raise it "
+                                      "(vssctl storage resize --for /dev/mapper/%s --maxsize SIZE)",
+                                      name, n_snaps, (unsigned long long)taken,
+                                      dmsnap_max_size(dm, name), (unsigned long long)max, name);
         *ret = initial < room ? initial : room;
         return 0;
 }
@@ -318,7 +318,7 @@ static int make_real(PreparedSet *set, SetEntry *e, struct vss_error_buf *err)
         int r = dm_table_get(e->origin.info.name, false, &t, err);
 
         if (r == 0 && intent_table_format(&t, &text) < 0)
-                r = dmsnap_error(err, -ENOMEM, "out of memory preparing set %s", set->id);
+                r = provider_error(err, -ENOMEM, "out of memory preparing set %s", set->id);
         if (r == 0)
                 r = journal_append(&set->journal, err, INTENT_REAL, e->origin.info.name, text,
                                    NULL);
@@ -337,8 +337,8 @@ static int load_one_target(const char *name, uint64_t sectors, const char *type,
         int r = dm_table_add(&t, 0, sectors, type, params);
 
         if (r < 0)
-                return dmsnap_error(err, r, "out of memory building the %s table of %s", type,
-                                    name);
+                return provider_error(err, r, "out of memory building the %s table of %s", type,
+                                      name);
         r = create ? dm_create(name, uuid, &t, true, false, err) : dm_load(name, &t, false, err);
         dm_table_free(&t);
         return r;
@@ -383,7 +383,7 @@ static int load_origin(PreparedSet *set, SetEntry *e, struct vss_error_buf *err)
 static int make_store(DmSnap *dm, PreparedSet *set, SetEntry *e, struct vss_error_buf *err)
 {
         char name[64];
-        uint64_t initial = 0; /* set when r is 0; gcc cannot see dmsnap_error() is < 0 */
+        uint64_t initial = 0; /* set when r is 0; gcc cannot see provider_error() is < 0 */
         int r = store_initial_size(dm, e, &initial, err);
 
         if (r < 0 || (r = journal_append(&set->journal, err, INTENT_STORE, e->snapshot_id,
@@ -432,8 +432,8 @@ static int entry_prepare(DmSnap *dm, PreparedSet *set, SetEntry *e, struct vss_e
         /* dm holds the loop device now; without our fd it goes when dm lets go. */
         store_close(&e->store);
         if ((r = switches_init(e)) < 0)
-                return dmsnap_error(err, r, "device-mapper name of %s too long",
-                                    e->origin.info.name);
+                return provider_error(err, r, "device-mapper name of %s too long",
+                                      e->origin.info.name);
         return 0;
 }
 
@@ -517,9 +517,9 @@ int dmsnap_prepare(DmSnap *dm, const struct vss_set_request *req, struct vss_err
 
         dmsnap_flush_sets(dm);
         if (set_find(dm, req->set_id))
-                return dmsnap_error(err, -EEXIST, "set %s is prepared already", req->set_id);
+                return provider_error(err, -EEXIST, "set %s is prepared already", req->set_id);
         if (!(set = set_new(req)))
-                return dmsnap_error(err, -ENOMEM, "out of memory preparing set %s", req->set_id);
+                return provider_error(err, -ENOMEM, "out of memory preparing set %s", req->set_id);
         if ((r = set_prepare(dm, set, req, err)) < 0) {
                 set_undo(dm, set);
                 set_free(set);
@@ -527,8 +527,8 @@ int dmsnap_prepare(DmSnap *dm, const struct vss_set_request *req, struct vss_err
         }
         /* The window must not wait on page faults: lock memory until release. */
         if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
-                dmsnap_log(LOG_WARNING, "cannot lock memory for the hold window of set %s: %s",
-                           set->id, strerror(errno));
+                provider_log(LOG_WARNING, "cannot lock memory for the hold window of set %s: %s",
+                             set->id, strerror(errno));
         pthread_mutex_lock(&dm->lock);
         set->next = dm->sets;
         dm->sets = set;
@@ -542,7 +542,7 @@ static int window_set(DmSnap *dm, const char *id, PreparedSet **ret, struct vss_
 {
         *ret = set_find(dm, id);
         if (!*ret)
-                return dmsnap_error(err, -VSS_E_BAD_STATE, "set %s was not prepared", id);
+                return provider_error(err, -VSS_E_BAD_STATE, "set %s was not prepared", id);
         return 0;
 }
 
@@ -552,20 +552,20 @@ static int hold_entry(PreparedSet *set, SetEntry *e, struct vss_error_buf *err)
         int r;
 
         if (!atomic_compare_exchange_strong(&e->hold, &expected, HOLD_SUSPENDING))
-                return dmsnap_error(err, -ECANCELED, "the hold of set %s was released", set->id);
+                return provider_error(err, -ECANCELED, "the hold of set %s was released", set->id);
         r = dm_switch_run(set->control_fd, &e->suspend);
         if (r == -EBUSY) /* someone froze the file system already: suspend it as it is */
                 r = dm_switch_run(set->control_fd, &e->suspend_frozen);
         expected = HOLD_SUSPENDING;
         if (r < 0) {
                 atomic_compare_exchange_strong(&e->hold, &expected, HOLD_RELEASED);
-                return dmsnap_error(err, r, "cannot suspend %s: %s", e->origin.info.name,
-                                    strerror(-r));
+                return provider_error(err, r, "cannot suspend %s: %s", e->origin.info.name,
+                                      strerror(-r));
         }
         if (!atomic_compare_exchange_strong(&e->hold, &expected, HOLD_HELD)) {
                 /* Released while the suspend was in flight: undo it ourselves. */
                 dm_switch_run(set->control_fd, &e->resume);
-                return dmsnap_error(err, -ECANCELED, "the hold of set %s was released", set->id);
+                return provider_error(err, -ECANCELED, "the hold of set %s was released", set->id);
         }
         VSS_FAULT("after-suspend-first");
         return 0;
@@ -580,7 +580,7 @@ int dmsnap_hold(DmSnap *dm, const char *id, struct vss_error_buf *err)
                 return r;
         set->created_usec = realtime_usec();
         if (atomic_load(&set->released))
-                return dmsnap_error(err, -ECANCELED, "the hold of set %s was released", id);
+                return provider_error(err, -ECANCELED, "the hold of set %s was released", id);
         if (!set->crew) {
                 r = hold_entry(set, &set->entries[0], err);
         } else {
@@ -604,12 +604,12 @@ int dmsnap_commit(DmSnap *dm, const char *id, struct vss_error_buf *err)
         for (size_t i = 0; r == 0 && i < set->n; i++) {
                 SetEntry *e = &set->entries[i];
                 if (atomic_load(&set->released))
-                        return dmsnap_error(err, -ECANCELED, "the hold of set %s was released",
-                                            id);
+                        return provider_error(err, -ECANCELED, "the hold of set %s was released",
+                                              id);
                 r = dm_switch_run(set->control_fd, &e->resume_snap);
                 if (r < 0)
-                        return dmsnap_error(err, r, "cannot activate the snapshot of %s: %s",
-                                            e->origin.info.name, strerror(-r));
+                        return provider_error(err, r, "cannot activate the snapshot of %s: %s",
+                                              e->origin.info.name, strerror(-r));
         }
         set->committed = r == 0;
         return r;
@@ -637,8 +637,8 @@ static int release_entries(PreparedSet *set, struct vss_error_buf *err)
                         continue;
                 int r = dm_switch_run(set->control_fd, &e->resume);
                 if (r < 0 && first == 0)
-                        first = dmsnap_error(err, r, "cannot resume %s: %s",
-                                             e->origin.info.name, strerror(-r));
+                        first = provider_error(err, r, "cannot resume %s: %s",
+                                               e->origin.info.name, strerror(-r));
         }
         return first;
 }
@@ -664,7 +664,7 @@ static void flush_set(DmSnap *dm, PreparedSet *set)
 
         for (size_t i = 0; i < set->n; i++)
                 if (write_meta(dm, set, &set->entries[i], &err) < 0)
-                        dmsnap_log(LOG_WARNING, "%s", err.message);
+                        provider_log(LOG_WARNING, "%s", err.message);
         intent_done(&set->journal); /* finished: nothing left to roll back */
 }
 
@@ -684,7 +684,7 @@ void dmsnap_flush_sets(DmSnap *dm)
 
 static bool undo_failed(const struct vss_error_buf *err)
 {
-        dmsnap_log(LOG_ERR, "%s", err->message);
+        provider_log(LOG_ERR, "%s", err->message);
         return false;
 }
 
@@ -715,9 +715,9 @@ static void set_undo(DmSnap *dm, PreparedSet *set)
         if (ok)
                 intent_done(&set->journal);
         else if (set->journal.path[0])
-                dmsnap_log(LOG_ERR, "set %s is not wholly undone: its journal %s stays for "
-                           "recovery (vssctl recover, or the next start of vssd)", set->id,
-                           set->journal.path);
+                provider_log(LOG_ERR, "set %s is not wholly undone: its journal %s stays for "
+                             "recovery (vssctl recover, or the next start of vssd)", set->id,
+                             set->journal.path);
 }
 
 /* A set the provider no longer tracks (vssd restarted): its snapshots by DM UUID. */

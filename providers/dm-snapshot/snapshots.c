@@ -17,16 +17,16 @@
 
 #include "common/fault.h"
 #include "providers/dm-snapshot/dmsnap.h"
-#include "providers/dm-snapshot/expose.h"
+#include "providers/common/expose.h"
 #include "providers/dm-snapshot/intent.h"
-#include "providers/dm-snapshot/store.h"
-#include "providers/dm-snapshot/util.h"
+#include "providers/common/store.h"
+#include "providers/common/util.h"
 
 int snap_uuid_format(char *buf, size_t size, const char *set_id, const char *snapshot_id,
                      uint32_t attributes)
 {
-        return dmsnap_printf(buf, size, "%s%s-%s-%" PRIx32, UUID_SNAP, set_id, snapshot_id,
-                             attributes);
+        return provider_printf(buf, size, "%s%s-%s-%" PRIx32, UUID_SNAP, set_id, snapshot_id,
+                               attributes);
 }
 
 bool snap_uuid_parse(const char *uuid, SnapUuid *u)
@@ -103,12 +103,12 @@ int snap_find(DmSnap *dm, const char *id, Snap *s, struct vss_error_buf *err)
         DmInfo info;
         int r;
 
-        if (dmsnap_printf(name, sizeof(name), "%s%s", SNAP_NAME_PREFIX, id) < 0)
-                return dmsnap_error(err, -EINVAL, "%s is not a snapshot id", id);
+        if (provider_printf(name, sizeof(name), "%s%s", SNAP_NAME_PREFIX, id) < 0)
+                return provider_error(err, -EINVAL, "%s is not a snapshot id", id);
         if ((r = dm_info_get(name, &info, err)) < 0)
                 return r;
         if (!info.exists || !info.live_table || snap_load(dm, &info, s, err) == -EINVAL)
-                return dmsnap_error(err, -ENOENT, "there is no snapshot %s", id);
+                return provider_error(err, -ENOENT, "there is no snapshot %s", id);
         return 0;
 }
 
@@ -199,8 +199,8 @@ int dmsnap_query(DmSnap *dm, vss_snapshot_cb cb, void *userdata, struct vss_erro
         if ((r = dm_list(query_device, &q, err)) != 0)
                 return r < 0 ? r : 0;
         r = dmsnap_meta_foreach(dm, query_merge, &q);
-        return r < 0 ? dmsnap_error(err, r, "cannot read the diff areas (%s and those set "
-                                    "with vssctl storage): %s", dm->diff_area, strerror(-r))
+        return r < 0 ? provider_error(err, r, "cannot read the diff areas (%s and those set "
+                                      "with vssctl storage): %s", dm->diff_area, strerror(-r))
                      : 0;
 }
 
@@ -214,8 +214,8 @@ int dmsnap_snapshot_remove(DmSnap *dm, const char *id, const char *origin,
         Snap s;
         int r;
 
-        if ((r = dmsnap_printf(name, sizeof(name), "%s%s", SNAP_NAME_PREFIX, id)) < 0)
-                return dmsnap_error(err, -EINVAL, "%s is not a snapshot id", id);
+        if ((r = provider_printf(name, sizeof(name), "%s%s", SNAP_NAME_PREFIX, id)) < 0)
+                return provider_error(err, -EINVAL, "%s is not a snapshot id", id);
         if (!origin) {
                 bool known = dm_info_get(name, &info, NULL) == 0 && info.exists &&
                              snap_load(dm, &info, &s, NULL) != -EINVAL;
@@ -252,13 +252,13 @@ int dmsnap_delete(DmSnap *dm, const char *id, struct vss_error_buf *err)
 
         dmsnap_flush_sets(dm);
         if (dmsnap_meta_find(dm, id, &m) == 0 && m.merge == META_MERGE_RUNNING)
-                return dmsnap_error(err, -EBUSY, "snapshot %s is being merged into %s; it "
-                                    "goes away by itself when the merge ends", id, m.origin);
+                return provider_error(err, -EBUSY, "snapshot %s is being merged into %s; it "
+                                      "goes away by itself when the merge ends", id, m.origin);
         if ((r = snap_find(dm, id, &s, err)) < 0)
                 return r;
         if (snap_exposed(&s, mnt, sizeof(mnt)))
-                return dmsnap_error(err, -EBUSY, "snapshot %s is exposed at %s: unexpose it "
-                                    "first", id, mnt);
+                return provider_error(err, -EBUSY, "snapshot %s is exposed at %s: unexpose it "
+                                      "first", id, mnt);
         return dmsnap_snapshot_remove(dm, id, s.meta.origin, err);
 }
 
@@ -275,11 +275,11 @@ int dmsnap_expose(DmSnap *dm, const char *id, const char *mount_point,
         if ((r = snap_find(dm, id, &s, err)) < 0)
                 return r;
         if (!s.valid)
-                return dmsnap_error(err, -EINVAL, "snapshot %s is invalid (its copy-on-write "
-                                    "store overflowed): there is nothing to read", id);
+                return provider_error(err, -EINVAL, "snapshot %s is invalid (its copy-on-write "
+                                      "store overflowed): there is nothing to read", id);
         if (snap_exposed(&s, mnt, sizeof(mnt)))
-                return dmsnap_error(err, -EBUSY, "snapshot %s is exposed at %s already", id,
-                                    mnt);
+                return provider_error(err, -EBUSY, "snapshot %s is exposed at %s already", id,
+                                      mnt);
         dm_node_path(s.info.name, device, sizeof(device));
         return expose_mount(device, mount_point, err);
 }
@@ -293,6 +293,6 @@ int dmsnap_unexpose(DmSnap *dm, const char *id, struct vss_error_buf *err)
         if ((r = snap_find(dm, id, &s, err)) < 0)
                 return r;
         if (!snap_exposed(&s, mnt, sizeof(mnt)))
-                return dmsnap_error(err, -EINVAL, "snapshot %s is not exposed", id);
+                return provider_error(err, -EINVAL, "snapshot %s is not exposed", id);
         return expose_unmount(mnt, err);
 }

@@ -27,9 +27,9 @@
 #include <unistd.h>
 
 #include "providers/dm-snapshot/dmsnap.h"
-#include "providers/dm-snapshot/size.h"
-#include "providers/dm-snapshot/store.h"
-#include "providers/dm-snapshot/util.h"
+#include "providers/common/size.h"
+#include "providers/common/store.h"
+#include "providers/common/util.h"
 
 #define SETTINGS_FILE "storage"
 #define DEFAULT_MAX_SIZE "unbounded"
@@ -70,7 +70,7 @@ void dmsnap_storage_free(DmSnap *dm)
 
 static int settings_path(const DmSnap *dm, char *buf, size_t size)
 {
-        return dmsnap_printf(buf, size, "%s/" SETTINGS_FILE, dm->state_dir);
+        return provider_printf(buf, size, "%s/" SETTINGS_FILE, dm->state_dir);
 }
 
 /* A diff area an administrator may name: absolute, and nothing the file format uses. */
@@ -123,8 +123,8 @@ int dmsnap_storage_load(DmSnap *dm)
         if (!f) {
                 if (errno == ENOENT)
                         return 0;
-                dmsnap_log(LOG_ERR, "cannot read the shadow storage settings %s: %s", path,
-                           strerror(errno));
+                provider_log(LOG_ERR, "cannot read the shadow storage settings %s: %s", path,
+                             strerror(errno));
                 return -errno;
         }
         while (r == 0 && fgets(line, sizeof(line), f)) {
@@ -133,9 +133,9 @@ int dmsnap_storage_load(DmSnap *dm)
                 if (line[0] == '#' || line[0] == '\n')
                         continue;
                 if (!setting_parse(line, &s)) {
-                        dmsnap_log(LOG_ERR, "%s line %u is malformed (want NAME, MAX_SIZE and "
-                                   "DIFF_AREA separated by tabs); fix it or remove the line, "
-                                   "then restart vssd", path, lineno);
+                        provider_log(LOG_ERR, "%s line %u is malformed (want NAME, MAX_SIZE and "
+                                     "DIFF_AREA separated by tabs); fix it or remove the line, "
+                                     "then restart vssd", path, lineno);
                         r = -EINVAL;
                 } else {
                         r = settings_add(dm, &s);
@@ -170,17 +170,18 @@ static int settings_save(const DmSnap *dm, const StorageSetting *v, size_t n,
                          struct vss_error_buf *err)
 {
         char path[PATH_MAX], tmp[PATH_MAX + 8];
-        int r = dmsnap_mkdir_parents(dm->state_dir, 0755);
+        int r = provider_mkdir_parents(dm->state_dir, 0755);
 
         if (r < 0)
-                return dmsnap_error(err, r, "cannot create the state directory %s: %s",
-                                    dm->state_dir, strerror(-r));
+                return provider_error(err, r, "cannot create the state directory %s: %s",
+                                      dm->state_dir, strerror(-r));
         if (settings_path(dm, path, sizeof(path)) < 0)
-                return dmsnap_error(err, -ENAMETOOLONG, "state_dir %s is too long", dm->state_dir);
+                return provider_error(err, -ENAMETOOLONG, "state_dir %s is too long",
+                                      dm->state_dir);
         snprintf(tmp, sizeof(tmp), "%s.tmp", path);
         FILE *f = fopen(tmp, "we");
         if (!f)
-                return dmsnap_error(err, -errno, "cannot write %s: %s", tmp, strerror(errno));
+                return provider_error(err, -errno, "cannot write %s: %s", tmp, strerror(errno));
         settings_write(dm, v, n, f);
         r = fflush(f) != 0 || ferror(f) || fsync(fileno(f)) < 0 ? -errno : 0;
         if (fclose(f) != 0 && r == 0)
@@ -189,12 +190,12 @@ static int settings_save(const DmSnap *dm, const StorageSetting *v, size_t n,
                 r = -errno;
         if (r < 0) {
                 unlink(tmp);
-                return dmsnap_error(err, r ? r : -EIO, "cannot save the shadow storage settings "
-                                    "to %s: %s", path, strerror(r ? -r : EIO));
+                return provider_error(err, r ? r : -EIO, "cannot save the shadow storage settings "
+                                      "to %s: %s", path, strerror(r ? -r : EIO));
         }
         if ((r = dir_sync(dm->state_dir)) < 0)
-                return dmsnap_error(err, r, "cannot sync %s after saving %s: %s", dm->state_dir,
-                                    path, strerror(-r));
+                return provider_error(err, r, "cannot sync %s after saving %s: %s", dm->state_dir,
+                                      path, strerror(-r));
         return 0;
 }
 
@@ -358,8 +359,8 @@ int dmsnap_list_storage(DmSnap *dm, vss_storage_cb cb, void *userdata,
 
         dmsnap_flush_sets(dm);
         if ((r = dmsnap_storage_uses(dm, &uses, &n)) < 0)
-                return dmsnap_error(err, r, "cannot read the snapshots' stores: %s",
-                                    strerror(-r));
+                return provider_error(err, r, "cannot read the snapshots' stores: %s",
+                                      strerror(-r));
         /* First what was set, in the order it was; then volumes that only have snapshots. */
         for (size_t i = 0; r == 0 && i < dm->n_storage; i++)
                 r = report_one(dm, dm->storage[i].name,
@@ -382,20 +383,20 @@ static int check_max(const Origin *o, const char *max, const StorageUse *use,
         int r = size_parse(max, o->sectors * 512, &bytes);
 
         if (r < 0 || strlen(max) >= sizeof(((StorageSetting *)0)->max_size))
-                return dmsnap_error(err, -EINVAL, "the maximum \"%s\" is not a size: write it "
-                                    "as bytes with K, M, G or T (10G), a percentage of the "
-                                    "volume (15%%) or unbounded", max);
+                return provider_error(err, -EINVAL, "the maximum \"%s\" is not a size: write it "
+                                      "as bytes with K, M, G or T (10G), a percentage of the "
+                                      "volume (15%%) or unbounded", max);
         if (bytes < MIN_STORE_BYTES)
-                return dmsnap_error(err, -EINVAL, "the maximum %s of /dev/mapper/%s is %llu "
-                                    "bytes; it must be at least 8M, the smallest store",
-                                    max, o->info.name, (ull)bytes);
+                return provider_error(err, -EINVAL, "the maximum %s of /dev/mapper/%s is %llu "
+                                      "bytes; it must be at least 8M, the smallest store",
+                                      max, o->info.name, (ull)bytes);
         if (use && bytes != SIZE_UNBOUNDED && bytes < use->used)
-                return dmsnap_error(err, -EINVAL, "the maximum %s (%llu bytes) of "
-                                    "/dev/mapper/%s is below the %llu bytes its %u snapshot(s) "
-                                    "already use; choose at least that much, or delete "
-                                    "snapshots first (vssctl delete --for /dev/mapper/%s)",
-                                    max, (ull)bytes, o->info.name, (ull)use->used, use->n,
-                                    o->info.name);
+                return provider_error(err, -EINVAL, "the maximum %s (%llu bytes) of "
+                                      "/dev/mapper/%s is below the %llu bytes its %u snapshot(s) "
+                                      "already use; choose at least that much, or delete "
+                                      "snapshots first (vssctl delete --for /dev/mapper/%s)",
+                                      max, (ull)bytes, o->info.name, (ull)use->used, use->n,
+                                      o->info.name);
         return 0;
 }
 
@@ -435,14 +436,14 @@ static int check_diff_area(DmSnap *dm, const Origin *o, const char *dir, const S
                            struct vss_error_buf *err)
 {
         if (!diff_area_valid(dir))
-                return dmsnap_error(err, -EINVAL, "the diff area \"%s\" must be an absolute "
-                                    "path without tabs or newlines", dir);
+                return provider_error(err, -EINVAL, "the diff area \"%s\" must be an absolute "
+                                      "path without tabs or newlines", dir);
         const char *now = dmsnap_diff_area(dm, o->info.name);
         if (use && strcmp(now, dir) != 0)
-                return dmsnap_error(err, -EBUSY, "/dev/mapper/%s has %u snapshot(s) with their "
-                                    "stores in %s; delete them first (vssctl delete --for "
-                                    "/dev/mapper/%s) to move its shadow storage to %s",
-                                    o->info.name, use->n, now, o->info.name, dir);
+                return provider_error(err, -EBUSY, "/dev/mapper/%s has %u snapshot(s) with their "
+                                      "stores in %s; delete them first (vssctl delete --for "
+                                      "/dev/mapper/%s) to move its shadow storage to %s",
+                                      o->info.name, use->n, now, o->info.name, dir);
         dev_t dev = makedev(o->info.major, o->info.minor);
         size_t missing = dir_first_missing(dir);
         int r = store_dir_check(dir, &dev, 1, err);
@@ -473,8 +474,8 @@ static int settings_replace(DmSnap *dm, const StorageSetting *s, struct vss_erro
         StorageSetting *old = setting_find(dm, s->name);
 
         if (!v)
-                return dmsnap_error(err, -ENOMEM, "out of memory saving the shadow storage of "
-                                    "/dev/mapper/%s", s->name);
+                return provider_error(err, -ENOMEM, "out of memory saving the shadow storage of "
+                                      "/dev/mapper/%s", s->name);
         if (n)
                 memcpy(v, dm->storage, n * sizeof(*v));
         if (old)
@@ -503,13 +504,13 @@ int dmsnap_set_storage(DmSnap *dm, const char *volume, const char *max_size,
         dmsnap_flush_sets(dm);
         int r = origin_examine(volume, &o, err);
         if (r == 0)
-                return dmsnap_error(err, -VSS_E_VOLUME_NOT_SUPPORTED, "%s cannot have shadow "
-                                    "storage on dm-snapshot: %.400s", volume, err->message);
+                return provider_error(err, -VSS_E_VOLUME_NOT_SUPPORTED, "%s cannot have shadow "
+                                      "storage on dm-snapshot: %.400s", volume, err->message);
         if (r < 0)
                 return r;
         if ((r = dmsnap_storage_uses(dm, &uses, &n)) < 0)
-                return dmsnap_error(err, r, "cannot read the stores of %s: %s", volume,
-                                    strerror(-r));
+                return provider_error(err, r, "cannot read the stores of %s: %s", volume,
+                                      strerror(-r));
         const StorageUse *use = dmsnap_storage_use_find(uses, n, o.info.name);
         StorageSetting s = { "", "", "" };
         const StorageSetting *old = setting_find(dm, o.info.name);
@@ -526,7 +527,7 @@ int dmsnap_set_storage(DmSnap *dm, const char *volume, const char *max_size,
         free(uses);
         if (r < 0 || (r = settings_replace(dm, &s, err)) < 0)
                 return r;
-        dmsnap_log(LOG_INFO, "shadow storage of /dev/mapper/%s: maximum %s, diff area %s",
-                   s.name, dmsnap_max_size(dm, s.name), dmsnap_diff_area(dm, s.name));
+        provider_log(LOG_INFO, "shadow storage of /dev/mapper/%s: maximum %s, diff area %s",
+                     s.name, dmsnap_max_size(dm, s.name), dmsnap_diff_area(dm, s.name));
         return 0;
 }

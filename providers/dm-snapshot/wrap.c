@@ -28,8 +28,8 @@
 #include <unistd.h>
 
 #include "providers/dm-snapshot/dmsnap.h"
-#include "providers/dm-snapshot/expose.h"
-#include "providers/dm-snapshot/util.h"
+#include "providers/common/expose.h"
+#include "providers/common/util.h"
 
 #define WRAP_PREFIX "vss-"
 
@@ -44,7 +44,7 @@ static int kernel_name(const struct stat *st, char *buf, size_t size)
         if ((n = readlink(link, target, sizeof(target) - 1)) < 0)
                 return -errno;
         target[n] = '\0';
-        return dmsnap_printf(buf, size, "%s", basename(target));
+        return provider_printf(buf, size, "%s", basename(target));
 }
 
 /* A /dev/disk link to the same device, or DEVICE itself. */
@@ -83,25 +83,25 @@ static int check_free(const char *device, const struct stat *st, uint64_t *secto
 
         if (fd < 0 && errno == EBUSY && expose_find(major(st->st_rdev), minor(st->st_rdev),
                                                     mnt, sizeof(mnt)) == 0)
-                return dmsnap_error(err, -EBUSY, "%s is mounted at %s: unmount it, run 'vssctl "
-                                    "enable %s' again, then mount the volume it prints",
-                                    device, mnt, device);
+                return provider_error(err, -EBUSY, "%s is mounted at %s: unmount it, run 'vssctl "
+                                      "enable %s' again, then mount the volume it prints",
+                                      device, mnt, device);
         if (fd < 0)
-                return dmsnap_error(err, -errno, "%s is in use (%s): a device-mapper layer can "
-                                    "only be put under a device nothing holds", device,
-                                    strerror(errno));
+                return provider_error(err, -errno, "%s is in use (%s): a device-mapper layer can "
+                                      "only be put under a device nothing holds", device,
+                                      strerror(errno));
         int r = ioctl(fd, BLKGETSIZE64, &bytes) < 0 ? -errno : 0;
         close(fd);
         if (r < 0)
-                return dmsnap_error(err, r, "cannot read the size of %s: %s", device,
-                                    strerror(-r));
+                return provider_error(err, r, "cannot read the size of %s: %s", device,
+                                      strerror(-r));
         *sectors = bytes / 512;
         return 0;
 }
 
 static int record_path(DmSnap *dm, const char *name, char *buf, size_t size)
 {
-        return dmsnap_printf(buf, size, "%s/%s", dm->enabled_dir, name);
+        return provider_printf(buf, size, "%s/%s", dm->enabled_dir, name);
 }
 
 static int record_write(DmSnap *dm, const char *name, const char *uuid, const char *device,
@@ -110,22 +110,22 @@ static int record_write(DmSnap *dm, const char *name, const char *uuid, const ch
         char path[PATH_MAX], tmp[PATH_MAX + 8];
         FILE *f;
 
-        int r = dmsnap_mkdir_parents(dm->enabled_dir, 0755);
+        int r = provider_mkdir_parents(dm->enabled_dir, 0755);
         if (r < 0)
-                return dmsnap_error(err, r, "cannot create %s: %s", dm->enabled_dir,
-                                    strerror(-r));
+                return provider_error(err, r, "cannot create %s: %s", dm->enabled_dir,
+                                      strerror(-r));
         if (record_path(dm, name, path, sizeof(path)) < 0)
-                return dmsnap_error(err, -ENAMETOOLONG, "%s: path too long", dm->enabled_dir);
+                return provider_error(err, -ENAMETOOLONG, "%s: path too long", dm->enabled_dir);
         snprintf(tmp, sizeof(tmp), "%s.tmp", path);
         if (!(f = fopen(tmp, "we")))
-                return dmsnap_error(err, -errno, "cannot write %s: %s", tmp, strerror(errno));
+                return provider_error(err, -errno, "cannot write %s: %s", tmp, strerror(errno));
         fprintf(f, "device=%s\nsectors=%" PRIu64 "\nuuid=%s\n", device, sectors, uuid);
         bool ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
         fclose(f);
         if (!ok || rename(tmp, path) < 0) {
                 r = -errno;
                 unlink(tmp);
-                return dmsnap_error(err, r, "cannot write %s: %s", path, strerror(-r));
+                return provider_error(err, r, "cannot write %s: %s", path, strerror(-r));
         }
         return 0;
 }
@@ -142,7 +142,7 @@ static int make_wrapper(DmSnap *dm, const char *device, const struct stat *st, c
                 return r;
         snprintf(params, sizeof(params), "%u:%u 0", major(st->st_rdev), minor(st->st_rdev));
         if (dm_table_add(&t, 0, sectors, "linear", params) < 0)
-                return dmsnap_error(err, -ENOMEM, "out of memory");
+                return provider_error(err, -ENOMEM, "out of memory");
         r = dm_create(name, uuid, &t, false, true, err);
         dm_table_free(&t);
         if (r < 0)
@@ -163,23 +163,23 @@ int dmsnap_enable(DmSnap *dm, const char *device, char *volume, size_t size,
         int r;
 
         if (stat(device, &st) < 0 || !S_ISBLK(st.st_mode))
-                return dmsnap_error(err, -ENODEV, "%s is not a block device", device);
+                return provider_error(err, -ENODEV, "%s is not a block device", device);
         if (dm_info_by_devnum(major(st.st_rdev), minor(st.st_rdev), &info, NULL) == 0) {
                 /* A dm device needs no wrapper: say whether it can be snapshotted as it is. */
                 if ((r = origin_examine(device, &origin, err)) <= 0)
                         return r < 0 ? r : -EINVAL;
-                return dmsnap_printf(volume, size, "/dev/mapper/%s", info.name);
+                return provider_printf(volume, size, "/dev/mapper/%s", info.name);
         }
         if ((r = kernel_name(&st, kname, sizeof(kname))) < 0 ||
-            dmsnap_printf(name, sizeof(name), "%s%s", WRAP_PREFIX, kname) < 0 ||
-            dmsnap_printf(uuid, sizeof(uuid), "%s%s", UUID_WRAP, kname) < 0)
-                return dmsnap_error(err, r < 0 ? r : -ENAMETOOLONG, "cannot name a wrapper "
-                                    "for %s", device);
+            provider_printf(name, sizeof(name), "%s%s", WRAP_PREFIX, kname) < 0 ||
+            provider_printf(uuid, sizeof(uuid), "%s%s", UUID_WRAP, kname) < 0)
+                return provider_error(err, r < 0 ? r : -ENAMETOOLONG, "cannot name a wrapper "
+                                      "for %s", device);
         if ((r = dm_info_get(name, &info, err)) < 0)
                 return r;
         if (info.exists && strcmp(info.uuid, uuid) != 0)
-                return dmsnap_error(err, -EEXIST, "a device named %s exists and is not a "
-                                    "wrapper linux-vss made", name);
+                return provider_error(err, -EEXIST, "a device named %s exists and is not a "
+                                      "wrapper linux-vss made", name);
         if (!info.exists && (r = make_wrapper(dm, device, &st, name, uuid, err)) < 0)
                 return r;
         return dm_node_path(name, volume, size);
@@ -196,17 +196,17 @@ int dmsnap_disable(DmSnap *dm, const char *volume, struct vss_error_buf *err)
         if (stat(volume, &st) < 0 || !S_ISBLK(st.st_mode) ||
             dm_info_by_devnum(major(st.st_rdev), minor(st.st_rdev), &info, NULL) < 0 ||
             strncmp(info.uuid, UUID_WRAP, strlen(UUID_WRAP)) != 0)
-                return dmsnap_error(err, -EINVAL, "%s is not a volume 'vssctl enable' made",
-                                    volume);
+                return provider_error(err, -EINVAL, "%s is not a volume 'vssctl enable' made",
+                                      volume);
         if ((r = dm_table_get(info.name, false, &t, err)) < 0)
                 return r;
         bool has_snapshots = t.n == 1 && strcmp(t.targets[0].type, "linear") != 0;
         dm_table_free(&t);
         if (has_snapshots)
-                return dmsnap_error(err, -EBUSY, "%s has snapshots: delete them first", volume);
+                return provider_error(err, -EBUSY, "%s has snapshots: delete them first", volume);
         if (info.open_count > 0)
-                return dmsnap_error(err, -EBUSY, "%s is in use (mounted?): unmount it first",
-                                    volume);
+                return provider_error(err, -EBUSY, "%s is in use (mounted?): unmount it first",
+                                      volume);
         if ((r = dm_remove(info.name, err)) < 0)
                 return r;
         if (record_path(dm, info.name, path, sizeof(path)) == 0)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * check_dmsnap_size.c: the dm-snapshot provider's one size parser
- * (providers/dm-snapshot/size.c), used for vssd.conf's initial_size and
+ * (providers/common/size.c), used for vssd.conf's initial_size and
  * max_size and for what "vssctl storage" sets.
  */
 #include <check.h>
@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "providers/dm-snapshot/size.h"
+#include "providers/common/size.h"
 
 #define MIB (1024ull * 1024)
 #define GIB (1024 * MIB)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * check_expose.c: exposing snapshots (providers/dm-snapshot/expose.c) on real
+ * check_expose.c: exposing snapshots (providers/common/expose.c) on real
  * file systems, as root, on loop devices instead of device-mapper.
  *
  * A live snapshot is reproduced honestly without dm: the origin is an image
@@ -30,7 +30,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "providers/dm-snapshot/expose.h"
+#include "providers/common/expose.h"
 
 #define BEFORE "written before the snapshot\n"
 #define AFTER "written after the snapshot\n"

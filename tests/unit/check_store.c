@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * check_store.c: COW stores of the dm-snapshot provider
- * (providers/dm-snapshot/store.c) on this machine's real loop devices, as
+ * (providers/common/store.c) on this machine's real loop devices, as
  * root: the sparse file, its loop device, growing it, autoclear, finding it
  * again after a restart, deleting it, and the diff-area directory checks.
  *
@@ -29,7 +29,7 @@
 #include <linux/fs.h>
 #include <linux/loop.h>
 
-#include "providers/dm-snapshot/store.h"
+#include "providers/common/store.h"
 
 #define MiB (1024ull * 1024)
 

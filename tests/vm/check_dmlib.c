@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * check_dmlib.c: the dm-snapshot provider's device-mapper layer
- * (providers/dm-snapshot/dm.c) against a real device-mapper, inside the test
+ * (providers/common/dm.c) against a real device-mapper, inside the test
  * VM (tests/vm/check-dm build/tests/vm/check_dmlib).
  *
  * Devices are dm-linear (and one thin-pool) over loop devices on sparse
@@ -37,8 +37,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "providers/dm-snapshot/dm.h"
-#include "providers/dm-snapshot/util.h"
+#include "providers/common/dm.h"
+#include "providers/common/util.h"
 
 #define MIB (1024u * 1024u)
 #define SECTORS(bytes) ((uint64_t)(bytes) / 512u)
@@ -318,7 +318,7 @@ static int sweep(void)
 static void setup(void)
 {
         n_log_lines = 0;
-        dmsnap_set_logger(capture_log);
+        provider_set_logger(capture_log);
         dm_log_setup();
 }
 

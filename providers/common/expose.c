@@ -24,8 +24,8 @@
 
 #include <blkid.h>
 
-#include "providers/dm-snapshot/expose.h"
-#include "providers/dm-snapshot/util.h"
+#include "providers/common/expose.h"
+#include "providers/common/util.h"
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
 
@@ -115,20 +115,20 @@ static int probe_result(int r, const char *device, struct vss_error_buf *err)
         case 0:
                 return 0;
         case 1:
-                return dmsnap_error(err, -ENODATA,
-                                    "%s holds no file system that libblkid recognises: there is "
-                                    "nothing to mount. Check that it is the right device "
-                                    "(blkid -p %s).", device, device);
+                return provider_error(err, -ENODATA,
+                                      "%s holds no file system that libblkid recognises: there is "
+                                      "nothing to mount. Check that it is the right device "
+                                      "(blkid -p %s).", device, device);
         case -2:
-                return dmsnap_error(err, -ENOTUNIQ,
-                                    "%s carries signatures of more than one file system, so its "
-                                    "type is ambiguous and it is not mounted. See them with "
-                                    "wipefs -n %s.", device, device);
+                return provider_error(err, -ENOTUNIQ,
+                                      "%s carries signatures of more than one file system, so its "
+                                      "type is ambiguous and it is not mounted. See them with "
+                                      "wipefs -n %s.", device, device);
         default:
-                return dmsnap_error(err, -EIO,
-                                    "libblkid could not read the file system signature of %s "
-                                    "(an I/O error or a damaged superblock). Check the device "
-                                    "and the kernel log (dmesg).", device);
+                return provider_error(err, -EIO,
+                                      "libblkid could not read the file system signature of %s "
+                                      "(an I/O error or a damaged superblock). Check the device "
+                                      "and the kernel log (dmesg).", device);
         }
 }
 
@@ -142,22 +142,22 @@ int expose_probe(const char *device, char *buf, size_t size, struct vss_error_bu
         probe = blkid_new_probe_from_filename(device);
         if (!probe) {
                 r = errno ? -errno : -ENOMEM;
-                return dmsnap_error(err, r, "Cannot open %s to find its file system type: %s.",
-                                    device, strerror(-r));
+                return provider_error(err, r, "Cannot open %s to find its file system type: %s.",
+                                      device, strerror(-r));
         }
         if (blkid_probe_enable_superblocks(probe, 1) < 0 ||
             blkid_probe_set_superblocks_flags(probe, BLKID_SUBLKS_TYPE) < 0)
-                return dmsnap_error(err, -ENOMEM, "Cannot set up libblkid to probe %s.", device);
+                return provider_error(err, -ENOMEM, "Cannot set up libblkid to probe %s.", device);
 
         r = probe_result(blkid_do_safeprobe(probe), device, err);
         if (r < 0)
                 return r;
         if (blkid_probe_lookup_value(probe, "TYPE", &type, NULL) < 0 || !type)
                 return probe_result(1, device, err);
-        if (dmsnap_printf(buf, size, "%s", type) < 0)
-                return dmsnap_error(err, -ENAMETOOLONG,
-                                    "The file system type of %s (%s) does not fit in %zu bytes.",
-                                    device, type, size);
+        if (provider_printf(buf, size, "%s", type) < 0)
+                return provider_error(err, -ENAMETOOLONG,
+                                      "The file system type of %s (%s) does not fit in %zu bytes.",
+                                      device, type, size);
         return 0;
 }
 
@@ -169,7 +169,7 @@ static int mkdir_parents(const char *path, bool *ret_created)
 {
         char copy[PATH_MAX];
 
-        if (dmsnap_printf(copy, sizeof(copy), "%s", path) < 0)
+        if (provider_printf(copy, sizeof(copy), "%s", path) < 0)
                 return -ENAMETOOLONG;
         for (char *slash = strchr(copy + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
                 *slash = '\0';
@@ -200,7 +200,7 @@ static int is_mount_point(const char *path)
             (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
                 return !!(stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
 
-        if (dmsnap_printf(dotdot, sizeof(dotdot), "%s/..", path) < 0)
+        if (provider_printf(dotdot, sizeof(dotdot), "%s/..", path) < 0)
                 return -ENAMETOOLONG;
         if (stat(path, &self) < 0 || stat(dotdot, &parent) < 0)
                 return -errno;
@@ -228,33 +228,33 @@ static int mount_point_prepare(const char *device, const char *mount_point, bool
         int r;
 
         if (mount_point[0] != '/')
-                return dmsnap_error(err, -EINVAL,
-                                    "Cannot expose %s at \"%s\": the mount point must be an "
-                                    "absolute path.", device, mount_point);
+                return provider_error(err, -EINVAL,
+                                      "Cannot expose %s at \"%s\": the mount point must be an "
+                                      "absolute path.", device, mount_point);
         r = mkdir_parents(mount_point, ret_created);
         if (r < 0)
-                return dmsnap_error(err, r,
-                                    "Cannot expose %s: cannot create the mount point %s: %s. "
-                                    "Choose a directory on a writable file system.",
-                                    device, mount_point, strerror(-r));
+                return provider_error(err, r,
+                                      "Cannot expose %s: cannot create the mount point %s: %s. "
+                                      "Choose a directory on a writable file system.",
+                                      device, mount_point, strerror(-r));
         r = is_mount_point(mount_point);
         if (r < 0)
-                return dmsnap_error(err, r, "Cannot expose %s: cannot examine %s: %s.",
-                                    device, mount_point, strerror(-r));
+                return provider_error(err, r, "Cannot expose %s: cannot examine %s: %s.",
+                                      device, mount_point, strerror(-r));
         if (r > 0)
-                return dmsnap_error(err, -EBUSY,
-                                    "Cannot expose %s at %s: something is already mounted there "
-                                    "(see findmnt %s). Unmount it or choose another directory.",
-                                    device, mount_point, mount_point);
+                return provider_error(err, -EBUSY,
+                                      "Cannot expose %s at %s: something is already mounted there "
+                                      "(see findmnt %s). Unmount it or choose another directory.",
+                                      device, mount_point, mount_point);
         r = dir_is_empty(mount_point);
         if (r < 0)
-                return dmsnap_error(err, r, "Cannot expose %s: cannot read the directory %s: %s.",
-                                    device, mount_point, strerror(-r));
+                return provider_error(err, r, "Cannot expose %s: cannot read the directory %s: %s.",
+                                      device, mount_point, strerror(-r));
         if (r == 0)
-                return dmsnap_error(err, -ENOTEMPTY,
-                                    "Cannot expose %s at %s: the directory is not empty, and "
-                                    "mounting would hide its files. Choose an empty directory.",
-                                    device, mount_point);
+                return provider_error(err, -ENOTEMPTY,
+                                      "Cannot expose %s at %s: the directory is not empty, and "
+                                      "mounting would hide its files. Choose an empty directory.",
+                                      device, mount_point);
         return 0;
 }
 
@@ -288,18 +288,18 @@ int expose_mount(const char *device, const char *mount_point, struct vss_error_b
                 return r;
         options = expose_options(type);
         if (!options)
-                return dmsnap_error(err, -EOPNOTSUPP,
-                                    "Cannot expose %s: it holds a %s file system, and %s.",
-                                    device, type, expose_refusal(type));
+                return provider_error(err, -EOPNOTSUPP,
+                                      "Cannot expose %s: it holds a %s file system, and %s.",
+                                      device, type, expose_refusal(type));
         r = mount_point_prepare(device, mount_point, &created, err);
         if (r < 0)
                 goto fail;
         if (mount(device, mount_point, type, EXPOSE_MOUNT_FLAGS, options) < 0) {
                 r = -errno;
-                dmsnap_error(err, r,
-                             "Cannot mount %s (%s, options \"%s\") read-only at %s: %s: %s.",
-                             device, type, options, mount_point, strerror(-r),
-                             mount_failure_hint(-r));
+                provider_error(err, r,
+                               "Cannot mount %s (%s, options \"%s\") read-only at %s: %s: %s.",
+                               device, type, options, mount_point, strerror(-r),
+                               mount_failure_hint(-r));
                 goto fail;
         }
         return 0;
@@ -314,15 +314,15 @@ int expose_unmount(const char *mount_point, struct vss_error_buf *err)
         if (umount2(mount_point, 0) < 0) {
                 int r = -errno;
                 if (r == -EBUSY)
-                        return dmsnap_error(err, -EBUSY,
-                                            "Cannot unexpose %s: it is in use (a process has files "
-                                            "open there: see fuser -vm %s). Close them and try "
-                                            "again.", mount_point, mount_point);
+                        return provider_error(err, -EBUSY,
+                                              "Cannot unexpose %s: it is in use (a process has "
+                                              "files open there: see fuser -vm %s). Close them "
+                                              "and try again.", mount_point, mount_point);
                 if (r == -EINVAL || r == -ENOENT)
-                        return dmsnap_error(err, -EINVAL,
-                                            "Cannot unexpose %s: nothing is mounted there.",
-                                            mount_point);
-                return dmsnap_error(err, r, "Cannot unmount %s: %s.", mount_point, strerror(-r));
+                        return provider_error(err, -EINVAL,
+                                              "Cannot unexpose %s: nothing is mounted there.",
+                                              mount_point);
+                return provider_error(err, r, "Cannot unmount %s: %s.", mount_point, strerror(-r));
         }
         /* Only an empty directory goes: anything else there is not ours to delete. */
         (void)rmdir(mount_point);

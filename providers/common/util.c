@@ -8,26 +8,16 @@
 #include <limits.h>
 
 #include "providers/common/error.h"
-#include "providers/dm-snapshot/util.h"
+#include "providers/common/util.h"
 
 static void (*logger)(int priority, const char *format, ...);
 
-int dmsnap_error(struct vss_error_buf *err, int r, const char *format, ...)
-{
-        va_list ap;
-
-        va_start(ap, format);
-        provider_verror(err, r, format, ap);
-        va_end(ap);
-        return r;
-}
-
-void dmsnap_set_logger(void (*log)(int priority, const char *format, ...))
+void provider_set_logger(void (*log)(int priority, const char *format, ...))
 {
         logger = log;
 }
 
-void dmsnap_log(int priority, const char *format, ...)
+void provider_log(int priority, const char *format, ...)
 {
         char line[1024];
         va_list ap;
@@ -40,7 +30,7 @@ void dmsnap_log(int priority, const char *format, ...)
         logger(priority, "%s", line);
 }
 
-int dmsnap_printf(char *buf, size_t size, const char *format, ...)
+int provider_printf(char *buf, size_t size, const char *format, ...)
 {
         va_list ap;
         int n;
@@ -54,10 +44,10 @@ int dmsnap_printf(char *buf, size_t size, const char *format, ...)
 }
 
 /* mkdir -p with MODE for each missing component. */
-int dmsnap_mkdir_parents(const char *dir, mode_t mode)
+int provider_mkdir_parents(const char *dir, mode_t mode)
 {
         char buf[PATH_MAX];
-        int r = dmsnap_printf(buf, sizeof(buf), "%s", dir);
+        int r = provider_printf(buf, sizeof(buf), "%s", dir);
         if (r < 0)
                 return r;
         if (!buf[0])

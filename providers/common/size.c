@@ -6,7 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "providers/dm-snapshot/size.h"
+#include "providers/common/size.h"
 
 #define MIB (1024u * 1024u)
 

@@ -3,8 +3,8 @@
  * size.h: the one parser of store sizes, for vssd.conf (initial_size,
  * max_size) and for what an administrator sets at run time (vssctl storage).
  */
-#ifndef VSS_DMSNAP_SIZE_H
-#define VSS_DMSNAP_SIZE_H
+#ifndef VSS_PROVIDERS_COMMON_SIZE_H
+#define VSS_PROVIDERS_COMMON_SIZE_H
 
 #include <stdint.h>
 

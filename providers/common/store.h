@@ -1,16 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * store.h: copy-on-write stores ("diff areas"), as sparse files on loop
- * devices.
+ * store.h: sparse files on loop devices: dm-snapshot's copy-on-write stores
+ * ("diff areas"), dm-thin's file-backed pool devices.
  *
- * A store is a file in the diff-area directory, named by the caller (the
- * provider names it DMSNAP_UUID_PREFIX<set>-<snapshot>.cow), attached to a
+ * A store is a file in a directory, named by the caller (dm-snapshot names
+ * it DMSNAP_UUID_PREFIX<set>-<snapshot>.cow), attached to a
  * loop device with LO_FLAGS_AUTOCLEAR: the loop device goes away by itself
  * when its last user (the dm snapshot) closes it, so a crash leaks no loop
  * device. Sizes are bytes, multiples of 4096.
  */
-#ifndef VSS_DMSNAP_STORE_H
-#define VSS_DMSNAP_STORE_H
+#ifndef VSS_PROVIDERS_COMMON_STORE_H
+#define VSS_PROVIDERS_COMMON_STORE_H
 
 #include <limits.h>
 #include <stdbool.h>
@@ -48,6 +48,12 @@ int store_dir_check(const char *dir, const dev_t *volumes, size_t n_volumes,
  */
 int store_create(CowStore *store, const char *dir, const char *name, uint64_t size,
                  struct vss_error_buf *err);
+/*
+ * Attach the existing file PATH (a multiple of 4096 bytes) to a free loop
+ * device, as store_create() does; its size into STORE. -EINVAL for anything
+ * but such a file.
+ */
+int store_attach(CowStore *store, const char *path, struct vss_error_buf *err);
 /* Close our fd: from now on the loop device lives only as long as its users. */
 void store_close(CowStore *store);
 /*

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * dm.c: the device-mapper calls of the dm-snapshot provider (see dm.h).
+ * dm.c: the device-mapper calls of linux-vss's providers (see dm.h).
  *
  * Every libdevmapper task goes through task_new() and task_run(), which turn
  * libdm's 1/0 into 0/-errno (dm_task_get_errno(), -EIO when libdm gives none),
@@ -32,8 +32,8 @@
 #include <libdevmapper.h>
 
 #include "daemon/util/cleanup.h"
-#include "providers/dm-snapshot/dm.h"
-#include "providers/dm-snapshot/util.h"
+#include "providers/common/dm.h"
+#include "providers/common/util.h"
 
 #define DM_CONTROL_PATH "/dev/mapper/control"
 #define REMOVE_TRIES 10
@@ -104,8 +104,8 @@ static const char *hint(DmStep step, int r)
 
 static int fail(struct vss_error_buf *err, int r, DmStep step, const char *name)
 {
-        return dmsnap_error(err, r, "cannot %s %s: %s%s", step_text[step], name, strerror(-r),
-                            hint(step, r));
+        return provider_error(err, r, "cannot %s %s: %s%s", step_text[step], name, strerror(-r),
+                              hint(step, r));
 }
 
 static int check_name(const char *name)
@@ -154,7 +154,7 @@ static int task_run_synced(struct dm_task *t)
         int r;
 
         if (!dm_task_set_cookie(t, &cookie, 0)) {
-                dmsnap_log(LOG_WARNING, "no udev cookie; libdevmapper makes the nodes itself");
+                provider_log(LOG_WARNING, "no udev cookie; libdevmapper makes the nodes itself");
                 r = task_run(t);
                 dm_task_update_nodes();
                 return r;
@@ -217,7 +217,7 @@ __attribute__((format(printf, 5, 6))) static void log_forward(int level, const c
         va_start(ap, f);
         vsnprintf(msg, sizeof(msg), f, ap);
         va_end(ap);
-        dmsnap_log(prio, "libdevmapper: %s", msg);
+        provider_log(prio, "libdevmapper: %s", msg);
 }
 
 void dm_log_setup(void)
@@ -254,11 +254,11 @@ int dm_info_by_devnum(uint32_t major, uint32_t minor, DmInfo *info, struct vss_e
         if (r >= 0)
                 r = info_fill(t, "", &out);
         if (r < 0)
-                return dmsnap_error(err, r, "cannot read the state of device %u:%u: %s", major,
-                                    minor, strerror(-r));
+                return provider_error(err, r, "cannot read the state of device %u:%u: %s", major,
+                                      minor, strerror(-r));
         if (!out.exists)
-                return dmsnap_error(err, -ENODEV, "device %u:%u is not a device-mapper device",
-                                    major, minor);
+                return provider_error(err, -ENODEV, "device %u:%u is not a device-mapper device",
+                                      major, minor);
         *info = out;
         return 0;
 }
@@ -511,9 +511,9 @@ int dm_message(const char *name, const char *message, struct vss_error_buf *err)
         if (r >= 0)
                 r = task_run(t);
         if (r < 0)
-                return dmsnap_error(err, r, "cannot send \"%s\" to %s: %s%s",
-                                    message ? message : "", name ? name : "(null)",
-                                    strerror(-r), hint(STEP_MESSAGE, r));
+                return provider_error(err, r, "cannot send \"%s\" to %s: %s%s",
+                                      message ? message : "", name ? name : "(null)",
+                                      strerror(-r), hint(STEP_MESSAGE, r));
         return 0;
 }
 
@@ -529,8 +529,8 @@ int dm_list(int (*cb)(const DmInfo *info, void *userdata), void *userdata,
         if (r >= 0)
                 r = task_run(t);
         if (r < 0)
-                return dmsnap_error(err, r, "cannot list the device-mapper devices: %s",
-                                    strerror(-r));
+                return provider_error(err, r, "cannot list the device-mapper devices: %s",
+                                      strerror(-r));
         names = dm_task_get_names(t);
         if (!names || !names->dev)
                 return 0;
@@ -551,7 +551,7 @@ int dm_node_path(const char *name, char *buf, size_t size)
 {
         int r = check_name(name);
 
-        return r < 0 ? r : dmsnap_printf(buf, size, "%s/%s", dm_dir(), name);
+        return r < 0 ? r : provider_printf(buf, size, "%s/%s", dm_dir(), name);
 }
 
 /* --- the hold window ------------------------------------------------------------ */
@@ -593,8 +593,8 @@ int dm_control_open(struct vss_error_buf *err)
                 if (mknod(DM_CONTROL_PATH, S_IFCHR | 0600, control_devnum()) == 0)
                         made = true;
                 else if (errno != EEXIST)
-                        return dmsnap_error(err, -errno, "cannot make %s: %s", DM_CONTROL_PATH,
-                                            strerror(errno));
+                        return provider_error(err, -errno, "cannot make %s: %s", DM_CONTROL_PATH,
+                                              strerror(errno));
                 fd = open(DM_CONTROL_PATH, O_RDWR | O_CLOEXEC);
         }
         if (fd < 0) {
@@ -604,10 +604,10 @@ int dm_control_open(struct vss_error_buf *err)
                         (void) unlink(DM_CONTROL_PATH);
                 if (made_dir)
                         (void) rmdir("/dev/mapper");
-                return dmsnap_error(err, r,
-                                    "cannot open %s: %s (is device-mapper, the dm_mod "
-                                    "module, in the kernel? are we root?)",
-                                    DM_CONTROL_PATH, strerror(-r));
+                return provider_error(err, r,
+                                      "cannot open %s: %s (is device-mapper, the dm_mod "
+                                      "module, in the kernel? are we root?)",
+                                      DM_CONTROL_PATH, strerror(-r));
         }
         return fd;
 }

@@ -9,8 +9,8 @@
  * ext3/ext4 "noload". A type that cannot (btrfs refuses a second device with
  * the same fsid while the origin is mounted) is refused with the reason.
  */
-#ifndef VSS_DMSNAP_EXPOSE_H
-#define VSS_DMSNAP_EXPOSE_H
+#ifndef VSS_PROVIDERS_COMMON_EXPOSE_H
+#define VSS_PROVIDERS_COMMON_EXPOSE_H
 
 #include <stddef.h>
 

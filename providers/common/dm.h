@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * dm.h: the device-mapper calls of the dm-snapshot provider.
+ * dm.h: the device-mapper calls of linux-vss's providers.
  *
  * Two layers. The dm_* functions wrap libdevmapper for everything outside the
  * hold window: they may allocate and log, and on failure return -errno with a
@@ -12,8 +12,8 @@
  * is one DM_DEV_SUSPEND ioctl on a struct dm_ioctl filled in beforehand, so
  * the window allocates nothing, logs nothing and touches no file system.
  */
-#ifndef VSS_DMSNAP_DM_H
-#define VSS_DMSNAP_DM_H
+#ifndef VSS_PROVIDERS_COMMON_DM_H
+#define VSS_PROVIDERS_COMMON_DM_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -52,7 +52,7 @@ typedef struct DmTable {
         DmTarget *targets;
 } DmTable;
 
-/* Route libdevmapper's log through dmsnap_log; call once from init. */
+/* Route libdevmapper's log through provider_log; call once from init. */
 void dm_log_setup(void);
 
 /* Information on NAME; a missing device is not an error: info->exists is false. */

@@ -23,8 +23,8 @@
 #include <linux/loop.h>
 #include <linux/magic.h>
 
-#include "providers/dm-snapshot/store.h"
-#include "providers/dm-snapshot/util.h"
+#include "providers/common/store.h"
+#include "providers/common/util.h"
 
 #ifndef VSS_CONFIG_FILE
 #define VSS_CONFIG_FILE "/etc/vss/vssd.conf"
@@ -113,17 +113,17 @@ static int space_check(const char *path, int fd, uint64_t size, uint64_t blocks,
 
         dir_of(path, dir, sizeof(dir));
         if (fstatvfs(fd, &sv) < 0)
-                return dmsnap_error(err, -errno, "cannot check free space in %s: %s", dir,
-                                    strerror(errno));
+                return provider_error(err, -errno, "cannot check free space in %s: %s", dir,
+                                      strerror(errno));
         free_bytes = (uint64_t)sv.f_bavail * sv.f_frsize;
         if (need > free_bytes)
-                return dmsnap_error(err, -ENOSPC,
-                                    "not enough space in the diff area %s for COW store %s of "
-                                    "%llu bytes: it needs %llu bytes more and %llu bytes are "
-                                    "free; free space there or set diff_area in "
-                                    "[provider.dm-snapshot] of %s to a larger file system",
-                                    dir, path, (ull)size, (ull)need, (ull)free_bytes,
-                                    VSS_CONFIG_FILE);
+                return provider_error(err, -ENOSPC,
+                                      "not enough space in the diff area %s for COW store %s of "
+                                      "%llu bytes: it needs %llu bytes more and %llu bytes are "
+                                      "free; free space there or set diff_area in "
+                                      "[provider.dm-snapshot] of %s to a larger file system",
+                                      dir, path, (ull)size, (ull)need, (ull)free_bytes,
+                                      VSS_CONFIG_FILE);
         return 0;
 }
 
@@ -199,21 +199,21 @@ static int loop_open_free(char *loop, size_t size, int *ret_fd, struct vss_error
 
         ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
         if (ctl < 0)
-                return dmsnap_error(err, -errno,
-                                    "cannot open /dev/loop-control: %s (is the loop module "
-                                    "loaded?)",
-                                    strerror(errno));
+                return provider_error(err, -errno,
+                                      "cannot open /dev/loop-control: %s (is the loop module "
+                                      "loaded?)",
+                                      strerror(errno));
         n = ioctl(ctl, LOOP_CTL_GET_FREE);
         if (n < 0) {
                 int r = -errno;
                 close(ctl);
-                return dmsnap_error(err, r, "cannot get a free loop device: %s", strerror(-r));
+                return provider_error(err, r, "cannot get a free loop device: %s", strerror(-r));
         }
         close(ctl);
         snprintf(loop, size, "/dev/loop%d", n);
         fd = open(loop, O_RDWR | O_CLOEXEC);
         if (fd < 0)
-                return dmsnap_error(err, -errno, "cannot open %s: %s", loop, strerror(errno));
+                return provider_error(err, -errno, "cannot open %s: %s", loop, strerror(errno));
         *ret_fd = fd;
         return 0;
 }
@@ -239,20 +239,20 @@ static int loop_attach(int file_fd, const char *path, char *loop, size_t size, i
                 }
                 close(fd);
                 if (r != -EBUSY)
-                        return dmsnap_error(err, r, "cannot attach %s to %s: %s", path, loop,
-                                            strerror(-r));
+                        return provider_error(err, r, "cannot attach %s to %s: %s", path, loop,
+                                              strerror(-r));
         }
-        return dmsnap_error(err, -EBUSY,
-                            "cannot attach %s to a loop device: other programs took every free "
-                            "one %d times in a row",
-                            path, LOOP_ATTACH_TRIES);
+        return provider_error(err, -EBUSY,
+                              "cannot attach %s to a loop device: other programs took every free "
+                              "one %d times in a row",
+                              path, LOOP_ATTACH_TRIES);
 }
 
 /* "/sys/block/loopN/loop/ATTR" for the device "/dev/loopN". */
 static int loop_sysfs_path(const char *loop, const char *attr, char *buf, size_t size)
 {
         const char *name = strrchr(loop, '/');
-        return dmsnap_printf(buf, size, "/sys/block/%s/loop/%s", name ? name + 1 : loop, attr);
+        return provider_printf(buf, size, "/sys/block/%s/loop/%s", name ? name + 1 : loop, attr);
 }
 
 /* The file a loop device is bound to, as sysfs says it; -ENOENT when unbound. */
@@ -318,18 +318,18 @@ static int store_file_create(const char *path, uint64_t size, struct vss_error_b
 
         fd = open(path, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
         if (fd < 0 && errno == EEXIST)
-                return dmsnap_error(err, -EEXIST,
-                                    "cannot create COW store %s: the file exists already (left "
-                                    "by a crash?); delete it if no loop device uses it "
-                                    "(losetup -j %s)",
-                                    path, path);
+                return provider_error(err, -EEXIST,
+                                      "cannot create COW store %s: the file exists already (left "
+                                      "by a crash?); delete it if no loop device uses it "
+                                      "(losetup -j %s)",
+                                      path, path);
         if (fd < 0)
-                return dmsnap_error(err, -errno, "cannot create COW store %s: %s", path,
-                                    strerror(errno));
+                return provider_error(err, -errno, "cannot create COW store %s: %s", path,
+                                      strerror(errno));
         r = space_check(path, fd, size, 0, err);
         if (r == 0 && ftruncate(fd, (off_t)size) < 0)
-                r = dmsnap_error(err, -errno, "cannot make COW store %s %llu bytes long: %s",
-                                 path, (ull)size, strerror(errno));
+                r = provider_error(err, -errno, "cannot make COW store %s %llu bytes long: %s",
+                                   path, (ull)size, strerror(errno));
         if (r < 0) {
                 close(fd);
                 unlink(path);
@@ -345,14 +345,14 @@ int store_create(CowStore *store, const char *dir, const char *name, uint64_t si
         int fd, loop_fd = -1, r;
 
         if (size == 0 || size % STORE_ALIGN)
-                return dmsnap_error(err, -EINVAL,
-                                    "cannot create COW store %s in %s: %llu bytes is not a "
-                                    "positive multiple of %u",
-                                    name, dir, (ull)size, STORE_ALIGN);
-        r = dmsnap_printf(path, sizeof(path), "%s/%s", dir, name);
+                return provider_error(err, -EINVAL,
+                                      "cannot create COW store %s in %s: %llu bytes is not a "
+                                      "positive multiple of %u",
+                                      name, dir, (ull)size, STORE_ALIGN);
+        r = provider_printf(path, sizeof(path), "%s/%s", dir, name);
         if (r < 0)
-                return dmsnap_error(err, r, "cannot create COW store %s in %s: path too long",
-                                    name, dir);
+                return provider_error(err, r, "cannot create COW store %s in %s: path too long",
+                                      name, dir);
         fd = store_file_create(path, size, err);
         if (fd < 0)
                 return fd;
@@ -369,6 +369,33 @@ int store_create(CowStore *store, const char *dir, const char *name, uint64_t si
         return 0;
 }
 
+/* For dm-thin's pool files, at every start: the file exists, only its loop device is new. */
+int store_attach(CowStore *store, const char *path, struct vss_error_buf *err)
+{
+        char loop[sizeof(store->loop)];
+        struct stat st;
+        int fd, loop_fd = -1, r;
+
+        fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return provider_error(err, -errno, "cannot open %s: %s", path, strerror(errno));
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size % STORE_ALIGN) {
+                close(fd);
+                return provider_error(err, -EINVAL, "cannot attach %s to a loop device: it is "
+                                        "not a regular file of a multiple of %u bytes", path,
+                                        STORE_ALIGN);
+        }
+        r = loop_attach(fd, path, loop, sizeof(loop), &loop_fd, err);
+        close(fd); /* the loop device holds its own reference to the file */
+        if (r < 0)
+                return r;
+        snprintf(store->path, sizeof(store->path), "%s", path);
+        snprintf(store->loop, sizeof(store->loop), "%s", loop);
+        store->loop_fd = loop_fd;
+        store->size = (uint64_t)st.st_size;
+        return 0;
+}
+
 void store_close(CowStore *store)
 {
         close_fd(&store->loop_fd);
@@ -382,16 +409,16 @@ static int store_resize_loop(CowStore *store, int loop_fd, uint64_t new_size,
         int r;
 
         if (ioctl(loop_fd, LOOP_SET_CAPACITY, 0) < 0)
-                return dmsnap_error(err, -errno, "cannot resize %s to %llu bytes: %s",
-                                    store->loop, (ull)new_size, strerror(errno));
+                return provider_error(err, -errno, "cannot resize %s to %llu bytes: %s",
+                                      store->loop, (ull)new_size, strerror(errno));
         r = loop_size(loop_fd, &seen);
         if (r < 0)
-                return dmsnap_error(err, r, "cannot read the size of %s: %s", store->loop,
-                                    strerror(-r));
+                return provider_error(err, r, "cannot read the size of %s: %s", store->loop,
+                                      strerror(-r));
         if (seen != new_size)
-                return dmsnap_error(err, -EIO,
-                                    "%s is %llu bytes after growing %s to %llu bytes", store->loop,
-                                    (ull)seen, store->path, (ull)new_size);
+                return provider_error(err, -EIO,
+                                      "%s is %llu bytes after growing %s to %llu bytes",
+                                      store->loop, (ull)seen, store->path, (ull)new_size);
         return 0;
 }
 
@@ -403,19 +430,19 @@ static int store_extend(CowStore *store, int fd, int loop_fd, uint64_t new_size,
         int r;
 
         if (fstat(fd, &st) < 0)
-                return dmsnap_error(err, -errno, "cannot stat %s: %s", store->path,
-                                    strerror(errno));
+                return provider_error(err, -errno, "cannot stat %s: %s", store->path,
+                                      strerror(errno));
         r = space_check(store->path, fd, new_size, (uint64_t)st.st_blocks, err);
         if (r < 0)
                 return r;
         if (ftruncate(fd, (off_t)new_size) < 0)
-                return dmsnap_error(err, -errno, "cannot grow %s to %llu bytes: %s", store->path,
-                                    (ull)new_size, strerror(errno));
+                return provider_error(err, -errno, "cannot grow %s to %llu bytes: %s", store->path,
+                                      (ull)new_size, strerror(errno));
         r = store_resize_loop(store, loop_fd, new_size, err);
         /* Safe only while the loop device has not seen the new end: it never wrote there. */
         if (r < 0 && r != -EIO && ftruncate(fd, st.st_size) < 0)
-                dmsnap_log(LOG_WARNING, "cannot shrink %s back to %llu bytes: %m", store->path,
-                           (ull)st.st_size);
+                provider_log(LOG_WARNING, "cannot shrink %s back to %llu bytes: %m", store->path,
+                             (ull)st.st_size);
         return r;
 }
 
@@ -426,24 +453,24 @@ int store_grow(CowStore *store, uint64_t new_size, struct vss_error_buf *err)
         if (new_size == store->size)
                 return 0;
         if (new_size < store->size || new_size % STORE_ALIGN)
-                return dmsnap_error(err, -EINVAL,
-                                    "cannot grow COW store %s from %llu to %llu bytes: a store "
-                                    "only grows, by multiples of %u",
-                                    store->path, (ull)store->size, (ull)new_size, STORE_ALIGN);
+                return provider_error(err, -EINVAL,
+                                      "cannot grow COW store %s from %llu to %llu bytes: a store "
+                                      "only grows, by multiples of %u",
+                                      store->path, (ull)store->size, (ull)new_size, STORE_ALIGN);
         if (!store->loop[0])
-                return dmsnap_error(err, -ENXIO, "cannot grow COW store %s: it has no loop device",
-                                    store->path);
+                return provider_error(err, -ENXIO, "cannot grow COW store %s: it has no loop "
+                                      "device", store->path);
         loop_fd = store_loop_fd(store, &owned);
         if (loop_fd < 0)
-                return dmsnap_error(err, loop_fd, "cannot open %s: %s", store->loop,
-                                    strerror(-loop_fd));
+                return provider_error(err, loop_fd, "cannot open %s: %s", store->loop,
+                                      strerror(-loop_fd));
         fd = open(store->path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0)
-                r = dmsnap_error(err, -errno, "cannot open COW store %s: %s", store->path,
-                                 strerror(errno));
+                r = provider_error(err, -errno, "cannot open COW store %s: %s", store->path,
+                                   strerror(errno));
         else if (!loop_backs(loop_fd, store->loop, store->path))
-                r = dmsnap_error(err, -ENXIO, "cannot grow COW store %s: %s no longer serves it",
-                                 store->path, store->loop);
+                r = provider_error(err, -ENXIO, "cannot grow COW store %s: %s no longer serves it",
+                                   store->path, store->loop);
         else
                 r = store_extend(store, fd, loop_fd, new_size, err);
         if (r == 0)
@@ -470,12 +497,12 @@ static int store_detach(CowStore *store, struct vss_error_buf *err)
         if (fd == -ENOENT || fd == -ENXIO)
                 fd = -1; /* the device itself is gone */
         else if (fd < 0)
-                return dmsnap_error(err, fd, "cannot open %s to detach %s: %s", store->loop,
-                                    store->path, strerror(-fd));
+                return provider_error(err, fd, "cannot open %s to detach %s: %s", store->loop,
+                                      store->path, strerror(-fd));
         if (fd >= 0 && loop_backs(fd, store->loop, store->path) &&
             ioctl(fd, LOOP_CLR_FD, 0) < 0 && errno != ENXIO)
-                r = dmsnap_error(err, -errno, "cannot detach %s from %s: %s", store->path,
-                                 store->loop, strerror(errno));
+                r = provider_error(err, -errno, "cannot detach %s from %s: %s", store->path,
+                                   store->loop, strerror(errno));
         close_fd(&owned);
         if (r < 0)
                 return r;
@@ -490,8 +517,8 @@ int store_destroy(CowStore *store, struct vss_error_buf *err)
         if (r < 0)
                 return r;
         if (unlink(store->path) < 0 && errno != ENOENT)
-                return dmsnap_error(err, -errno, "cannot delete COW store %s: %s", store->path,
-                                    strerror(errno));
+                return provider_error(err, -errno, "cannot delete COW store %s: %s", store->path,
+                                      strerror(errno));
         store->size = 0;
         return 0;
 }
@@ -500,7 +527,7 @@ int store_destroy(CowStore *store, struct vss_error_buf *err)
 static int loop_sysfs_size(const char *name, uint64_t *ret)
 {
         char attr[PATH_MAX], line[32];
-        int r = dmsnap_printf(attr, sizeof(attr), "/sys/block/%s/size", name);
+        int r = provider_printf(attr, sizeof(attr), "/sys/block/%s/size", name);
         if (r < 0 || (r = read_line(attr, line, sizeof(line))) < 0)
                 return r;
         *ret = strtoull(line, NULL, 10) * 512;
@@ -514,7 +541,7 @@ static bool loop_named_backs(const char *name, const char *wanted)
 
         if (strncmp(name, "loop", 4) != 0)
                 return false;
-        if (dmsnap_printf(attr, sizeof(attr), "/sys/block/%s/loop/backing_file", name) < 0)
+        if (provider_printf(attr, sizeof(attr), "/sys/block/%s/loop/backing_file", name) < 0)
                 return false;
         /* A deleted file (" (deleted)") is no store of PATH any more. */
         return read_line(attr, backing, sizeof(backing)) == 0 && strcmp(backing, wanted) == 0;
@@ -532,14 +559,14 @@ int store_find(CowStore *store, const char *path, struct vss_error_buf *err)
                 snprintf(wanted, sizeof(wanted), "%s", path);
         d = opendir("/sys/block");
         if (!d)
-                return dmsnap_error(err, -errno, "cannot list /sys/block: %s", strerror(errno));
+                return provider_error(err, -errno, "cannot list /sys/block: %s", strerror(errno));
         while ((de = readdir(d)))
                 if (loop_named_backs(de->d_name, wanted))
                         break;
         if (de) {
                 uint64_t size = 0;
                 char loop[sizeof(store->loop)];
-                r = dmsnap_printf(loop, sizeof(loop), "/dev/%s", de->d_name);
+                r = provider_printf(loop, sizeof(loop), "/dev/%s", de->d_name);
                 if (r == 0)
                         r = loop_sysfs_size(de->d_name, &size);
                 if (r == 0) {
@@ -551,9 +578,9 @@ int store_find(CowStore *store, const char *path, struct vss_error_buf *err)
         }
         closedir(d);
         if (r == -ENOENT)
-                return dmsnap_error(err, r, "no loop device serves COW store %s", path);
-        return r < 0 ? dmsnap_error(err, r, "cannot read the size of the loop device of %s: %s",
-                                    path, strerror(-r))
+                return provider_error(err, r, "no loop device serves COW store %s", path);
+        return r < 0 ? provider_error(err, r, "cannot read the size of the loop device of %s: %s",
+                                      path, strerror(-r))
                      : 0;
 }
 
@@ -589,7 +616,7 @@ static void dev_tree_add_slaves(DevTree *t, const char *dir)
                 return;
         while ((de = readdir(d)))
                 if (de->d_name[0] != '.' &&
-                    dmsnap_printf(attr, sizeof(attr), "%s/%s/dev", dir, de->d_name) == 0 &&
+                    provider_printf(attr, sizeof(attr), "%s/%s/dev", dir, de->d_name) == 0 &&
                     read_devnum(attr, &slave) == 0)
                         dev_tree_add(t, slave);
         closedir(d);
@@ -606,7 +633,7 @@ static size_t loop_backing_devices(const char *sys, dev_t devs[2])
         struct stat st;
         size_t n = 0;
 
-        if (dmsnap_printf(attr, sizeof(attr), "%s/loop/backing_file", sys) < 0 ||
+        if (provider_printf(attr, sizeof(attr), "%s/loop/backing_file", sys) < 0 ||
             read_line(attr, backing, sizeof(backing)) < 0 || stat(backing, &st) < 0)
                 return 0; /* not a loop device, unbound, or its file is deleted */
         devs[n++] = st.st_dev;
@@ -631,10 +658,11 @@ static void dev_tree_add(DevTree *t, dev_t dev)
                 return;
         t->devs[t->n++] = dev;
         snprintf(sys, sizeof(sys), "/sys/dev/block/%u:%u", major(dev), minor(dev));
-        if (dmsnap_printf(attr, sizeof(attr), "%s/slaves", sys) == 0)
+        if (provider_printf(attr, sizeof(attr), "%s/slaves", sys) == 0)
                 dev_tree_add_slaves(t, attr);
-        if (dmsnap_printf(attr, sizeof(attr), "%s/partition", sys) == 0 && access(attr, F_OK) == 0 &&
-            dmsnap_printf(attr, sizeof(attr), "%s/../dev", sys) == 0 &&
+        if (provider_printf(attr, sizeof(attr), "%s/partition", sys) == 0 &&
+            access(attr, F_OK) == 0 &&
+            provider_printf(attr, sizeof(attr), "%s/../dev", sys) == 0 &&
             read_devnum(attr, &below[0]) == 0)
                 dev_tree_add(t, below[0]);
         n = loop_backing_devices(sys, below);
@@ -650,7 +678,7 @@ static void dev_describe(dev_t dev, char *buf, size_t size)
 
         snprintf(attr, sizeof(attr), "/sys/dev/block/%u:%u/dm/name", maj, min);
         if (read_line(attr, line, sizeof(line)) == 0) {
-                (void)dmsnap_printf(buf, size, "/dev/mapper/%s (%u:%u)", line, maj, min);
+                (void)provider_printf(buf, size, "/dev/mapper/%s (%u:%u)", line, maj, min);
                 return;
         }
         snprintf(attr, sizeof(attr), "/sys/dev/block/%u:%u/uevent", maj, min);
@@ -658,7 +686,7 @@ static void dev_describe(dev_t dev, char *buf, size_t size)
         while (f && fgets(line, sizeof(line), f))
                 if (strncmp(line, "DEVNAME=", 8) == 0) {
                         line[strcspn(line, "\n")] = '\0';
-                        (void)dmsnap_printf(buf, size, "/dev/%s (%u:%u)", line + 8, maj, min);
+                        (void)provider_printf(buf, size, "/dev/%s (%u:%u)", line + 8, maj, min);
                         fclose(f);
                         return;
                 }
@@ -724,16 +752,16 @@ static int dir_check_volume(const char *dir, dev_t fs, const DevTree *fs_tree, d
         if (fs == volume)
                 snprintf(where, sizeof(where), "that volume itself");
         else if (dev_tree_has(fs_tree, volume))
-                (void)dmsnap_printf(where, sizeof(where), "%s, which is stacked on that volume",
-                                    fs_name);
+                (void)provider_printf(where, sizeof(where), "%s, which is stacked on that volume",
+                                      fs_name);
         else
                 return 0;
         dev_describe(volume, vol_name, sizeof(vol_name));
-        return dmsnap_error(err, -EINVAL,
-                            "the diff area %s cannot hold snapshots of %s: it is on %s; set "
-                            "diff_area in [provider.dm-snapshot] of %s to a directory on "
-                            "another file system",
-                            dir, vol_name, where, VSS_CONFIG_FILE);
+        return provider_error(err, -EINVAL,
+                              "the diff area %s cannot hold snapshots of %s: it is on %s; set "
+                              "diff_area in [provider.dm-snapshot] of %s to a directory on "
+                              "another file system",
+                              dir, vol_name, where, VSS_CONFIG_FILE);
 }
 
 static int dir_check_devices(const char *dir, dev_t fs, const dev_t *volumes, size_t n_volumes,
@@ -757,17 +785,17 @@ static int dir_check_fs_type(const char *dir, struct vss_error_buf *err)
         struct statvfs sv;
 
         if (statfs(dir, &sf) < 0 || statvfs(dir, &sv) < 0)
-                return dmsnap_error(err, -errno, "cannot read the file system of %s: %s", dir,
-                                    strerror(errno));
+                return provider_error(err, -errno, "cannot read the file system of %s: %s", dir,
+                                      strerror(errno));
         if (sf.f_type == MSDOS_SUPER_MAGIC || sf.f_type == EXFAT_SUPER_MAGIC)
-                return dmsnap_error(err, -EINVAL,
-                                    "the diff area %s is on a FAT file system, which has no "
-                                    "sparse files; set diff_area in [provider.dm-snapshot] of "
-                                    "%s to a directory on another file system",
-                                    dir, VSS_CONFIG_FILE);
+                return provider_error(err, -EINVAL,
+                                      "the diff area %s is on a FAT file system, which has no "
+                                      "sparse files; set diff_area in [provider.dm-snapshot] of "
+                                      "%s to a directory on another file system",
+                                      dir, VSS_CONFIG_FILE);
         if (sv.f_flag & ST_RDONLY)
-                return dmsnap_error(err, -EROFS, "the diff area %s is on a read-only file system",
-                                    dir);
+                return provider_error(err, -EROFS, "the diff area %s is on a read-only file system",
+                                      dir);
         return 0;
 }
 
@@ -778,17 +806,17 @@ int store_dir_check(const char *dir, const dev_t *volumes, size_t n_volumes,
         dev_t source;
         int r;
 
-        r = dmsnap_mkdir_parents(dir, 0700);
+        r = provider_mkdir_parents(dir, 0700);
         if (r == 0 && stat(dir, &st) < 0)
                 r = -errno;
         if (r == -ENOTDIR || (r == 0 && !S_ISDIR(st.st_mode)))
-                return dmsnap_error(err, -ENOTDIR,
-                                    "the diff area %s is not a directory; set diff_area in "
-                                    "[provider.dm-snapshot] of %s to a directory",
-                                    dir, VSS_CONFIG_FILE);
+                return provider_error(err, -ENOTDIR,
+                                      "the diff area %s is not a directory; set diff_area in "
+                                      "[provider.dm-snapshot] of %s to a directory",
+                                      dir, VSS_CONFIG_FILE);
         if (r < 0)
-                return dmsnap_error(err, r, "cannot create the diff area %s: %s", dir,
-                                    strerror(-r));
+                return provider_error(err, r, "cannot create the diff area %s: %s", dir,
+                                      strerror(-r));
         r = dir_check_fs_type(dir, err);
         if (r < 0)
                 return r;
