@@ -332,18 +332,14 @@ all: $(WRITERS)
 .SECONDARY:
 
 # --- targets for people -------------------------------------------------------
-.PHONY: FORCE all deps check check-unit check-bus check-vm bench demo install clean fault-build
+.PHONY: FORCE all deps check check-unit check-bus check-vm soak bench demo install clean fault-build
 
 deps:
 	@tools/install-deps
 
 check: deps
 	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(BUS_TESTS) $(VM_TESTS) fault-build asan-build
-	@echo "== tests"
-	@tests/run-all $(UNIT_TESTS) $(BUS_TESTS) tests/install/check-install tests/docs/check-docs \
-		tests/vm/check-smoke tests/vm/check-dm
-	@echo "== the same unit and bus tests, with the code under valgrind memcheck"
-	@VSS_TEST_VALGRIND=1 tests/run-all $(UNIT_TESTS) $(BUS_TESTS)
+	@tests/check-all $(UNIT_TESTS) $(BUS_TESTS)
 
 check-unit: all $(UNIT_TESTS)
 	@tests/run-all $(UNIT_TESTS)
@@ -353,6 +349,11 @@ check-bus: all $(BUS_TESTS) asan-build
 
 check-vm: all $(VM_TESTS) fault-build
 	@tests/run-all tests/vm/check-smoke tests/vm/check-dm
+
+# The soak test alone and long (make check runs 100 cycles of it).
+SOAK_CYCLES  ?= 1000
+soak: all $(B)/tests/vm/check_soak
+	@VSS_SOAK_CYCLES=$(SOAK_CYCLES) tests/vm/check-dm $(B)/tests/vm/check_soak
 
 bench: all $(BENCHES)
 	@for b in $(BENCHES); do VSS_TOP=$(CURDIR) VSS_BUILD=$(CURDIR)/$(B) $$b || exit 1; done
