@@ -81,6 +81,9 @@ VSSCTL       := $(B)/vssctl
 LIBVSS_SO    := $(B)/libvss.so.1
 FAKE_PROV    := $(B)/tests/providers/fake.so
 BAD_PROVS    := $(B)/tests/providers/wrong-abi.so $(B)/tests/providers/no-symbol.so
+# A second fake provider, "fake2", beside a link to the first: a directory of its
+# own, so that only the tests that want two providers load it.
+FAKE2_PROV   := $(B)/tests/providers/pair/fake2.so
 TEST_WRITER  := $(B)/tests/bus/test-writer
 DMSNAP       := $(B)/providers/dm-snapshot.so
 
@@ -95,7 +98,7 @@ DEMO_APP     := $(B)/tools/demo-app
 # adds its program; "all: $(WRITERS)" after the blocks builds them.
 WRITERS      :=
 
-all: $(VSSD) $(VSSCTL) $(LIBVSS_SO) $(DMSNAP) $(FAKE_PROV) $(BAD_PROVS) $(EXAMPLES) $(SAMPLE_WRITER) $(DEMO_APP)
+all: $(VSSD) $(VSSCTL) $(LIBVSS_SO) $(DMSNAP) $(FAKE_PROV) $(FAKE2_PROV) $(BAD_PROVS) $(EXAMPLES) $(SAMPLE_WRITER) $(DEMO_APP)
 
 # Paths compiled into the programs (-D above): a build for another PREFIX,
 # SYSCONFDIR or PROVIDERDIR must not reuse objects made with the old ones.
@@ -165,6 +168,18 @@ $(B)/tests/providers/%.so: $(call pic,tests/providers/%.c)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -shared -o $@ $^ -lpthread
 
+$(B)/pic/tests/providers/fake2.o: tests/providers/fake.c $(PATHS_STAMP)
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(PIC) -DFAKE_NAME='"fake2"' \
+		-DFAKE_ID='"0c3f6b4e-5a1d-4f7e-9b2a-8d6e4c1f2a93"' -c $< -o $@
+
+$(FAKE2_PROV): $(B)/pic/tests/providers/fake2.o $(FAKE_PROV)
+	@mkdir -p $(@D)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -shared -o $@ $< -lpthread
+	$(Q)ln -sf ../fake.so $(@D)/fake.so
+
 # --- writers: postgresql ---------------------------------------------------------
 PGW_SRC      := $(wildcard writers/postgresql/*.c) writers/common/log.c
 PGW          := $(B)/writers/vss-writer-postgresql
@@ -217,6 +232,7 @@ check_core_writer_OBJS := $(CORE_TEST_OBJS)
 check_core_session_OBJS := $(CORE_TEST_OBJS)
 check_core_components_OBJS := $(CORE_TEST_OBJS)
 check_core_window_OBJS := $(CORE_TEST_OBJS)
+check_core_finish_OBJS := $(CORE_TEST_OBJS)
 check_provider_runner_OBJS := daemon/provider-runner.c daemon/util/loop.c daemon/util/log.c
 check_volume_OBJS := daemon/volume.c
 check_store_OBJS := providers/common/store.c providers/common/util.c providers/common/error.c
@@ -224,7 +240,8 @@ check_dmsnap_size_OBJS := providers/common/size.c
 check_expose_OBJS := providers/common/expose.c providers/common/util.c providers/common/error.c
 check_journal_OBJS := providers/common/journal.c providers/dm-snapshot/intent.c \
                       providers/common/dm.c providers/common/util.c providers/common/error.c
-check_plugins_OBJS := daemon/plugins.c daemon/util/config.c daemon/util/log.c common/error.c
+check_plugins_OBJS := daemon/plugins.c daemon/settings.c daemon/util/config.c daemon/util/log.c \
+                      common/error.c
 
 $(B)/tests/unit/check_%: $(B)/tests/unit/check_%.o
 	$(call msg,LD,$@)
@@ -358,6 +375,7 @@ soak: all $(B)/tests/vm/check_soak
 bench: all $(BENCHES)
 	@for b in $(BENCHES); do VSS_TOP=$(CURDIR) VSS_BUILD=$(CURDIR)/$(B) $$b || exit 1; done
 	@VSS_BUILD=$(CURDIR)/$(B) bench/hold
+	@VSS_BUILD=$(CURDIR)/$(B) bench/cow
 
 # Real device-mapper snapshots: here, or in the test VM when this kernel has no dm.
 demo: deps

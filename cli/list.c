@@ -16,7 +16,8 @@
 
 static int providers_print_table(vss_provider_info **providers, size_t n)
 {
-        static const char *const headers[] = { "NAME", "VERSION", "ABI", "ID", "DESCRIPTION" };
+        static const char *const headers[] = { "NAME",  "PRIORITY", "VERSION",
+                                               "ABI",   "ID",       "DESCRIPTION" };
 
         if (n == 0) {
                 /* Say where vssd looks, so the next step is obvious. */
@@ -27,10 +28,12 @@ static int providers_print_table(vss_provider_info **providers, size_t n)
         _cleanup_(table_freep) struct table *t = table_new(ELEMENTSOF(headers), headers);
         if (!t)
                 return -ENOMEM;
-        table_set_align(t, 2, TABLE_ALIGN_RIGHT);
+        table_set_align(t, 1, TABLE_ALIGN_RIGHT);
+        table_set_align(t, 3, TABLE_ALIGN_RIGHT);
         for (size_t i = 0; i < n; i++) {
                 const vss_provider_info *p = providers[i];
                 if (table_add_cell(t, vss_provider_info_get_name(p)) < 0 ||
+                    table_add_cellf(t, "%u", vss_provider_info_get_priority(p)) < 0 ||
                     table_add_cell(t, vss_provider_info_get_version(p)) < 0 ||
                     table_add_cellf(t, "%u", vss_provider_info_get_abi_version(p)) < 0 ||
                     table_add_cell(t, vss_provider_info_get_id(p)) < 0 ||
@@ -51,6 +54,7 @@ static int providers_print_json(vss_provider_info **providers, size_t n)
                 const vss_provider_info *p = providers[i];
                 json_object_begin(&j, NULL);
                 json_string(&j, "name", vss_provider_info_get_name(p));
+                json_uint(&j, "priority", vss_provider_info_get_priority(p));
                 json_string(&j, "id", vss_provider_info_get_id(p));
                 json_string(&j, "version", vss_provider_info_get_version(p));
                 json_string(&j, "description", vss_provider_info_get_description(p));
@@ -72,6 +76,7 @@ static int list_providers(struct vssctl *ctx, vss_client *client)
         int r = vss_client_list_providers(client, &providers, &n);
         if (r < 0)
                 return vssctl_fail(ctx, r, "cannot list the providers of vssd");
+        providers_sort_by_priority(providers, n);
         return vssctl_output_done(ctx->json ? providers_print_json(providers, n)
                                             : providers_print_table(providers, n));
 }
@@ -234,8 +239,9 @@ static inline void set_list_freep(vss_snapshot_set_info ***l)
 
 static int sets_print_table(vss_snapshot_set_info **sets, size_t n)
 {
-        static const char *const headers[] = { "ID",         "STATE",      "CREATED",
-                                               "VOLUMES",    "ATTRIBUTES", "ERROR" };
+        static const char *const headers[] = { "ID",         "STATE",     "CREATED",
+                                               "VOLUMES",    "ATTRIBUTES", "ATOMICITY",
+                                               "ERROR" };
 
         if (n == 0) {
                 puts("No snapshot sets.");
@@ -249,7 +255,7 @@ static int sets_print_table(vss_snapshot_set_info **sets, size_t n)
                 if (table_add_cell(t, s->id) < 0 || table_add_cell(t, s->state) < 0 ||
                     table_add_time(t, s->creation_time_usec) < 0 ||
                     table_add_strv(t, s->volumes) < 0 || table_add_strv(t, s->attributes) < 0 ||
-                    table_add_cell(t, s->error) < 0)
+                    table_add_or_dash(t, s->atomicity) < 0 || table_add_cell(t, s->error) < 0)
                         return -ENOMEM;
         }
         return table_print(t, stdout);
@@ -269,6 +275,7 @@ static int sets_print_json(vss_snapshot_set_info **sets, size_t n)
                 json_string(&j, "state", s->state);
                 json_strv(&j, "volumes", s->volumes);
                 json_strv(&j, "attributes", s->attributes);
+                json_string(&j, "atomicity", *s->atomicity ? s->atomicity : NULL);
                 json_string(&j, "error", s->error);
                 json_time(&j, s->creation_time_usec);
                 json_string(&j, "object_path", s->object_path);

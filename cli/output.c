@@ -60,6 +60,13 @@ struct table {
         char **cells; /* row-major, already escaped */
         size_t n_cells;
         size_t n_allocated;
+        struct table_note *notes; /* in the order added, so by row */
+        size_t n_notes;
+};
+
+struct table_note {
+        size_t row; /* printed after this row (the header counts as row 0 when there is one) */
+        char *text; /* already escaped */
 };
 
 /* A copy of S fit for a terminal: see output.h. KEEP_LINES lets \n and \t through. */
@@ -141,6 +148,9 @@ struct table *table_free(struct table *t)
         for (size_t i = 0; i < t->n_cells; i++)
                 free(t->cells[i]);
         free(t->cells);
+        for (size_t i = 0; i < t->n_notes; i++)
+                free(t->notes[i].text);
+        free(t->notes);
         free(t->align);
         free(t);
         return NULL;
@@ -171,18 +181,51 @@ int table_add_cell(struct table *t, const char *s)
         return 0;
 }
 
+/* ADD (a cell or a note) of FORMAT filled in. */
+static int table_add_vformat(struct table *t, int (*add)(struct table *t, const char *s),
+                             const char *format, va_list ap)
+{
+        char *s;
+
+        if (vasprintf(&s, format, ap) < 0)
+                return -ENOMEM;
+        int r = add(t, s);
+        free(s);
+        return r;
+}
+
 int table_add_cellf(struct table *t, const char *format, ...)
 {
         va_list ap;
-        char *s;
 
         va_start(ap, format);
-        int n = vasprintf(&s, format, ap);
+        int r = table_add_vformat(t, table_add_cell, format, ap);
         va_end(ap);
-        if (n < 0)
+        return r;
+}
+
+int table_add_note(struct table *t, const char *s)
+{
+        if (t->n_cells == 0)
+                return -EINVAL; /* no row to put it under */
+        struct table_note *notes = realloc(t->notes, (t->n_notes + 1) * sizeof(*notes));
+        if (!notes)
                 return -ENOMEM;
-        int r = table_add_cell(t, s);
-        free(s);
+        t->notes = notes;
+        char *text = terminal_escape(s ? s : "");
+        if (!text)
+                return -ENOMEM;
+        t->notes[t->n_notes++] = (struct table_note){ (t->n_cells - 1) / t->n_columns, text };
+        return 0;
+}
+
+int table_add_notef(struct table *t, const char *format, ...)
+{
+        va_list ap;
+
+        va_start(ap, format);
+        int r = table_add_vformat(t, table_add_note, format, ap);
+        va_end(ap);
         return r;
 }
 
@@ -232,8 +275,12 @@ int table_print(const struct table *t, FILE *f)
                 if (w > width[i % t->n_columns])
                         width[i % t->n_columns] = w;
         }
-        for (size_t row = 0; row < rows; row++)
+        size_t note = 0;
+        for (size_t row = 0; row < rows; row++) {
                 table_print_row(t, row, width, f);
+                for (; note < t->n_notes && t->notes[note].row == row; note++)
+                        fprintf(f, "    %s\n", t->notes[note].text);
+        }
         free(width);
         return ferror(f) ? -EIO : 0;
 }

@@ -33,6 +33,13 @@ int table_set_align(struct table *t, size_t column, enum table_align align);
 int table_add_cell(struct table *t, const char *s);
 int table_add_cellf(struct table *t, const char *format, ...)
         __attribute__((format(printf, 2, 3)));
+/*
+ * A line printed under the last row added, indented by four spaces and not
+ * part of any column (a reason too long for one); several stay in order.
+ */
+int table_add_note(struct table *t, const char *s);
+int table_add_notef(struct table *t, const char *format, ...)
+        __attribute__((format(printf, 2, 3)));
 /* Number of rows added, the header not counted. */
 size_t table_rows(const struct table *t);
 /* 0, or -EIO when writing failed. */

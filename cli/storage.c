@@ -1,10 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * storage.c: shadow storage, as vssadmin has it: "vssctl list storage" and
- * "vssctl storage add|resize --for VOLUME --maxsize SIZE [--on DIR]
- * [--provider NAME]". add sets a volume's maximum (and diff area) on the
- * provider that would snapshot it; resize changes the maximum of a volume
- * that has shadow storage already, on the provider that keeps it.
+ * storage.c: shadow storage, as vssadmin has it: "vssctl list storage" (also
+ * "vssctl storage list") and "vssctl storage add|resize --for VOLUME
+ * --maxsize SIZE [--on DIR] [--provider NAME]". add sets a volume's maximum
+ * (and diff area) on the provider that would snapshot it; resize changes the
+ * maximum of a volume that has shadow storage already, on the provider that
+ * keeps it. And the storage a provider makes itself: "vssctl storage add
+ * --thin-pool NAME --data PATH --metadata PATH [--data-size S]
+ * [--metadata-size S] [--chunk-size S] [--provider NAME]" and "vssctl
+ * storage remove --thin-pool NAME [--provider NAME]" (AddStorage and
+ * RemoveStorage: without --provider, the first provider in vssd's order that
+ * makes storage takes it).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -40,34 +46,72 @@ static int table_add_bytes(struct table *t, uint64_t v)
         return table_add_cell(t, format_bytes(buf, sizeof(buf), v));
 }
 
+/* Storage a provider made (a thin pool) has a name; a volume's diff area has none. */
+static bool storage_is_made(const vss_shadow_storage *s)
+{
+        return s->name && s->name[0];
+}
+
+/* The volumes' diff areas (MADE false) or the providers' pools (MADE true); how many. */
+static int storage_print_part(vss_shadow_storage **list, size_t n, bool made, size_t *ret_n)
+{
+        static const char *const area_headers[] = { "VOLUME", "PROVIDER", "DIFF AREA", "USED",
+                                                    "ALLOCATED", "MAXIMUM" };
+        static const char *const made_headers[] = { "NAME", "KIND", "PROVIDER", "DATA",
+                                                    "DATA USED", "DATA SIZE", "METADATA USED",
+                                                    "METADATA SIZE" };
+        size_t columns = made ? ELEMENTSOF(made_headers) : ELEMENTSOF(area_headers);
+        _cleanup_(table_freep) struct table *t = table_new(columns, made ? made_headers
+                                                                         : area_headers);
+        *ret_n = 0;
+        if (!t)
+                return -ENOMEM;
+        /* The sizes: USED, ALLOCATED of a diff area; DATA USED and on of a pool. */
+        for (size_t c = made ? 4 : 3; c < (made ? columns : 5); c++)
+                table_set_align(t, c, TABLE_ALIGN_RIGHT);
+        for (size_t i = 0; i < n; i++) {
+                const vss_shadow_storage *s = list[i];
+                if (storage_is_made(s) != made)
+                        continue;
+                (*ret_n)++;
+                if (made ? table_add_cell(t, s->name) < 0 || table_add_cell(t, s->kind) < 0 ||
+                                   table_add_cell(t, s->provider) < 0 ||
+                                   table_add_cell(t, s->diff_area) < 0 ||
+                                   table_add_bytes(t, s->used_bytes) < 0 ||
+                                   table_add_bytes(t, s->allocated_bytes) < 0 ||
+                                   table_add_bytes(t, s->metadata_used_bytes) < 0 ||
+                                   table_add_bytes(t, s->metadata_size_bytes) < 0
+                         : table_add_cell(t, s->volume) < 0 || table_add_cell(t, s->provider) < 0 ||
+                                   table_add_cell(t, s->diff_area) < 0 ||
+                                   table_add_bytes(t, s->used_bytes) < 0 ||
+                                   table_add_bytes(t, s->allocated_bytes) < 0 ||
+                                   table_add_max(t, s) < 0)
+                        return -ENOMEM;
+        }
+        return *ret_n ? table_print(t, stdout) : 0;
+}
+
+/* The diff areas, then (after a blank line) the pools; a sentence when there is neither. */
 static int storage_print_table(vss_shadow_storage **list, size_t n)
 {
-        static const char *const headers[] = { "VOLUME", "PROVIDER", "DIFF AREA", "USED",
-                                               "ALLOCATED", "MAXIMUM" };
+        size_t areas, made;
 
         if (n == 0) {
                 puts("No shadow storage (set some with 'vssctl storage add').");
                 return 0;
         }
-        _cleanup_(table_freep) struct table *t = table_new(ELEMENTSOF(headers), headers);
-        if (!t)
-                return -ENOMEM;
-        table_set_align(t, 3, TABLE_ALIGN_RIGHT);
-        table_set_align(t, 4, TABLE_ALIGN_RIGHT);
-        for (size_t i = 0; i < n; i++) {
-                const vss_shadow_storage *s = list[i];
-                if (table_add_cell(t, s->volume) < 0 || table_add_cell(t, s->provider) < 0 ||
-                    table_add_cell(t, s->diff_area) < 0 || table_add_bytes(t, s->used_bytes) < 0 ||
-                    table_add_bytes(t, s->allocated_bytes) < 0 || table_add_max(t, s) < 0)
-                        return -ENOMEM;
-        }
-        return table_print(t, stdout);
+        int r = storage_print_part(list, n, false, &areas);
+        if (r >= 0 && areas < n)
+                fputs(areas ? "\n" : "", stdout);
+        return r < 0 ? r : storage_print_part(list, n, true, &made);
 }
 
 static void storage_json(struct json *j, const vss_shadow_storage *s)
 {
         json_object_begin(j, NULL);
         json_string(j, "volume", s->volume);
+        json_string(j, "name", s->name);
+        json_string(j, "kind", s->kind);
         json_string(j, "provider", s->provider);
         json_string(j, "diff_area", s->diff_area);
         json_uint(j, "used_bytes", s->used_bytes);
@@ -78,6 +122,8 @@ static void storage_json(struct json *j, const vss_shadow_storage *s)
                 json_string(j, "max_bytes", NULL);
         else
                 json_uint(j, "max_bytes", s->max_bytes);
+        json_uint(j, "metadata_used_bytes", s->metadata_used_bytes);
+        json_uint(j, "metadata_size_bytes", s->metadata_size_bytes);
         json_object_end(j);
 }
 
@@ -109,8 +155,20 @@ int list_storage(struct vssctl *ctx, vss_client *client)
 
 /* ---- storage add | resize ------------------------------------------------------------------ */
 
+enum { POOL_DATA, POOL_METADATA, POOL_DATA_SIZE, POOL_METADATA_SIZE, POOL_CHUNK_SIZE, N_POOL };
+/* Their getopt codes (below 0x100: the codes above are vssctl's global options). */
+static const int pool_codes[N_POOL] = { 'd', 'M', 'D', 'S', 'c' };
+
+/* The option names AddStorage takes for a thin pool, and vssctl's for them. */
+static const char *const pool_keys[N_POOL] = { "Data", "Metadata", "DataSize", "MetadataSize",
+                                               "ChunkSize" };
+static const char *const pool_flags[N_POOL] = { "--data", "--metadata", "--data-size",
+                                                "--metadata-size", "--chunk-size" };
+
 struct storage_args {
         const char *volume, *max_size, *diff_area, *provider;
+        const char *pool;          /* --thin-pool */
+        const char *pool_opts[N_POOL];
 };
 
 static const struct option storage_long_options[] = {
@@ -118,6 +176,12 @@ static const struct option storage_long_options[] = {
         { "maxsize", required_argument, NULL, 'm' },
         { "on", required_argument, NULL, 'o' },
         { "provider", required_argument, NULL, 'p' },
+        { "thin-pool", required_argument, NULL, 't' },
+        { "data", required_argument, NULL, 'd' },
+        { "metadata", required_argument, NULL, 'M' },
+        { "data-size", required_argument, NULL, 'D' },
+        { "metadata-size", required_argument, NULL, 'S' },
+        { "chunk-size", required_argument, NULL, 'c' },
         { 0 },
 };
 
@@ -130,6 +194,12 @@ static int storage_option(struct vssctl *ctx, int c, const char *arg, void *user
         case 'm': a->max_size = arg; break;
         case 'o': a->diff_area = arg; break;
         case 'p': a->provider = arg; break;
+        case 't': a->pool = arg; break;
+        default:
+                for (size_t k = 0; k < N_POOL; k++)
+                        if (c == pool_codes[k])
+                                a->pool_opts[k] = arg;
+                break;
         }
         return VSSCTL_CONTINUE;
 }
@@ -213,13 +283,118 @@ static int print_result(struct vssctl *ctx, vss_client *client, const char *prov
                                             : storage_print_table(one, n));
 }
 
+/* ---- storage add --thin-pool, storage remove ----------------------------------------------- */
+
+/* The pool as 'list storage' shows it, after "Added ..." on stderr. */
+static int pool_print(struct vssctl *ctx, vss_client *client, const char *provider,
+                      const char *name)
+{
+        _cleanup_(storage_list_freep) vss_shadow_storage **list = NULL;
+        vss_shadow_storage *one[2] = { NULL, NULL };
+
+        int r = vss_client_list_shadow_storage(client, provider, &list, NULL);
+        if (r < 0)
+                return vssctl_fail(ctx, r, "the pool was added, but cannot be listed");
+        for (vss_shadow_storage **s = list; s && *s && !one[0]; s++)
+                if (storage_is_made(*s) && strcmp((*s)->name, name) == 0)
+                        one[0] = *s;
+        size_t n = one[0] ? 1 : 0;
+        return vssctl_output_done(ctx->json ? storage_print_json(one, n)
+                                            : storage_print_table(one, n));
+}
+
+static int pool_add(struct vssctl *ctx, vss_client *client, const struct storage_args *a)
+{
+        struct vss_client_option opts[N_POOL];
+        _cleanup_free_ char *provider = NULL;
+        char what[512];
+        size_t n = 0;
+
+        for (size_t k = 0; k < N_POOL; k++)
+                if (a->pool_opts[k])
+                        opts[n++] = (struct vss_client_option){ pool_keys[k], a->pool_opts[k] };
+        int r = vss_client_add_storage(client, a->provider, a->pool, opts, n, &provider);
+        if (r < 0) {
+                snprintf(what, sizeof(what), "cannot add thin pool %s", a->pool);
+                return vssctl_fail(ctx, r, what);
+        }
+        if (!ctx->json) {
+                fputs("Added thin pool ", stderr);
+                terminal_fputs(a->pool, stderr);
+                fputs(" on provider ", stderr);
+                terminal_fputs(provider, stderr);
+                fputs("; make volumes in it with 'vssctl enable --thin ", stderr);
+                terminal_fputs(a->pool, stderr);
+                fputs(" ...'.\n", stderr);
+        }
+        return pool_print(ctx, client, provider, a->pool);
+}
+
+static int pool_remove(struct vssctl *ctx, vss_client *client, const struct storage_args *a)
+{
+        _cleanup_free_ char *provider = NULL;
+        char what[512];
+
+        int r = vss_client_remove_storage(client, a->provider, a->pool, &provider);
+        if (r < 0) {
+                snprintf(what, sizeof(what), "cannot remove thin pool %s", a->pool);
+                return vssctl_fail(ctx, r, what);
+        }
+        const char *const json[] = { "name", a->pool, "provider", provider, NULL };
+        return vssctl_print_result(ctx, json, "Removed thin pool %s from provider %s.\n",
+                                   a->pool, provider);
+}
+
+/* ---- the verb ------------------------------------------------------------------------------- */
+
+/* A pool option given: the first one's flag, or NULL. */
+static const char *pool_option_given(const struct storage_args *a)
+{
+        for (size_t k = 0; k < N_POOL; k++)
+                if (a->pool_opts[k])
+                        return pool_flags[k];
+        return NULL;
+}
+
+/* add --thin-pool and remove: VSSCTL_CONTINUE, or the usage error reported. */
+static int check_pool_args(const char *sub, const struct storage_args *a)
+{
+        bool add = strcmp(sub, "add") == 0;
+        const char *extra = pool_option_given(a);
+
+        if (!a->pool)
+                return vssctl_usage_error("'storage remove' needs --thin-pool NAME");
+        if (a->volume || a->max_size || a->diff_area)
+                return vssctl_usage_error("'storage %s --thin-pool' is about a pool, not a "
+                                          "volume's diff area: leave out %s", sub,
+                                          a->volume ? "--for" : a->max_size ? "--maxsize"
+                                                                            : "--on");
+        if (!add && extra)
+                return vssctl_usage_error("'storage remove' takes only --thin-pool and "
+                                          "--provider, not %s", extra);
+        if (add && (!a->pool_opts[POOL_DATA] || !a->pool_opts[POOL_METADATA]))
+                return vssctl_usage_error("'storage add --thin-pool' needs --data PATH and "
+                                          "--metadata PATH (block devices, or files to make)");
+        return VSSCTL_CONTINUE;
+}
+
 /* The subcommand and its options: VSSCTL_CONTINUE, or the usage error reported. */
 static int check_args(const char *sub, const struct storage_args *a)
 {
-        if (strcmp(sub, "add") != 0 && strcmp(sub, "resize") != 0)
-                return vssctl_usage_error("'storage' can add or resize, not '%s'", sub);
+        if (strcmp(sub, "add") != 0 && strcmp(sub, "resize") != 0 && strcmp(sub, "remove") != 0)
+                return vssctl_usage_error("'storage' can add, resize, remove or list, not '%s'",
+                                          sub);
+        if (a->pool || strcmp(sub, "remove") == 0)
+                return strcmp(sub, "resize") == 0
+                               ? vssctl_usage_error("'storage resize' changes a volume's "
+                                                    "maximum, not a pool")
+                               : check_pool_args(sub, a);
+        if (pool_option_given(a))
+                return vssctl_usage_error("%s is for a thin pool: give --thin-pool NAME",
+                                          pool_option_given(a));
         if (!a->volume)
-                return vssctl_usage_error("'storage %s' needs --for VOLUME", sub);
+                return vssctl_usage_error("'storage %s' needs --for VOLUME (or --thin-pool "
+                                          "NAME for a pool)", sub);
         if (!a->max_size)
                 return vssctl_usage_error("'storage %s' needs --maxsize SIZE (such as 10G, 15%% "
                                           "or unbounded)", sub);
@@ -229,17 +404,42 @@ static int check_args(const char *sub, const struct storage_args *a)
         return VSSCTL_CONTINUE;
 }
 
+/* add | resize --for VOLUME: the volume's shadow storage on its provider. */
+static int diff_area_set(struct vssctl *ctx, vss_client *client, const char *sub,
+                         const struct storage_args *a)
+{
+        _cleanup_free_ char *provider = NULL;
+        char volume[4096], what[4200];
+        bool resize = strcmp(sub, "resize") == 0;
+        int r;
+
+        if (blockdev_canonical(a->volume, volume, sizeof(volume)) < 0)
+                return vssctl_usage_error("the volume path '%.64s...' is too long", a->volume);
+        r = resize ? resize_provider(ctx, client, a, volume, &provider)
+                   : a->provider ? ((provider = strdup(a->provider)) ? 0 : -ENOMEM)
+                                 : add_provider(ctx, client, volume, &provider);
+        if (r == -ENOMEM)
+                return vssctl_fail(ctx, r, "cannot set the shadow storage");
+        if (r != 0)
+                return r;
+        r = vss_client_set_shadow_storage(client, provider, volume, a->max_size, a->diff_area);
+        if (r < 0) {
+                snprintf(what, sizeof(what), "cannot %s the shadow storage of %s",
+                         resize ? "resize" : "add", volume);
+                return vssctl_fail(ctx, r, what);
+        }
+        return print_result(ctx, client, provider, volume);
+}
+
 int verb_storage(struct vssctl *ctx, int argc, char *argv[])
 {
-        struct storage_args a = { NULL, NULL, NULL, NULL };
+        struct storage_args a = { 0 };
         const struct verb_options options = {
                 .long_options = storage_long_options,
                 .short_options = "",
                 .handle = storage_option,
                 .userdata = &a,
         };
-        _cleanup_free_ char *provider = NULL;
-        char volume[4096], what[4200];
         vss_client *client;
         int first;
 
@@ -247,29 +447,24 @@ int verb_storage(struct vssctl *ctx, int argc, char *argv[])
         if (r != VSSCTL_CONTINUE)
                 return r;
         if (first >= argc)
-                return vssctl_usage_error("'storage' needs to know what to do: add or resize");
+                return vssctl_usage_error("'storage' needs to know what to do: add, resize, "
+                                          "remove or list");
         if (first + 1 < argc)
                 return vssctl_usage_error("'storage %s' takes no operands, got '%s'", argv[first],
                                           argv[first + 1]);
-        bool resize = strcmp(argv[first], "resize") == 0;
-        if ((r = check_args(argv[first], &a)) != VSSCTL_CONTINUE)
+        const char *sub = argv[first];
+        bool list = strcmp(sub, "list") == 0;
+        if (list && (a.volume || a.max_size || a.diff_area || a.provider || a.pool ||
+                     pool_option_given(&a)))
+                return vssctl_usage_error("'storage list' takes no options but --json");
+        if (!list && (r = check_args(sub, &a)) != VSSCTL_CONTINUE)
                 return r;
-        if (blockdev_canonical(a.volume, volume, sizeof(volume)) < 0)
-                return vssctl_usage_error("the volume path '%.64s...' is too long", a.volume);
         if ((r = vssctl_client(ctx, &client)) != 0)
                 return r;
-        r = resize ? resize_provider(ctx, client, &a, volume, &provider)
-                   : a.provider ? ((provider = strdup(a.provider)) ? 0 : -ENOMEM)
-                                : add_provider(ctx, client, volume, &provider);
-        if (r == -ENOMEM)
-                return vssctl_fail(ctx, r, "cannot set the shadow storage");
-        if (r != 0)
-                return r;
-        r = vss_client_set_shadow_storage(client, provider, volume, a.max_size, a.diff_area);
-        if (r < 0) {
-                snprintf(what, sizeof(what), "cannot %s the shadow storage of %s",
-                         resize ? "resize" : "add", volume);
-                return vssctl_fail(ctx, r, what);
-        }
-        return print_result(ctx, client, provider, volume);
+        if (list)
+                return list_storage(ctx, client);
+        if (a.pool)
+                return strcmp(sub, "add") == 0 ? pool_add(ctx, client, &a)
+                                               : pool_remove(ctx, client, &a);
+        return diff_area_set(ctx, client, sub, &a);
 }

@@ -14,6 +14,9 @@
 int list_storage(struct vssctl *ctx, vss_client *client);
 int list_volumes(struct vssctl *ctx, vss_client *client);
 
+/* Sort PROVIDERS as vssd asks them for a volume: highest priority first, ties by name. */
+void providers_sort_by_priority(vss_provider_info **providers, size_t n);
+
 /*
  * VOLUME's canonical name, as vssd names volumes: /dev/mapper/NAME for a
  * device-mapper device, /dev/KERNELNAME for another block device; anything

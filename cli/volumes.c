@@ -4,9 +4,10 @@
  * taken of (from /sys/class/block: whole disks, partitions, device-mapper
  * devices by their /dev/mapper name, loop devices with a backing file; not
  * ram or zram disks, nor unbound or empty devices), with its size, where it
- * is mounted and which provider would take it: the first, by name, whose
- * IsVolumeSupported says yes. For a volume no provider takes, each one's
- * reason says what to change.
+ * is mounted and which provider would take it: as vssd chooses, the first
+ * whose IsVolumeSupported says yes, asked by priority (highest first, ties
+ * by name). Under each volume, why not the others: each refusal's reason
+ * (what to change), and who else could but comes later.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -24,6 +25,7 @@
 /* One provider's answer for one volume. */
 struct answer {
         const char *provider;
+        uint32_t priority;
         bool supported;
         char *reason; /* why not; or why the question failed */
 };
@@ -176,7 +178,24 @@ static int volumes_scan(struct volume **ret, size_t *ret_n)
         return 0;
 }
 
-/* Ask every provider about V; a failed question is kept as its reason. */
+static int provider_priority_compare(const void *a, const void *b)
+{
+        const vss_provider_info *pa = *(vss_provider_info *const *)a;
+        const vss_provider_info *pb = *(vss_provider_info *const *)b;
+        uint32_t xa = vss_provider_info_get_priority(pa), xb = vss_provider_info_get_priority(pb);
+
+        if (xa != xb)
+                return xa > xb ? -1 : 1;
+        return strcmp(vss_provider_info_get_name(pa), vss_provider_info_get_name(pb));
+}
+
+void providers_sort_by_priority(vss_provider_info **providers, size_t n)
+{
+        if (n > 1)
+                qsort(providers, n, sizeof(*providers), provider_priority_compare);
+}
+
+/* Ask every provider about V, by priority; a failed question is kept as its reason. */
 static int volume_ask(vss_client *client, struct volume *v, vss_provider_info **providers,
                       size_t n_providers)
 {
@@ -186,6 +205,7 @@ static int volume_ask(vss_client *client, struct volume *v, vss_provider_info **
         for (size_t i = 0; i < n_providers; i++) {
                 struct answer *a = &v->answers[i];
                 a->provider = vss_provider_info_get_name(providers[i]);
+                a->priority = vss_provider_info_get_priority(providers[i]);
                 int r = vss_client_is_volume_supported(client, a->provider, v->name,
                                                        &a->supported, &a->reason);
                 if (r < 0) {
@@ -200,31 +220,46 @@ static int volume_ask(vss_client *client, struct volume *v, vss_provider_info **
         return 0;
 }
 
-/* "dm-snapshot: why; fake: why", of the providers that said no. */
+/*
+ * Under V's row, one line per provider that does not take it: "dm-snapshot:
+ * why not", or, for one that could but comes later, who comes first.
+ */
 static int table_add_reasons(struct table *t, const struct volume *v, size_t n_providers)
 {
-        char buf[4096] = "";
-        size_t len = 0;
+        const struct answer *taker = NULL;
 
-        if (v->provider || n_providers == 0)
-                return table_add_cell(t, v->provider ? "-" : "no provider is loaded");
-        for (size_t i = 0; i < n_providers && len < sizeof(buf); i++)
-                len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s: %s",
-                                        len ? "; " : "", v->answers[i].provider,
-                                        v->answers[i].reason ? v->answers[i].reason : "");
-        return table_add_cell(t, buf);
+        for (size_t i = 0; i < n_providers; i++) {
+                const struct answer *a = &v->answers[i];
+                int r;
+                if (a->supported && !taker) {
+                        taker = a;
+                        continue;
+                }
+                if (a->supported)
+                        r = table_add_notef(t, "%s: can snapshot it too, but %s comes first "
+                                            "(priority %u, against %u)", a->provider,
+                                            taker->provider, taker->priority, a->priority);
+                else
+                        r = table_add_notef(t, "%s: %s", a->provider, a->reason ? a->reason : "");
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }
 
 static int volumes_print_table(const struct volume *v, size_t n, size_t n_providers)
 {
         static const char *const headers[] = { "VOLUME", "TYPE", "SIZE", "MOUNTED ON",
-                                               "PROVIDER", "WHY NOT" };
+                                               "PROVIDER" };
         char size[FORMAT_BYTES_MAX];
 
         if (n == 0) {
                 puts("No block devices.");
                 return 0;
         }
+        if (n_providers == 0)
+                puts("vssd has no provider loaded: no volume can be snapshotted (see "
+                     "'vssctl status' for where it looks).");
         _cleanup_(table_freep) struct table *t = table_new(ELEMENTSOF(headers), headers);
         if (!t)
                 return -ENOMEM;
@@ -257,6 +292,7 @@ static int volumes_print_json(const struct volume *v, size_t n, size_t n_provide
                 for (size_t k = 0; k < n_providers; k++) {
                         json_object_begin(&j, NULL);
                         json_string(&j, "name", v[i].answers[k].provider);
+                        json_uint(&j, "priority", v[i].answers[k].priority);
                         json_bool(&j, "supported", v[i].answers[k].supported);
                         json_string(&j, "reason", v[i].answers[k].reason
                                                           ? v[i].answers[k].reason : "");
@@ -279,6 +315,7 @@ int list_volumes(struct vssctl *ctx, vss_client *client)
         int r = vss_client_list_providers(client, &providers, &n_providers);
         if (r < 0)
                 return vssctl_fail(ctx, r, "cannot list the providers of vssd");
+        providers_sort_by_priority(providers, n_providers);
         r = volumes_scan(&v, &n);
         if (r < 0) {
                 fprintf(stderr, "vssctl: cannot list the block devices in " SYS_BLOCK ": %s\n",

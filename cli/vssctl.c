@@ -35,9 +35,12 @@ static const struct cmd cmds[] = {
           "delete a snapshot, a set's, a volume's, the oldest, or all" },
         { "disable", verb_disable, "<volume>",
           "undo 'enable': remove the volume that wraps a plain device" },
-        { "enable", verb_enable, "<device> [--provider <name>]",
+        { "enable", verb_enable,
+          "[--provider <name>] [--thin <pool> [--size <size>]] <device>|<name>",
           "make a plain block device snapshottable; prints the volume\n"
-          "                          to mount and snapshot instead of <device>" },
+          "                          to mount and snapshot instead of <device>;\n"
+          "                          --thin: copy it into a thin volume of <pool>,\n"
+          "                          --size: a new blank thin volume <name>" },
         { "exec", verb_exec, "[<options>] <volume>... -- <command> [<arg>...]",
           "snapshot the volumes, expose them, run <command> on them and\n"
           "                          release them; options: --mount <dir>, --no-writers,\n"
@@ -58,7 +61,15 @@ static const struct cmd cmds[] = {
         { "status", verb_status, "", "show vssd's version, limits, timeouts, provider directory" },
         { "storage", verb_storage, "add|resize --for <volume> --maxsize <size>",
           "set a volume's shadow storage: its maximum (10G, 15%, unbounded);\n"
-          "                          add also: --on <dir> (diff area), --provider <name>" },
+          "                          add also: --on <dir> (diff area), --provider <name>\n"
+          " storage add --thin-pool <name> --data <path> --metadata <path>\n"
+          "                          make a thin pool (dm-thin) of a data and a metadata\n"
+          "                          device or file; also: --data-size <size>,\n"
+          "                          --metadata-size <size>, --chunk-size <size>,\n"
+          "                          --provider <name>\n"
+          " storage remove --thin-pool <name> [--provider <name>]\n"
+          "                          remove a thin pool that holds no volume\n"
+          " storage list             as 'list storage'" },
         { "supported", verb_supported, "<volume> [--provider <name>]",
           "tell whether each provider (or the one named) can snapshot <volume>" },
         { "unexpose", verb_unexpose, "<snapshot-id>", "unmount an exposed snapshot" },

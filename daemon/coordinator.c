@@ -11,6 +11,7 @@
 
 #include "daemon/lifecycle.h"
 #include "daemon/recover.h"
+#include "daemon/util/cleanup.h"
 #include "daemon/util/log.h"
 
 static int get_version(DBusMessageIter *iter, void *userdata)
@@ -32,6 +33,19 @@ static int get_provider_dir(DBusMessageIter *iter, void *userdata)
 {
         Manager *m = userdata;
         return bus_append_string(iter, m->settings.provider_dir) ? 0 : -ENOMEM;
+}
+
+/* The loaded providers in the order vssd asks them (the default choice first). */
+static int get_providers(DBusMessageIter *iter, void *userdata)
+{
+        Manager *m = userdata;
+        const char *names[256];
+        size_t n = 0;
+
+        for (CoreProvider *p = core_provider_first(m->core); p && n < ELEMENTSOF(names);
+             p = p->next)
+                names[n++] = p->vp->name;
+        return bus_append_strv(iter, names, n) ? 0 : -ENOMEM;
 }
 
 static int get_freeze_timeout(DBusMessageIter *iter, void *userdata)
@@ -136,6 +150,7 @@ static const BusInterface coordinator_interface = {
                 { "MonitorIntervalMs", "u", get_monitor_interval, set_monitor_interval,
                   BUS_PROPERTY_EMITS_CHANGE },
                 { "ProviderDirectory", "s", get_provider_dir, NULL, BUS_PROPERTY_CONST },
+                { "Providers", "as", get_providers, NULL, BUS_PROPERTY_CONST },
                 { NULL } },
         .signals = (const BusSignal[]){ { NULL } },
 };

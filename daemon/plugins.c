@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* plugins.c: dlopen()ing provider plugins and checking their descriptor. */
+/*
+ * plugins.c: dlopen()ing provider plugins, checking their descriptor, and
+ * ordering them by priority (the order vssd asks them in).
+ */
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
@@ -9,6 +12,7 @@
 #include <unistd.h>
 
 #include "daemon/plugins.h"
+#include "daemon/settings.h"
 #include "daemon/util/cleanup.h"
 #include "daemon/util/log.h"
 
@@ -183,14 +187,26 @@ static int plugins_try(PluginList *list, const char *path)
                 log_error("refusing provider plugin: %s", err);
                 return 0;
         }
+        plugin->priority = settings_provider_priority(plugin_config, plugin->provider->name,
+                                                      plugin->provider->priority);
         r = plugins_add(list, plugin);
         if (r < 0) {
                 plugin_free(plugin);
                 return r;
         }
-        log_info("loaded provider %s %s from %s", plugin->provider->name,
-                 plugin->provider->version, path);
+        log_info("loaded provider %s %s (priority %u) from %s", plugin->provider->name,
+                 plugin->provider->version, plugin->priority, path);
         return 0;
+}
+
+/* Highest priority first; names are unique, so the order is total. */
+static int plugin_compare(const void *a, const void *b)
+{
+        const Plugin *pa = *(Plugin *const *)a, *pb = *(Plugin *const *)b;
+
+        if (pa->priority != pb->priority)
+                return pa->priority > pb->priority ? -1 : 1;
+        return strcmp(pa->provider->name, pb->provider->name);
 }
 
 int plugins_load_dir(PluginList *list, const char *dir)
@@ -212,6 +228,8 @@ int plugins_load_dir(PluginList *list, const char *dir)
                 free(entries[i]);
         }
         free(entries);
+        if (list->n > 1)
+                qsort(list->items, list->n, sizeof(*list->items), plugin_compare);
         if (r >= 0 && list->n == 0)
                 log_warning("no provider plugin loaded from %s: snapshots cannot be made", dir);
         return r;

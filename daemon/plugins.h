@@ -19,6 +19,8 @@ typedef struct Plugin {
         void *handle;
         const struct vss_provider *provider;
         void *state; /* from provider->ops->init */
+        /* The descriptor's, or [provider.NAME] priority of vssd.conf: set by plugins_load_dir(). */
+        unsigned priority;
 } Plugin;
 
 typedef struct PluginList {
@@ -33,7 +35,10 @@ void plugins_set_config(const Config *config);
 int plugin_load(Plugin **ret, const char *path, char *err, size_t err_size);
 Plugin *plugin_free(Plugin *plugin);
 
-/* Every "*.so" of DIR in name order; refusals are logged and skipped. */
+/*
+ * Every "*.so" of DIR; refusals are logged and skipped. LIST is then in the
+ * order vssd asks providers in: highest priority first, ties by name.
+ */
 int plugins_load_dir(PluginList *list, const char *dir);
 void plugins_free(PluginList *list);
 Plugin *plugins_find(const PluginList *list, const char *name);

@@ -2,8 +2,9 @@
 /*
  * provider-object.c: /org/linuxvss/Vss1/provider/<name>, interface
  * org.linuxvss.Vss1.Provider: one object per loaded plugin, with its shadow
- * storage (ListStorage, SetStorage); and the coordinator's EnableVolume and
- * DisableVolume, which run on a provider.
+ * storage (ListStorage, SetStorage) and the storage it makes (AddStorage,
+ * RemoveStorage); and the coordinator's EnableVolume and DisableVolume,
+ * which run on a provider.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -49,6 +50,13 @@ static int get_abi_version(DBusMessageIter *iter, void *userdata)
 {
         ProviderObject *p = userdata;
         return bus_append_uint32(iter, p->plugin->provider->abi_version) ? 0 : -ENOMEM;
+}
+
+/* The one in force: the plugin's, or vssd.conf's [provider.NAME] priority. */
+static int get_priority(DBusMessageIter *iter, void *userdata)
+{
+        ProviderObject *p = userdata;
+        return bus_append_uint32(iter, p->plugin->priority) ? 0 : -ENOMEM;
 }
 
 static int get_path(DBusMessageIter *iter, void *userdata)
@@ -118,7 +126,13 @@ static bool append_storage(DBusMessageIter *array, const struct vss_storage_info
                   append_entry(&dict, "AllocatedBytes", DBUS_TYPE_UINT64,
                                &info->allocated_bytes) &&
                   append_entry(&dict, "MaxSize", DBUS_TYPE_STRING, info->max_size) &&
-                  append_entry(&dict, "MaxBytes", DBUS_TYPE_UINT64, &info->max_bytes);
+                  append_entry(&dict, "MaxBytes", DBUS_TYPE_UINT64, &info->max_bytes) &&
+                  append_entry(&dict, "Name", DBUS_TYPE_STRING, info->name) &&
+                  append_entry(&dict, "Kind", DBUS_TYPE_STRING, info->kind) &&
+                  append_entry(&dict, "MetadataUsedBytes", DBUS_TYPE_UINT64,
+                               &info->metadata_used_bytes) &&
+                  append_entry(&dict, "MetadataSizeBytes", DBUS_TYPE_UINT64,
+                               &info->metadata_size_bytes);
         return dbus_message_iter_close_container(array, &dict) && ok;
 }
 
@@ -227,8 +241,8 @@ static int storage_option(BusCall *call, const char *key, DBusMessageIter *value
 }
 
 /*
- * The arguments (s volume, a{sv} options) of SetStorage, EnableVolume and
- * DisableVolume: the volume checked and canonicalized like every volume
+ * The arguments (s volume, a{sv} options) of SetStorage and DisableVolume:
+ * the volume checked and canonicalized like every volume
  * argument into VOLUME, then each option through OPTION.
  */
 static int read_volume_and_options(BusCall *call, char *volume, size_t size, bus_dict_fn option,
@@ -269,47 +283,172 @@ static int method_set_storage(BusCall *call, void *userdata)
                                &err);
 }
 
+/* --- options a provider judges (EnableVolume's, AddStorage's) ------------------------------ */
+
+#define PROVIDER_OPTIONS_MAX 32
+
+/*
+ * A call's options as the provider gets them (struct vss_option: the D-Bus
+ * name and its string, pointing into the message), and its own Provider
+ * option when it takes one. The provider refuses keys it does not know.
+ */
+struct provider_options {
+        bool takes_provider;
+        const char *provider;
+        struct vss_option items[PROVIDER_OPTIONS_MAX];
+        size_t n;
+};
+
+static int provider_option(BusCall *call, const char *key, DBusMessageIter *value, void *userdata)
+{
+        struct provider_options *o = userdata;
+        int r = bus_variant_expect(call, key, value, "s");
+        if (r < 0)
+                return r;
+        if (o->takes_provider && strcmp(key, "Provider") == 0) {
+                dbus_message_iter_get_basic(value, &o->provider);
+                return 0;
+        }
+        for (size_t i = 0; i < o->n; i++)
+                if (strcmp(o->items[i].key, key) == 0)
+                        return bus_call_error(call, -EINVAL, "option %s is given twice", key);
+        if (o->n == PROVIDER_OPTIONS_MAX)
+                return bus_call_error(call, -EINVAL, "more than %d options given",
+                                      PROVIDER_OPTIONS_MAX);
+        o->items[o->n].key = key;
+        dbus_message_iter_get_basic(value, &o->items[o->n].value);
+        o->n++;
+        return 0;
+}
+
+/* The arguments (s first, a{sv} options): FIRST, then the options into O. */
+static int read_arg_and_options(BusCall *call, const char **first, struct provider_options *o)
+{
+        DBusMessageIter iter;
+
+        dbus_message_iter_init(bus_call_get_message(call), &iter);
+        dbus_message_iter_get_basic(&iter, first);
+        dbus_message_iter_next(&iter);
+        return bus_dict_foreach(call, &iter, provider_option, o);
+}
+
 /* --- EnableVolume, DisableVolume --------------------------------------------------------- */
 
-static int volume_option(BusCall *call, const char *key, DBusMessageIter *value, void *userdata)
+/*
+ * EnableVolume's device: a path, canonicalized as every volume argument; or,
+ * with options for the provider, the name of a volume it makes (dm-thin's
+ * Size), passed as it is.
+ */
+static int enable_device_arg(BusCall *call, const char *arg, size_t n_options, char *buf,
+                             size_t size)
+{
+        if (arg[0] == '/' || strchr(arg, '/'))
+                return lifecycle_volume_arg(call, arg, buf, size);
+        if (n_options == 0 || !arg[0])
+                return bus_call_error(call, -EINVAL, "\"%s\" is not an absolute device path "
+                                      "such as /dev/sdb1; a name alone is for a provider that "
+                                      "makes a new volume, with its options (dm-thin: ThinPool "
+                                      "and Size)", arg);
+        if ((size_t)snprintf(buf, size, "%s", arg) >= size)
+                return bus_call_error(call, -EINVAL, "the volume name \"%.64s...\" is too long",
+                                      arg);
+        return 0;
+}
+
+int method_enable_volume(BusCall *call, void *userdata)
+{
+        Manager *m = userdata;
+        struct vss_error_buf err = { "" };
+        struct provider_options o = { .takes_provider = true };
+        const char *arg;
+        char device[4096];
+
+        int r = read_arg_and_options(call, &arg, &o);
+        if (r >= 0)
+                r = enable_device_arg(call, arg, o.n, device, sizeof(device));
+        if (r < 0)
+                return r;
+        Pending *p = pending_new(call, REPLY_ID);
+        if (!p)
+                return -ENOMEM;
+        r = core_volume_enable(m->core, device, o.items, o.n, o.provider, p, &err);
+        return pending_started(p, call, r, &err);
+}
+
+static int disable_option(BusCall *call, const char *key, DBusMessageIter *value,
+                          void *userdata)
 {
         const char **provider = userdata;
 
         if (strcmp(key, "Provider") != 0)
-                return bus_call_error(call, -EINVAL, "unknown option \"%s\"; %s takes Provider",
-                                      key, dbus_message_get_member(bus_call_get_message(call)));
+                return bus_call_error(call, -EINVAL, "unknown option \"%s\"; DisableVolume "
+                                      "takes Provider", key);
         int r = bus_variant_expect(call, key, value, "s");
         if (r >= 0)
                 dbus_message_iter_get_basic(value, provider);
         return r;
 }
 
-/* (s device_or_volume, a{sv} options), then the core. */
-static int volume_method(BusCall *call, Manager *m, bool enable)
+int method_disable_volume(BusCall *call, void *userdata)
 {
+        Manager *m = userdata;
         struct vss_error_buf err = { "" };
         const char *provider = NULL;
         char volume[4096];
 
-        int r = read_volume_and_options(call, volume, sizeof(volume), volume_option, &provider);
+        int r = read_volume_and_options(call, volume, sizeof(volume), disable_option, &provider);
         if (r < 0)
                 return r;
-        Pending *p = pending_new(call, enable ? REPLY_ID : REPLY_EMPTY);
+        Pending *p = pending_new(call, REPLY_EMPTY);
         if (!p)
                 return -ENOMEM;
-        r = enable ? core_volume_enable(m->core, volume, provider, p, &err)
-                   : core_volume_disable(m->core, volume, provider, p, &err);
+        r = core_volume_disable(m->core, volume, provider, p, &err);
         return pending_started(p, call, r, &err);
 }
 
-int method_enable_volume(BusCall *call, void *userdata)
+/* --- AddStorage, RemoveStorage ------------------------------------------------------------ */
+
+/* The provider makes storage NAME from the options (dm-thin: a pool from Data, Metadata...). */
+static int method_add_storage(BusCall *call, void *userdata)
 {
-        return volume_method(call, userdata, true);
+        ProviderObject *p = userdata;
+        struct vss_error_buf err = { "" };
+        struct provider_options o = { .takes_provider = false };
+        const char *name;
+
+        int r = read_arg_and_options(call, &name, &o);
+        if (r < 0)
+                return r;
+        CoreProvider *provider = provider_of(call, p);
+        if (!provider)
+                return -ENOENT;
+        Pending *pending = pending_new(call, REPLY_EMPTY);
+        if (!pending)
+                return -ENOMEM;
+        return pending_started(pending, call,
+                               core_storage_add(p->manager->core, provider, name, o.items, o.n,
+                                                pending, &err),
+                               &err);
 }
 
-int method_disable_volume(BusCall *call, void *userdata)
+static int method_remove_storage(BusCall *call, void *userdata)
 {
-        return volume_method(call, userdata, false);
+        ProviderObject *p = userdata;
+        struct vss_error_buf err = { "" };
+        const char *name;
+
+        dbus_message_get_args(bus_call_get_message(call), NULL, DBUS_TYPE_STRING, &name,
+                              DBUS_TYPE_INVALID);
+        CoreProvider *provider = provider_of(call, p);
+        if (!provider)
+                return -ENOENT;
+        Pending *pending = pending_new(call, REPLY_EMPTY);
+        if (!pending)
+                return -ENOMEM;
+        return pending_started(pending, call,
+                               core_storage_remove(p->manager->core, provider, name, pending,
+                                                   &err),
+                               &err);
 }
 
 static const BusInterface provider_interface = {
@@ -322,6 +461,10 @@ static const BusInterface provider_interface = {
                   method_list_storage, BUS_ACCESS_ANYONE },
                 { "SetStorage", BUS_ARGS({ "volume", "s" }, { "options", "a{sv}" }), BUS_NO_ARGS,
                   method_set_storage, BUS_ACCESS_ROOT },
+                { "AddStorage", BUS_ARGS({ "name", "s" }, { "options", "a{sv}" }), BUS_NO_ARGS,
+                  method_add_storage, BUS_ACCESS_ROOT },
+                { "RemoveStorage", BUS_ARGS({ "name", "s" }), BUS_NO_ARGS,
+                  method_remove_storage, BUS_ACCESS_ROOT },
                 { NULL } },
         .properties = (const BusProperty[]){
                 { "Name", "s", get_name, NULL, BUS_PROPERTY_CONST },
@@ -330,6 +473,7 @@ static const BusInterface provider_interface = {
                 { "Description", "s", get_description, NULL, BUS_PROPERTY_CONST },
                 { "AbiVersion", "u", get_abi_version, NULL, BUS_PROPERTY_CONST },
                 { "Path", "s", get_path, NULL, BUS_PROPERTY_CONST },
+                { "Priority", "u", get_priority, NULL, BUS_PROPERTY_CONST },
                 { NULL } },
         .signals = (const BusSignal[]){ { NULL } },
 };

@@ -62,6 +62,15 @@ static int get_backup_succeeded(DBusMessageIter *iter, void *userdata)
         return bus_append_bool(iter, set_of(userdata)->backup_succeeded) ? 0 : -ENOMEM;
 }
 
+/* "" until every provider prepared, and for an adopted set: nobody told vssd. */
+static int get_atomicity(DBusMessageIter *iter, void *userdata)
+{
+        const CoreSet *set = set_of(userdata);
+        return bus_append_string(iter, set->atomicity_known
+                                               ? core_atomicity_to_string(set->atomicity) : "")
+                       ? 0 : -ENOMEM;
+}
+
 static int get_error(DBusMessageIter *iter, void *userdata)
 {
         const CoreSet *set = set_of(userdata);
@@ -97,6 +106,7 @@ const BusInterface set_object_interface = {
                 { "HoldWindowUsec", "t", get_hold_window, NULL, BUS_PROPERTY_EMITS_CHANGE },
                 { "BackupSucceeded", "b", get_backup_succeeded, NULL,
                   BUS_PROPERTY_EMITS_CHANGE },
+                { "Atomicity", "s", get_atomicity, NULL, BUS_PROPERTY_EMITS_CHANGE },
                 { NULL } },
         .signals = (const BusSignal[]){ { NULL } },
 };

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* settings.c: [daemon] keys of vssd.conf, with ranges and defaults. */
+/* settings.c: [daemon] keys of vssd.conf, with ranges and defaults; provider priorities. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
@@ -33,6 +33,7 @@ int settings_parse_log_level(const char *s)
 struct key_check {
         char *err;
         size_t err_size;
+        const Config *config;
 };
 
 static int check_daemon_key(const char *key, const char *value, void *userdata)
@@ -102,11 +103,49 @@ static int settings_dir(Settings *s, const char *key, const char *example, char 
         return 0;
 }
 
+#define PROVIDER_SECTION "provider."
+
+/* [provider.NAME] priority, the one key of those sections vssd reads itself. */
+static int check_provider_priority(const char *section, const char *key, const char *value,
+                                   void *userdata)
+{
+        struct key_check *kc = userdata;
+        const Config *config = kc->config;
+        unsigned priority;
+
+        if (strncmp(section, PROVIDER_SECTION, strlen(PROVIDER_SECTION)) != 0 ||
+            strcmp(key, "priority") != 0)
+                return 0;
+        int r = config_get_uint(config, section, key, 0, 0, VSS_PROVIDER_PRIORITY_MAX, &priority,
+                                kc->err, kc->err_size);
+        if (r < 0) {
+                size_t len = strlen(kc->err);
+                snprintf(kc->err + len, kc->err_size - len, " (the provider that takes a "
+                         "volume several support is the one of highest priority; see "
+                         "vssd.conf(5))");
+        }
+        return r;
+}
+
+unsigned settings_provider_priority(const Config *config, const char *name, unsigned fallback)
+{
+        char section[160], err[256];
+        unsigned priority;
+
+        snprintf(section, sizeof(section), PROVIDER_SECTION "%s", name);
+        if (config_get_uint(config, section, "priority", fallback, 0, VSS_PROVIDER_PRIORITY_MAX,
+                            &priority, err, sizeof(err)) < 0)
+                return fallback; /* settings_load() refused it already */
+        return priority;
+}
+
 static int settings_apply(Settings *s, char *err, size_t err_size)
 {
-        struct key_check kc = { err, err_size };
+        struct key_check kc = { err, err_size, s->config };
         int r = config_foreach_key(s->config, "daemon", check_daemon_key, &kc);
 
+        if (r >= 0)
+                r = config_foreach_entry(s->config, check_provider_priority, &kc);
         if (r < 0)
                 return r;
         r = settings_dir(s, "provider_dir", "/usr/lib/vss/providers", s->provider_dir, err,

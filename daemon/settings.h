@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * settings.h: vssd's own settings, the [daemon] section of vssd.conf(5),
- * checked as a whole so that a typo is an error at start, not a silent
- * default.
+ * settings.h: vssd's own settings, the [daemon] section of vssd.conf(5) and
+ * the priority key of each [provider.NAME] section, checked as a whole so
+ * that a typo is an error at start, not a silent default.
  */
 #ifndef VSS_DAEMON_SETTINGS_H
 #define VSS_DAEMON_SETTINGS_H
@@ -30,6 +30,12 @@
 /* tmpfs: vssd's lock, and what must survive vssd but never a reboot (recover.h). */
 #define VSS_RUNTIME_DIR_DEFAULT "/run/vss"
 
+/*
+ * [provider.NAME] priority: which provider takes a volume several support
+ * (the highest; ties by name). Overrides the plugin's own (its descriptor's).
+ */
+#define VSS_PROVIDER_PRIORITY_MAX 1000u
+
 typedef struct Settings {
         char provider_dir[PATH_MAX];
         char runtime_dir[PATH_MAX];
@@ -51,6 +57,13 @@ typedef struct Settings {
 int settings_load(Settings *settings, const char *path, int required, char *err,
                   size_t err_size);
 void settings_done(Settings *settings);
+
+/*
+ * The priority of provider NAME: [provider.NAME] priority in CONFIG (which
+ * settings_load() checked: a whole number in 0..VSS_PROVIDER_PRIORITY_MAX),
+ * or FALLBACK, the plugin's own, when the key is absent.
+ */
+unsigned settings_provider_priority(const Config *config, const char *name, unsigned fallback);
 
 /* "err", "warning", "notice", "info", "debug" -> syslog priority; -EINVAL otherwise. */
 int settings_parse_log_level(const char *s);

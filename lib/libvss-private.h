@@ -205,12 +205,18 @@ int objects_call_long(vss_client *client, DBusMessage *call, const char *reply_s
 /* Append an "as" from a NULL-terminated list (NULL: empty); false on lack of memory. */
 bool objects_append_strv(DBusMessageIter *iter, const char *const *v);
 /*
- * Append the a{sv} of StartBackup, CreateSnapshotSet, EnableVolume and
- * DisableVolume: Context, Attributes and Provider, each only when not NULL;
+ * Append the a{sv} of StartBackup and CreateSnapshotSet: Context,
+ * Attributes and Provider, each only when not NULL;
  * false on lack of memory.
  */
 bool objects_append_options(DBusMessageIter *iter, const char *context,
                             const char *const *attributes, const char *provider);
+/* lib/volume.c: OPTIONS for a provider checked (keys non-empty, not "Provider", UTF-8). */
+int provider_options_check(vss_client *client, const struct vss_client_option *options,
+                           size_t n);
+/* The a{sv} of Provider (when not NULL) and OPTIONS, strings; false on lack of memory. */
+bool provider_options_append(DBusMessageIter *iter, const char *provider,
+                             const struct vss_client_option *options, size_t n);
 /* Check a caller's string list is valid UTF-8: 0 or client_fail(-EINVAL) naming WHAT. */
 int objects_check_strv(vss_client *client, const char *what, const char *const *v);
 int objects_check_string(vss_client *client, const char *what, const char *s);

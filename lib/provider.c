@@ -19,6 +19,7 @@ struct vss_provider_info {
         char *description;
         char *path;
         uint32_t abi_version;
+        uint32_t priority;
 };
 
 static const struct field_spec provider_fields[] = {
@@ -28,6 +29,7 @@ static const struct field_spec provider_fields[] = {
         { "Description", "s", offsetof(vss_provider_info, description), 0 },
         { "AbiVersion", "u", offsetof(vss_provider_info, abi_version), 0 },
         { "Path", "s", offsetof(vss_provider_info, path), 0 },
+        { "Priority", "u", offsetof(vss_provider_info, priority), 0 },
 };
 
 VSS_EXPORT vss_provider_info *vss_provider_info_ref(vss_provider_info *provider)
@@ -79,6 +81,11 @@ VSS_EXPORT uint32_t vss_provider_info_get_abi_version(const vss_provider_info *p
 VSS_EXPORT const char *vss_provider_info_get_path(const vss_provider_info *provider)
 {
         return provider ? provider->path : NULL;
+}
+
+VSS_EXPORT uint32_t vss_provider_info_get_priority(const vss_provider_info *provider)
+{
+        return provider ? provider->priority : 0;
 }
 
 VSS_EXPORT const char *vss_provider_info_get_object_path(const vss_provider_info *provider)

@@ -145,6 +145,7 @@ static const struct field_spec set_fields[] = {
         { "Session", "o", offsetof(vss_snapshot_set_info, session_object_path), 0 },
         { "Error", "s", offsetof(vss_snapshot_set_info, error), 0 },
         { "BackupSucceeded", "b", offsetof(vss_snapshot_set_info, backup_succeeded), 0 },
+        { "Atomicity", "s", offsetof(vss_snapshot_set_info, atomicity), 0 },
 };
 
 VSS_EXPORT vss_snapshot_set_info *vss_snapshot_set_info_free(vss_snapshot_set_info *set)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * storage.c: shadow storage, per provider: ListStorage (one a{sv} per volume)
- * and SetStorage on the provider's object.
+ * storage.c: shadow storage, per provider: ListStorage (one a{sv} per volume,
+ * and per storage the provider made), SetStorage, and AddStorage and
+ * RemoveStorage (a thin pool) on the provider's object.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -18,6 +19,10 @@ static const struct field_spec storage_fields[] = {
         { "AllocatedBytes", "t", offsetof(vss_shadow_storage, allocated_bytes), 0 },
         { "MaxSize", "s", offsetof(vss_shadow_storage, max_size), 0 },
         { "MaxBytes", "t", offsetof(vss_shadow_storage, max_bytes), 0 },
+        { "Name", "s", offsetof(vss_shadow_storage, name), 0 },
+        { "Kind", "s", offsetof(vss_shadow_storage, kind), 0 },
+        { "MetadataUsedBytes", "t", offsetof(vss_shadow_storage, metadata_used_bytes), 0 },
+        { "MetadataSizeBytes", "t", offsetof(vss_shadow_storage, metadata_size_bytes), 0 },
 };
 
 VSS_EXPORT vss_shadow_storage *vss_shadow_storage_free(vss_shadow_storage *storage)
@@ -39,6 +44,16 @@ static int check_provider(vss_client *client, const char *provider)
         if (!*provider)
                 return client_fail(client, -EINVAL, NULL, "the provider name is empty");
         return objects_check_string(client, "provider name", provider);
+}
+
+static int replace_string(char **field, const char *value)
+{
+        char *copy = strdup(value);
+        if (!copy)
+                return -ENOMEM;
+        free(*field);
+        *field = copy;
+        return 0;
 }
 
 /* ListStorage of PROVIDER, appended to *LIST of *N. */
@@ -68,6 +83,8 @@ static int list_one(vss_client *client, const char *provider, vss_shadow_storage
                                          storage_fields, ELEMENTSOF(storage_fields), s);
                 if (r < 0)
                         return r;
+                if (!*s->kind && replace_string(&s->kind, "diff-area") < 0)
+                        return client_oom(client); /* a vssd before Kind was reported */
                 r = objects_list_append(client, (void ***)list, n, s);
                 if (r < 0)
                         return r;
@@ -81,6 +98,8 @@ static int storage_compare(const void *a, const void *b)
         const vss_shadow_storage *sa = *(vss_shadow_storage *const *)a;
         const vss_shadow_storage *sb = *(vss_shadow_storage *const *)b;
         int c = strcmp(sa->volume, sb->volume);
+        if (!c)
+                c = strcmp(sa->name, sb->name);
         return c ? c : strcmp(sa->provider, sb->provider);
 }
 
@@ -183,4 +202,106 @@ VSS_EXPORT int vss_client_set_shadow_storage(vss_client *client, const char *pro
                 return client_oom(client);
         return objects_call_on(client, call, "", &reply, "vssd has no provider named '%s'",
                                provider);
+}
+
+/* ---- storage a provider makes: AddStorage, RemoveStorage -------------------------------- */
+
+/* METHOD(NAME[, OPTIONS]) on PROVIDER's object; ADD: AddStorage (with the a{sv}). */
+static int storage_made_call(vss_client *client, const char *provider, bool add,
+                             const char *name, const struct vss_client_option *options,
+                             size_t n_options)
+{
+        _cleanup_(dbus_message_unrefp) DBusMessage *call = NULL;
+        _cleanup_(dbus_message_unrefp) DBusMessage *reply = NULL;
+        _cleanup_free_ char *path = NULL;
+        DBusMessageIter iter;
+
+        if (provider_object_path(provider, &path) < 0 ||
+            !(call = bus_new_call(path, VSS_IFACE_PROVIDER, add ? "AddStorage" : "RemoveStorage")))
+                return client_oom(client);
+        dbus_message_iter_init_append(call, &iter);
+        if (!dbus_message_iter_append_basic(&iter, DBUS_TYPE_STRING, &name) ||
+            (add && !provider_options_append(&iter, NULL, options, n_options)))
+                return client_oom(client);
+        return objects_call_on(client, call, "", &reply, "vssd has no provider named '%s'",
+                               provider);
+}
+
+/* The coordinator's Providers: the loaded providers in the order vssd asks them. */
+struct provider_order {
+        char **names;
+};
+
+static const struct field_spec order_fields[] = {
+        { "Providers", "as", offsetof(struct provider_order, names), 0 },
+};
+
+/*
+ * PROVIDER, or each provider in vssd's order until one makes storage (does
+ * not answer NotSupported): its answer is final. *RET_PROVIDER: who answered.
+ */
+static int storage_made(vss_client *client, const char *provider, bool add, const char *name,
+                        const struct vss_client_option *options, size_t n_options,
+                        char **ret_provider)
+{
+        struct provider_order order = { NULL };
+        const char *taker = provider;
+
+        int r = provider ? storage_made_call(client, provider, add, name, options, n_options)
+                         : objects_get_all(client, VSS_ROOT_PATH, VSS_IFACE_COORDINATOR,
+                                           "the coordinator", order_fields,
+                                           ELEMENTSOF(order_fields), &order);
+        for (char **p = order.names; !provider && r >= 0 && p && *p; p++) {
+                taker = *p;
+                r = storage_made_call(client, *p, add, name, options, n_options);
+                if (r != -EOPNOTSUPP || !client_error_is(client, ERROR_NOT_SUPPORTED))
+                        break;
+                taker = NULL;
+                r = 0;
+        }
+        if (r >= 0 && !taker)
+                r = client_fail(client, -EOPNOTSUPP, ERROR_NOT_SUPPORTED,
+                                "no loaded provider makes storage of its own (a provider "
+                                "such as dm-thin does; 'vssctl list providers' shows those "
+                                "loaded)");
+        if (r >= 0 && ret_provider && !(*ret_provider = strdup(taker)))
+                r = client_oom(client);
+        objects_fields_free(order_fields, ELEMENTSOF(order_fields), &order);
+        return r;
+}
+
+static int storage_made_check(vss_client *client, const char *provider, const char *name)
+{
+        client_clear_error(client);
+        if (!*name)
+                return client_fail(client, -EINVAL, NULL, "no storage name given");
+        int r = objects_check_string(client, "storage name", name);
+        if (r >= 0 && provider)
+                r = check_provider(client, provider);
+        return r;
+}
+
+VSS_EXPORT int vss_client_add_storage(vss_client *client, const char *provider, const char *name,
+                                      const struct vss_client_option *options, size_t n_options,
+                                      char **ret_provider)
+{
+        if (!client || !name)
+                return -EINVAL;
+        int r = storage_made_check(client, provider, name);
+        if (r >= 0)
+                r = provider_options_check(client, options, n_options);
+        if (r < 0)
+                return r;
+        return storage_made(client, provider, true, name, options, n_options, ret_provider);
+}
+
+VSS_EXPORT int vss_client_remove_storage(vss_client *client, const char *provider,
+                                         const char *name, char **ret_provider)
+{
+        if (!client || !name)
+                return -EINVAL;
+        int r = storage_made_check(client, provider, name);
+        if (r < 0)
+                return r;
+        return storage_made(client, provider, false, name, NULL, 0, ret_provider);
 }

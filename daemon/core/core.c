@@ -207,6 +207,36 @@ void core_dispatch_timers(Core *core)
 
 /* --- provider jobs ------------------------------------------------------------------- */
 
+void core_options_free(struct vss_option *options, size_t n)
+{
+        for (size_t i = 0; options && i < n; i++) {
+                free((char *)options[i].key);
+                free((char *)options[i].value);
+        }
+        free(options);
+}
+
+int core_options_copy(CoreJob *job, const struct vss_option *options, size_t n)
+{
+        if (n == 0)
+                return 0;
+        struct vss_option *copy = calloc(n, sizeof(*copy));
+        if (!copy)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                copy[i].key = strdup(options[i].key);
+                copy[i].value = strdup(options[i].value);
+                if (!copy[i].key || !copy[i].value) {
+                        core_options_free(copy, n);
+                        return -ENOMEM;
+                }
+        }
+        core_options_free(job->options, job->n_options);
+        job->options = copy;
+        job->n_options = n;
+        return 0;
+}
+
 CoreJob *core_job_free(CoreJob *job)
 {
         if (!job)
@@ -214,6 +244,8 @@ CoreJob *core_job_free(CoreJob *job)
         free(job->target);
         free(job->arg);
         free(job->arg2);
+        core_options_free(job->options, job->n_options);
+        core_string_free(job->reasons);
         report_free(job->report);
         storage_report_free(job->storage);
         for (size_t i = 0; i < job->request.n_volumes; i++) {
@@ -301,6 +333,8 @@ static target_op_fn job_target_op(const struct vss_provider_ops *ops, enum core_
                 return ops->is_volume_supported;
         case CORE_JOB_ABORT:
                 return ops->abort;
+        case CORE_JOB_FINISH:
+                return ops->finish;
         case CORE_JOB_DELETE:
                 return ops->delete_snapshot;
         case CORE_JOB_UNEXPOSE:
@@ -342,8 +376,16 @@ void core_job_execute(CoreJob *job)
                 r = report_execute(job);
                 break;
         case CORE_JOB_ENABLE_VOLUME:
-                r = ops->enable_volume ? ops->enable_volume(state, t, NULL, 0, job->volume,
+                r = ops->enable_volume ? ops->enable_volume(state, t, job->options,
+                                                            job->n_options, job->volume,
                                                             sizeof(job->volume), err) : r;
+                break;
+        case CORE_JOB_ADD_STORAGE:
+                r = ops->add_storage ? ops->add_storage(state, t, job->options, job->n_options,
+                                                        err) : r;
+                break;
+        case CORE_JOB_REMOVE_STORAGE:
+                r = ops->remove_storage ? ops->remove_storage(state, t, err) : r;
                 break;
         case CORE_JOB_LIST_STORAGE:
                 r = storage_report_execute(job);
@@ -355,8 +397,8 @@ void core_job_execute(CoreJob *job)
                 target_op_fn fn = job_target_op(ops, job->op);
                 if (fn)
                         r = fn(state, t, err);
-                else if (job->op == CORE_JOB_ABORT)
-                        r = 0; /* no abort op: nothing to undo */
+                else if (job->op == CORE_JOB_ABORT || job->op == CORE_JOB_FINISH)
+                        r = 0; /* no such op: nothing to undo, nothing to finish */
                 break;
         }
         }
@@ -732,6 +774,7 @@ const char *core_job_op_to_string(enum core_job_op op)
         static const char *const names[] = {
                 [CORE_JOB_IS_VOLUME_SUPPORTED] = "is_volume_supported",
                 [CORE_JOB_PREPARE] = "prepare", [CORE_JOB_WINDOW] = "window",
+                [CORE_JOB_FINISH] = "finish",
                 [CORE_JOB_WATCHDOG_RELEASE] = "watchdog-release",
                 [CORE_JOB_ABORT] = "abort", [CORE_JOB_DELETE] = "delete",
                 [CORE_JOB_EXPOSE] = "expose", [CORE_JOB_UNEXPOSE] = "unexpose",
@@ -741,6 +784,8 @@ const char *core_job_op_to_string(enum core_job_op op)
                 [CORE_JOB_DISABLE_VOLUME] = "disable_volume",
                 [CORE_JOB_LIST_STORAGE] = "list_storage",
                 [CORE_JOB_SET_STORAGE] = "set_storage",
+                [CORE_JOB_ADD_STORAGE] = "add_storage",
+                [CORE_JOB_REMOVE_STORAGE] = "remove_storage",
         };
         return (unsigned)op < ELEMENTSOF(names) ? names[op] : "unknown";
 }
@@ -835,4 +880,13 @@ const char *core_snapshot_state_to_string(enum vss_snapshot_state state)
                 [VSS_SNAPSHOT_MERGING] = "merging",
         };
         return (unsigned)state < ELEMENTSOF(names) ? names[state] : "unknown";
+}
+
+const char *core_atomicity_to_string(enum vss_set_atomicity atomicity)
+{
+        static const char *const names[] = {
+                [VSS_ATOMICITY_ONE_INSTANT] = "one-instant",
+                [VSS_ATOMICITY_WRITERS_ONLY] = "writers-only",
+        };
+        return (unsigned)atomicity < ELEMENTSOF(names) ? names[atomicity] : "unknown";
 }

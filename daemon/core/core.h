@@ -153,6 +153,7 @@ enum core_object_kind {
 #define CORE_PROP_ERROR "Error"               /* set: why it aborted */
 #define CORE_PROP_HOLD_WINDOW "HoldWindowUsec" /* set: how long its volumes were held */
 #define CORE_PROP_BACKUP_SUCCEEDED "BackupSucceeded" /* set: the requester's verdict */
+#define CORE_PROP_ATOMICITY "Atomicity"       /* set: known once every provider prepared */
 #define CORE_PROP_EXPOSED_PATH "ExposedPath"  /* snapshot */
 #define CORE_PROP_COW_USED "CowUsedBytes"     /* snapshot */
 #define CORE_PROP_COW_SIZE "CowSizeBytes"     /* snapshot */
@@ -341,6 +342,13 @@ struct CoreSet {
         int error;                      /* why it aborted, or 0 */
         uint64_t hold_window_usec;      /* first hold to last release; 0 until it closed */
         bool backup_succeeded;          /* SetBackupSucceeded: the requester's verdict */
+        /*
+         * The weakest its providers' prepare() reported: what its point in time
+         * means across volumes. Valid once atomicity_known (every provider
+         * prepared; never for an adopted set).
+         */
+        enum vss_set_atomicity atomicity;
+        bool atomicity_known;
         char *error_message;
         void *userdata;                 /* the caller's (set in object_added); core ignores it */
         /* private */
@@ -413,7 +421,12 @@ const CoreConfig *core_config_get(const Core *core);
 int core_config_set(Core *core, const CoreConfig *config,
                     struct vss_error_buf *err);
 
-/* Register a loaded plugin; -VSS_E_ABI_MISMATCH, -EEXIST on a duplicate name. */
+/*
+ * Register a loaded plugin; -VSS_E_ABI_MISMATCH, -EEXIST on a duplicate name.
+ * Providers are asked in the order they were added, and the first that can
+ * takes a volume (AddToSnapshotSet, CreateSnapshotSet, EnableVolume without a
+ * provider named): the daemon adds them by priority, highest first (plugins.h).
+ */
 int core_provider_add(Core *core, const struct vss_provider *vp, void *state,
                       CoreProvider **ret, struct vss_error_buf *err);
 CoreProvider *core_provider_first(Core *core);
@@ -481,6 +494,7 @@ enum core_job_op {
         CORE_JOB_IS_VOLUME_SUPPORTED,
         CORE_JOB_PREPARE,
         CORE_JOB_WINDOW,           /* hold, commit, release every provider of a set */
+        CORE_JOB_FINISH,           /* after the window, writers still frozen (optional op) */
         CORE_JOB_WATCHDOG_RELEASE, /* release what the window holds, past its bound */
         CORE_JOB_ABORT,
         CORE_JOB_DELETE,
@@ -494,6 +508,8 @@ enum core_job_op {
         CORE_JOB_DISABLE_VOLUME,
         CORE_JOB_LIST_STORAGE,
         CORE_JOB_SET_STORAGE,
+        CORE_JOB_ADD_STORAGE,
+        CORE_JOB_REMOVE_STORAGE,
 };
 
 struct CoreJob {
@@ -506,6 +522,9 @@ struct CoreJob {
         char *arg;                     /* CORE_JOB_EXPOSE: the mount point;
                                         * CORE_JOB_SET_STORAGE: the maximum, or NULL */
         char *arg2;                    /* CORE_JOB_SET_STORAGE: the diff area, or NULL */
+        /* CORE_JOB_ENABLE_VOLUME, CORE_JOB_ADD_STORAGE: the caller's options (owned) */
+        struct vss_option *options;
+        size_t n_options;
         struct vss_set_request request; /* CORE_JOB_PREPARE */
         /* Output of core_job_execute(). */
         int r;
@@ -515,6 +534,10 @@ struct CoreJob {
         StorageReport *storage;        /* CORE_JOB_LIST_STORAGE */
         /* private */
         uint64_t seq;                  /* CORE_JOB_MONITOR: last publication before it was queued */
+        /* CORE_JOB_ENABLE_VOLUME, CORE_JOB_DISABLE_VOLUME: no provider was named, so a
+         * "not mine" answer asks the next one (volume.c); the answers so far */
+        bool pass_on;
+        char *reasons;
         Core *core;             /* NULL once the core is freed */
         void (*done)(CoreJob *job);
         void *owner;                   /* NULL once the owner is gone */
@@ -690,15 +713,22 @@ int core_snapshot_revert(CoreSnapshot *snap, void *call, struct vss_error_buf *e
 /* --- volumes ------------------------------------------------------------------------ */
 
 /*
- * EnableVolume (async): PROVIDER (a name; NULL: the first provider with an
- * enable_volume op) makes DEVICE snapshottable; the result's id is the volume
- * to use instead. -EOPNOTSUPP naming the providers when none can.
+ * EnableVolume (async): PROVIDER (a name) makes DEVICE snapshottable with
+ * OPTIONS (N_OPTIONS, copied; handed to its enable_volume op); the result's
+ * id is the volume to use instead. PROVIDER NULL: each provider with the op,
+ * in the core's order, until one answers other than
+ * -VSS_E_VOLUME_NOT_SUPPORTED (which passes to the next; when all do, that
+ * code with every reason). DEVICE is an absolute path, or with options a
+ * name without '/'. -EOPNOTSUPP naming the providers when none has the op.
  */
-int core_volume_enable(Core *core, const char *device, const char *provider, void *call,
+int core_volume_enable(Core *core, const char *device, const struct vss_option *options,
+                       size_t n_options, const char *provider, void *call,
                        struct vss_error_buf *err);
 /*
- * DisableVolume (async): undo EnableVolume (PROVIDER: NULL: the first with a
- * disable_volume op). -EBUSY while VOLUME has snapshots or is in a set being made.
+ * DisableVolume (async): undo EnableVolume. PROVIDER NULL: each provider
+ * with a disable_volume op in turn, while they answer "not mine"
+ * (-VSS_E_VOLUME_NOT_SUPPORTED or -ENOENT). -EBUSY while VOLUME has
+ * snapshots or is in a set being made.
  */
 int core_volume_disable(Core *core, const char *volume, const char *provider, void *call,
                         struct vss_error_buf *err);
@@ -720,6 +750,18 @@ int core_storage_list(Core *core, CoreProvider *provider, void *call, struct vss
 int core_storage_set(Core *core, CoreProvider *provider, const char *volume,
                      const char *max_size, const char *diff_area, void *call,
                      struct vss_error_buf *err);
+/*
+ * Provider.AddStorage (async): PROVIDER makes the storage NAME (a thin pool)
+ * from OPTIONS (N_OPTIONS, copied). NAME is 1..64 of [A-Za-z0-9_.+-]
+ * (-EINVAL before the provider is asked). -EOPNOTSUPP naming the provider
+ * when it makes no storage (no add_storage op).
+ */
+int core_storage_add(Core *core, CoreProvider *provider, const char *name,
+                     const struct vss_option *options, size_t n_options, void *call,
+                     struct vss_error_buf *err);
+/* Provider.RemoveStorage (async): undo core_storage_add(); the same checks. */
+int core_storage_remove(Core *core, CoreProvider *provider, const char *name, void *call,
+                        struct vss_error_buf *err);
 
 /* --- names ------------------------------------------------------------------------ */
 
@@ -730,5 +772,7 @@ uint32_t core_context_attributes(enum core_context context);
 const char *core_session_state_to_string(enum core_session_state state);
 const char *core_set_state_to_string(enum core_set_state state);
 const char *core_snapshot_state_to_string(enum vss_snapshot_state state);
+/* "one-instant", "writers-only": the set property Atomicity. */
+const char *core_atomicity_to_string(enum vss_set_atomicity atomicity);
 
 #endif

@@ -18,7 +18,7 @@ typedef struct WindowGuard WindowGuard;
 struct Core {
         CoreEnv env;
         CoreConfig config;
-        CoreProvider *providers;  /* in registration order: the default choice */
+        CoreProvider *providers;  /* in registration order (by priority): the default choice */
         CoreWriter *writers;      /* registered (not gone) */
         CoreSession *sessions;
         CoreSet *sets;
@@ -97,6 +97,9 @@ int core_job_new(CoreJob **ret, Core *core, enum core_job_op op,
                  CoreProvider *provider, const char *target,
                  void (*done)(CoreJob *job), void *owner);
 CoreJob *core_job_free(CoreJob *job);
+/* Copy N OPTIONS into JOB's (replacing them); -ENOMEM leaves JOB as it was. */
+int core_options_copy(CoreJob *job, const struct vss_option *options, size_t n);
+void core_options_free(struct vss_option *options, size_t n);
 /* Hand JOB to the env; a refusal completes it with that error. */
 void core_job_start(CoreJob *job);
 /* The owner goes away: the job's result will be dropped. */

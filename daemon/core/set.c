@@ -8,7 +8,7 @@
  *   -> preparing-snapshot (DoSnapshotSet: writers PrepareSnapshot, provider prepare)
  *   -> freezing (writers Freeze, front-end, then back-end, then system)
  *   -> committing (provider hold, commit, release: the bounded hold window, one
- *      job of window.c)
+ *      job of window.c; then each provider's finish, writers still frozen)
  *   -> thawing (writers Thaw) -> post-snapshot (writers PostSnapshot)
  *   -> ready (snapshots exist) -> completing-backup -> backup-complete
  *   aborting -> aborted, from any state: every writer gets Abort (which thaws a
@@ -27,8 +27,11 @@
  * BackupComplete ones, are recorded on the writer, reported with the call's
  * result, and the writer gets no further events of the set.
  *
- * Writers act in parallel within a phase; providers one after the other (hold
- * all before any commit, so the point in time is common to every volume).
+ * Writers act in parallel within a phase; providers one after the other, in
+ * the core's order (priority: see plugins.h), hold all before any commit, so
+ * that the point in time is common to every volume. A provider that cannot
+ * snapshot inside the window does it in finish() and says so in prepare():
+ * the set's Atomicity is the weakest its providers report.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -577,18 +580,23 @@ int set_prepare_backup(CoreSet *set, struct vss_error_buf *err)
 
 /* --- DoSnapshotSet: providers ------------------------------------------------------------- */
 
+static bool set_uses_provider(const CoreSet *set, const CoreProvider *p)
+{
+        for (size_t i = 0; i < set->n_volumes; i++)
+                if (set->volumes[i].provider == p)
+                        return true;
+        return false;
+}
+
+/* The distinct providers of the volumes, in the core's order: prepare, window, finish go so. */
 static int set_providers_collect(CoreSet *set)
 {
         set->providers = calloc(set->n_volumes, sizeof(*set->providers));
         if (!set->providers)
                 return -ENOMEM;
-        for (size_t i = 0; i < set->n_volumes; i++) {
-                size_t k = 0;
-                while (k < set->n_providers && set->providers[k].p != set->volumes[i].provider)
-                        k++;
-                if (k == set->n_providers)
-                        set->providers[set->n_providers++].p = set->volumes[i].provider;
-        }
+        for (CoreProvider *p = set->core->providers; p; p = p->next)
+                if (set_uses_provider(set, p))
+                        set->providers[set->n_providers++].p = p;
         return 0;
 }
 
@@ -785,18 +793,70 @@ static void set_devices_take(CoreSet *set, const CoreJob *job)
         }
 }
 
+/* What one provider's prepare() says of the point in time; the set keeps the weakest. */
+static void set_atomicity_take(CoreSet *set, const CoreJob *job)
+{
+        enum vss_set_atomicity a = job->request.atomicity;
+        if ((unsigned)a > VSS_ATOMICITY_WRITERS_ONLY)
+                a = VSS_ATOMICITY_WRITERS_ONLY; /* a value this vssd does not know: assume less */
+        if (a > set->atomicity)
+                set->atomicity = a;
+}
+
 /* One provider prepared; the next one, or the writers freeze. */
 static void set_prepare_done(CoreSet *set, const CoreJob *job)
 {
         set_devices_take(set, job);
+        set_atomicity_take(set, job);
         if (++set->step < set->n_providers) {
                 set_prepare_start(set);
                 return;
         }
+        set->atomicity_known = true;
+        core_notify_changed(set->core, CORE_OBJECT_SET, set, CORE_PROP_ATOMICITY);
         VSS_FAULT("after-prepare");
         set->level = -1;
         set_state(set, CORE_SET_FREEZING);
         set_freeze_next_level(set);
+}
+
+static void set_thaw(CoreSet *set)
+{
+        set_state(set, CORE_SET_THAWING);
+        set_send(set, CORE_EVENT_THAW);
+        VSS_FAULT("during-thaw");
+}
+
+/*
+ * The finish of the provider at set->step, or of the next one that has the
+ * op; once none is left, the writers thaw. Their freeze timers still run: a
+ * finish that takes longer than a writer may stay frozen fails the set.
+ */
+static void set_finish_next(CoreSet *set)
+{
+        for (; set->step < set->n_providers; set->step++) {
+                CoreProvider *p = set->providers[set->step].p;
+                CoreJob *job;
+                if (!p->vp->ops->finish)
+                        continue;
+                if (core_job_new(&job, set->core, CORE_JOB_FINISH, p, set->id, set_job_done,
+                                 set) < 0) {
+                        set_abort(set, -ENOMEM, "out of memory starting a provider operation");
+                        return;
+                }
+                set->job = job;
+                core_job_start(job);
+                return;
+        }
+        set_thaw(set);
+}
+
+static void set_finish_done(CoreSet *set)
+{
+        core_log(set->core, LOG_INFO, "provider '%s' finished snapshot set %s",
+                 set->providers[set->step].p->vp->name, set->id);
+        set->step++;
+        set_finish_next(set);
 }
 
 /* The window job came back whole: every volume was held, snapshotted and released. */
@@ -805,12 +865,11 @@ static void set_window_closed(CoreSet *set, CoreJob *job)
         set->commit_usec = core_realtime_usec(set->core);
         set->hold_window_usec = window_open_usec(job);
         core_notify_changed(set->core, CORE_OBJECT_SET, set, CORE_PROP_HOLD_WINDOW);
-        set_state(set, CORE_SET_THAWING);
-        set_send(set, CORE_EVENT_THAW);
-        VSS_FAULT("during-thaw");
+        set->step = 0;
+        set_finish_next(set);
 }
 
-/* Prepare or the window failed: the set aborts, naming the provider and its op. */
+/* Prepare, the window or a finish failed: the set aborts, naming the provider and its op. */
 static void set_provider_failed(CoreSet *set, CoreJob *job)
 {
         const char *op = core_job_op_to_string(job->op);
@@ -819,6 +878,8 @@ static void set_provider_failed(CoreSet *set, CoreJob *job)
                                        set->providers[i].p->vp->name, op, set->id,
                                        job->err.message[0] ? job->err.message
                                                            : vss_strerror(job->r));
+        if (job->op == CORE_JOB_FINISH) /* after the window: the volumes were snapshotted */
+                core_log(set->core, LOG_ERR, "%s; aborting the set", msg);
         set_abort(set, -VSS_E_PROVIDER_FAILED, msg);
         core_string_free(msg);
 }
@@ -846,6 +907,8 @@ static void set_job_done(CoreJob *job)
                 set_provider_failed(set, job);
         else if (job->op == CORE_JOB_WINDOW)
                 set_window_closed(set, job);
+        else if (job->op == CORE_JOB_FINISH)
+                set_finish_done(set);
         else
                 set_prepare_done(set, job);
 }

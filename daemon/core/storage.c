@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * storage.c: shadow storage (vssadmin's "ShadowStorage"): where a provider
- * puts a volume's copy-on-write stores and how large they may grow in total.
- * Listing and setting it are provider jobs like any other op, so they run on
- * the provider thread in turn with the snapshot work; the core only checks
- * that the provider has the notion at all and hands the answers back.
+ * puts a volume's copy-on-write stores and how large they may grow in total,
+ * and the storage a provider makes itself (dm-thin's pools: AddStorage,
+ * RemoveStorage). Listing, setting, adding and removing are provider jobs
+ * like any other op, so they run on the provider thread in turn with the
+ * snapshot work; the core only checks that the provider has the notion at
+ * all and that a name is sane, and hands the answers back.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -27,6 +29,8 @@ StorageReport *storage_report_free(StorageReport *rep)
                 return NULL;
         for (size_t i = 0; i < rep->n; i++) {
                 free((char *)rep->items[i].volume);
+                free((char *)rep->items[i].name);
+                free((char *)rep->items[i].kind);
                 free((char *)rep->items[i].diff_area);
                 free((char *)rep->items[i].max_size);
         }
@@ -50,10 +54,12 @@ static int storage_report_add(const struct vss_storage_info *info, void *userdat
         struct vss_storage_info *c = &rep->items[rep->n];
         *c = *info;
         c->volume = strdup(info->volume ? info->volume : "");
+        c->name = strdup(info->name ? info->name : "");
+        c->kind = strdup(info->kind && info->kind[0] ? info->kind : "diff-area");
         c->diff_area = strdup(info->diff_area ? info->diff_area : "");
         c->max_size = strdup(info->max_size ? info->max_size : "");
         rep->n++; /* counted now, so that a half-copied entry is freed with the report */
-        return c->volume && c->diff_area && c->max_size ? 0 : -ENOMEM;
+        return c->volume && c->name && c->kind && c->diff_area && c->max_size ? 0 : -ENOMEM;
 }
 
 int storage_report_execute(CoreJob *job)
@@ -171,4 +177,81 @@ int core_storage_set(Core *core, CoreProvider *provider, const char *volume,
         }
         storage_job_start(core, job);
         return 0;
+}
+
+/* --- storage the provider makes (AddStorage, RemoveStorage) ------------------------------ */
+
+/* 1..64 of [A-Za-z0-9_.+-]: a dm name part, a file name, safe in any message. */
+static int storage_check_name(const char *op, const char *name, struct vss_error_buf *err)
+{
+        size_t len = name ? strlen(name) : 0;
+        if (len == 0 || len > 64)
+                return core_error(err, -EINVAL, "%s needs a name of 1 to 64 characters, not %zu",
+                                  op, len);
+        size_t ok = strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                 "0123456789_.+-");
+        if (ok < len)
+                return core_error(err, -EINVAL, "%s: the name \"%.64s\" has '%c' at %zu; use "
+                                  "letters, digits and _ . + - only", op, name, name[ok],
+                                  ok + 1);
+        return 0;
+}
+
+static void storage_made_done(CoreJob *job)
+{
+        Core *core = job->core;
+        bool add = job->op == CORE_JOB_ADD_STORAGE;
+        char *msg = NULL;
+        if (job->r < 0)
+                msg = core_strdup_printf("provider '%s' could not %s storage '%s': %s",
+                                         job->provider->name, add ? "add" : "remove",
+                                         job->target, core_job_error(job));
+        else
+                core_log(core, LOG_INFO, "provider '%s' %s storage '%s'", job->provider->name,
+                         add ? "added" : "removed", job->target);
+        core_call_complete(core, job->owner, job->r < 0 ? job->r : 0, msg, NULL, 0);
+        core_string_free(msg);
+}
+
+static int storage_made_job(Core *core, CoreProvider *p, enum core_job_op op, const char *name,
+                            const struct vss_option *options, size_t n_options, void *call,
+                            struct vss_error_buf *err)
+{
+        const char *method = op == CORE_JOB_ADD_STORAGE ? "AddStorage" : "RemoveStorage";
+        CoreJob *job = NULL;
+        if (!p || !call)
+                return core_error(err, -EINVAL, "no provider or call given");
+        int r = core_check_running(core, err);
+        if (r >= 0)
+                r = storage_check_name(method, name, err);
+        if (r < 0)
+                return r;
+        if (!p->vp->ops->add_storage || !p->vp->ops->remove_storage)
+                return core_error(err, -EOPNOTSUPP, "provider '%s' makes no storage of its own "
+                                  "(it has no %s); a provider such as dm-thin does", p->vp->name,
+                                  op == CORE_JOB_ADD_STORAGE ? "add_storage" : "remove_storage");
+        if (core_job_new(&job, core, op, p, name, storage_made_done, call) < 0 ||
+            core_options_copy(job, options, n_options) < 0) {
+                core_job_free(job);
+                return core_error(err, -ENOMEM, "out of memory asking provider '%s' to %s "
+                                  "storage '%s'", p->vp->name,
+                                  op == CORE_JOB_ADD_STORAGE ? "add" : "remove", name);
+        }
+        storage_job_start(core, job);
+        return 0;
+}
+
+int core_storage_add(Core *core, CoreProvider *provider, const char *name,
+                     const struct vss_option *options, size_t n_options, void *call,
+                     struct vss_error_buf *err)
+{
+        return storage_made_job(core, provider, CORE_JOB_ADD_STORAGE, name, options, n_options,
+                                call, err);
+}
+
+int core_storage_remove(Core *core, CoreProvider *provider, const char *name, void *call,
+                        struct vss_error_buf *err)
+{
+        return storage_made_job(core, provider, CORE_JOB_REMOVE_STORAGE, name, NULL, 0, call,
+                                err);
 }

@@ -211,6 +211,20 @@ int config_foreach_key(const Config *config, const char *section,
         return 0;
 }
 
+int config_foreach_entry(const Config *config,
+                         int (*fn)(const char *section, const char *key, const char *value,
+                                   void *userdata),
+                         void *userdata)
+{
+        for (size_t i = 0; config && i < config->n_entries; i++) {
+                const struct config_entry *e = &config->entries[i];
+                int r = fn(e->section, e->key, e->value, userdata);
+                if (r != 0)
+                        return r;
+        }
+        return 0;
+}
+
 int config_get_uint(const Config *config, const char *section, const char *key,
                     unsigned default_value, unsigned min, unsigned max, unsigned *ret,
                     char *err, size_t err_size)

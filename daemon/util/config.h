@@ -29,6 +29,12 @@ int config_foreach_key(const Config *config, const char *section,
                        int (*fn)(const char *key, const char *value, void *userdata),
                        void *userdata);
 
+/* Visit every key of every section, in file order; stop at the first non-zero return. */
+int config_foreach_entry(const Config *config,
+                         int (*fn)(const char *section, const char *key, const char *value,
+                                   void *userdata),
+                         void *userdata);
+
 /*
  * Unsigned value of SECTION.KEY in [MIN, MAX]; DEFAULT_VALUE when absent.
  * -EINVAL with a message naming the key, the value and the range otherwise.

@@ -120,6 +120,11 @@ const char *vss_provider_info_get_version(const vss_provider_info *provider);
 const char *vss_provider_info_get_description(const vss_provider_info *provider);
 uint32_t vss_provider_info_get_abi_version(const vss_provider_info *provider);
 const char *vss_provider_info_get_path(const vss_provider_info *provider);
+/*
+ * Its priority (libvss 0.4): of the providers that can snapshot a volume,
+ * vssd lets the one of highest priority take it (ties: by name).
+ */
+uint32_t vss_provider_info_get_priority(const vss_provider_info *provider);
 /* The provider's D-Bus object path, e.g. /org/linuxvss/Vss1/provider/dm_2dsnapshot. */
 const char *vss_provider_info_get_object_path(const vss_provider_info *provider);
 
@@ -182,6 +187,14 @@ typedef struct vss_snapshot_set_info {
         char *session_object_path;   /* the session that made it; "/" once that ended */
         uint64_t creation_time_usec; /* of its oldest snapshot; 0 while it has none */
         bool backup_succeeded;       /* the requester's verdict (vss_backup_set_backup_succeeded) */
+        /*
+         * What the set's point in time means across its volumes (libvss 0.4):
+         * "one-instant" (every volume at one instant), "writers-only" (the
+         * volumes one after another, with the writers frozen throughout: only
+         * what they wrote is consistent across volumes), or "" until its
+         * providers prepared it, and for a set made by an earlier vssd.
+         */
+        char *atomicity;
 } vss_snapshot_set_info;
 
 /* The snapshot sets vssd knows of, oldest first; sets without snapshots last, by id. */
@@ -501,6 +514,13 @@ typedef struct vss_shadow_storage {
         char *max_size;           /* the maximum as set: "15%", "10G", "unbounded" */
         uint64_t max_bytes;       /* in bytes; VSS_SHADOW_STORAGE_UNBOUNDED; 0 when it cannot
                                    * be computed (a percentage of a volume not there) */
+        /* Since LIBVSS_4: storage a provider made (vss_client_add_storage()) has an entry
+         * of its own, with volume "" and its name; used_bytes, allocated_bytes and
+         * max_bytes are then its data device's use and size. */
+        char *name;               /* the storage's name (a thin pool's), or "" */
+        char *kind;               /* "diff-area" (a volume's stores) or "thin-pool" */
+        uint64_t metadata_used_bytes; /* a pool's metadata device: used, size; else 0 */
+        uint64_t metadata_size_bytes;
 } vss_shadow_storage;
 
 /*
@@ -525,6 +545,54 @@ vss_shadow_storage **vss_shadow_storage_list_free(vss_shadow_storage **storage);
  */
 int vss_client_set_shadow_storage(vss_client *client, const char *provider, const char *volume,
                                   const char *max_size, const char *diff_area);
+
+/* ---- since LIBVSS_4: provider options, storage a provider makes ----------------------- */
+
+/*
+ * An option handed to a provider as it is: KEY is the name the provider
+ * documents ("ThinPool", "Data"), VALUE its string. The provider refuses a
+ * key it does not know, naming it.
+ */
+struct vss_client_option {
+        const char *key;
+        const char *value;
+};
+
+/*
+ * vss_client_enable_volume() with the N_OPTIONS OPTIONS for the provider
+ * (dm-thin: ThinPool, Size). With options, DEVICE may be a name without '/'
+ * for a provider that makes a new volume of that name (dm-thin with Size).
+ * PROVIDER NULL: vssd asks the providers in its order (the coordinator's
+ * Providers property) until one does not answer -VSS_E_VOLUME_NOT_SUPPORTED
+ * ("not mine"); when every one does, that code with each one's reason.
+ */
+int vss_client_enable_volume_with_options(vss_client *client, const char *device,
+                                          const char *provider,
+                                          const struct vss_client_option *options,
+                                          size_t n_options, char **ret_volume);
+
+/*
+ * Make storage NAME (1 to 64 of A-Z a-z 0-9 _ . + -) on provider PROVIDER
+ * from OPTIONS: dm-thin makes a thin pool from Data and Metadata (block
+ * devices or files) and DataSize, MetadataSize, ChunkSize. The provider
+ * keeps it across reboots; vss_client_list_shadow_storage() lists it.
+ * PROVIDER NULL: the first provider, in vssd's order (the coordinator's
+ * Providers property), that makes storage at all (the others answer
+ * NotSupported); *RET_PROVIDER (malloc'd; may be NULL) says which one took
+ * it. -EOPNOTSUPP when none does (or not PROVIDER), -ENOENT when no
+ * provider PROVIDER is loaded; the provider's refusals with its code and
+ * message (-EEXIST: NAME exists). Needs root.
+ */
+int vss_client_add_storage(vss_client *client, const char *provider, const char *name,
+                           const struct vss_client_option *options, size_t n_options,
+                           char **ret_provider);
+/*
+ * Remove storage NAME that vss_client_add_storage() made (what becomes of
+ * its devices and files, the provider's manual says). -EBUSY while volumes
+ * live in it. PROVIDER and *RET_PROVIDER as there.
+ */
+int vss_client_remove_storage(vss_client *client, const char *provider, const char *name,
+                              char **ret_provider);
 
 #ifdef __cplusplus
 }

@@ -210,10 +210,11 @@ static int op_recover(void *state, struct vss_error_buf *err)
 static int op_enable(void *state, const char *device, const struct vss_option *options,
                      size_t n_options, char *volume, size_t size, struct vss_error_buf *err)
 {
+        /* "Not mine": without a named provider, vssd asks the next one. */
         if (n_options > 0)
-                return provider_error(err, -EINVAL, "cannot enable %s: dm-snapshot takes no "
-                                      "option '%s'; leave it out (ThinPool is dm-thin's: "
-                                      "name that provider)", device, options[0].key);
+                return provider_error(err, -VSS_E_VOLUME_NOT_SUPPORTED, "dm-snapshot takes no "
+                                      "option such as '%s' (it wraps DEVICE as it is)",
+                                      options[0].key);
         return dmsnap_enable(state, device, volume, size, err);
 }
 

@@ -196,8 +196,9 @@ int dmsnap_disable(DmSnap *dm, const char *volume, struct vss_error_buf *err)
         if (stat(volume, &st) < 0 || !S_ISBLK(st.st_mode) ||
             dm_info_by_devnum(major(st.st_rdev), minor(st.st_rdev), &info, NULL) < 0 ||
             strncmp(info.uuid, UUID_WRAP, strlen(UUID_WRAP)) != 0)
-                return provider_error(err, -EINVAL, "%s is not a volume 'vssctl enable' made",
-                                      volume);
+                /* "Not mine": vssd asks the next provider (DisableVolume's pass-on). */
+                return provider_error(err, -VSS_E_VOLUME_NOT_SUPPORTED, "%s is not a volume "
+                                      "'vssctl enable' made with dm-snapshot", volume);
         if ((r = dm_table_get(info.name, false, &t, err)) < 0)
                 return r;
         bool has_snapshots = t.n == 1 && strcmp(t.targets[0].type, "linear") != 0;

@@ -173,7 +173,7 @@ START_TEST(test_vssctl_usage_errors)
         ck_assert_msg(strstr(out, "'storage resize' changes only the maximum"), "%s", out);
         free(out);
         out = expect_vssctl(2, NULL, "storage grow --for /dev/fake/a --maxsize 1G");
-        ck_assert_msg(strstr(out, "'storage' can add or resize, not 'grow'"), "%s", out);
+        ck_assert_msg(strstr(out, "'storage' can add, resize, remove or list, not 'grow'"), "%s", out);
         free(out);
         out = expect_vssctl(1, NULL, "storage add --for /dev/other --maxsize 1G");
         ck_assert_msg(strstr(out, "cannot add shadow storage for /dev/other: no provider can "

@@ -3,13 +3,16 @@
  * fake.c: a snapshot provider with no device-mapper under it, so that the
  * coordinator can be tested on any machine. Bus tests dlopen it as
  * build/tests/providers/fake.so; tests/unit/check_fake_provider.c links it.
- * Never installed.
+ * Built a second time as "fake2" (build/tests/providers/pair/, beside a link
+ * to fake.so), it is a second provider for the tests of vssd's choice
+ * between providers. Never installed.
  *
  * It keeps sets and snapshots in memory and enforces the protocol of
  * <vss/provider.h> the way a real provider would, so a coordinator that calls
  * ops out of order gets -VSS_E_BAD_STATE here rather than on a real system.
  *
- * Configuration, from [provider.fake] in vssd.conf:
+ * Configuration, from [provider.fake] in vssd.conf ([provider.fake2] for fake2.so,
+ * the same code built with -DFAKE_NAME to test vssd's choice between providers):
  *   volumes=  comma-separated volume paths it supports; unset: any /dev/fake/...
  *   log=      file that gets one line per op call ("hold <set>"), written with
  *             one write(2) on an O_APPEND fd, so a test can check call order
@@ -27,17 +30,34 @@
  *             saves what commit made), by atomic replace; loaded at init. So a
  *             restarted vssd finds them, as it would find a real provider's.
  * OP is the word the log uses: init, is_volume_supported, prepare, hold,
- * commit, release, abort, delete, query, expose, unexpose, revert, recover,
- * monitor, enable_volume, disable_volume.
+ * commit, release, finish, abort, delete, query, expose, unexpose, revert,
+ * recover, monitor, enable_volume, disable_volume.
  *
  *   storage=  "none": the provider has no shadow storage (its list_storage and
  *             set_storage ops are NULL, as a provider without stores has)
+ *   atomicity= "writers-only": prepare() reports VSS_ATOMICITY_WRITERS_ONLY, as
+ *             a provider that snaps volumes one after the other would (LVM's
+ *             classic snapshots); "one-instant" (the default) leaves it alone.
+ *
+ * finish() (after release, once) does nothing but log and check the order;
+ * "fail finish" in the control file makes it fail, as an lvcreate would.
  *
  * Snapshots: prepare() names each one's device /dev/fake/snap-<id>; every
  * copy-on-write store is FAKE_COW_SIZE bytes with FAKE_COW_USED used. revert()
  * starts a merge: the snapshot is reported merging until the next monitor(),
  * which finishes the merge (the snapshot is gone then). enable_volume() takes
  * /dev/fakeplain/NAME and makes it the volume /dev/fake/NAME.
+ *
+ * Options (struct vss_option), as dm-thin takes them: enable_volume() takes
+ * Label (any string; the log line shows every option as KEY=VALUE, so that a
+ * test sees what arrived), ThinPool (a pool add_storage() made: the volume
+ * lives in it, and the pool cannot be removed while it does) and Size (with
+ * ThinPool: DEVICE is the NAME of a new blank volume, /dev/fake/NAME).
+ * add_storage() makes a "pool" from Data and Metadata (required), DataSize
+ * (default 1G), MetadataSize (default 64M) and ChunkSize; list_storage()
+ * reports it as a thin-pool entry (data used: FAKE_THIN_USED per volume in
+ * it; metadata used: FAKE_META_USED). An unknown key is refused (-EINVAL,
+ * named). "storage=none" takes add_storage and remove_storage away too.
  *
  * Shadow storage: set_storage() keeps a maximum and a diff area per volume in
  * memory (and in the state file). Every fake volume is FAKE_VOLUME_SIZE bytes
@@ -63,6 +83,12 @@
 
 #include <vss/provider.h>
 
+/* A second build (-DFAKE_NAME='"fake2"' -DFAKE_ID=...) is a second provider: fake2.so. */
+#ifndef FAKE_NAME
+#define FAKE_NAME "fake"
+#define FAKE_ID "b174487d-9ce0-4bcd-b915-f31ece126eb6"
+#endif
+#define FAKE_WHO FAKE_NAME " provider: " /* how its messages begin */
 #define FAKE_PREFIX "/dev/fake/"
 #define FAKE_PLAIN_PREFIX "/dev/fakeplain/"
 #define FAKE_COW_SIZE (1024ull * 1024 * 1024)
@@ -70,6 +96,8 @@
 #define FAKE_VOLUME_SIZE (10ull * 1024 * 1024 * 1024)
 #define FAKE_DIFF_AREA "/var/lib/fake/diff"
 #define FAKE_MOUNT_PREFIX "/fake/"
+#define FAKE_THIN_USED (64ull * 1024 * 1024)
+#define FAKE_META_USED (2ull * 1024 * 1024)
 #define LINE_MAX_LEN 8192   /* one log line; longer ones are cut, never split */
 #define CONTROL_MAX_LEN 4096
 
@@ -98,10 +126,18 @@ struct fake_storage {
         char *diff_area; /* FAKE_DIFF_AREA until one is set */
 };
 
+/* A "thin pool" add_storage() made. */
+struct fake_pool {
+        char *name;
+        char *data, *metadata;            /* the Data and Metadata options */
+        char *data_size, *metadata_size;  /* as given */
+};
+
 struct fake_set {
         char *id;
         uint32_t attributes;
         enum set_phase phase;
+        bool finished;     /* finish() came, after release */
         unsigned inflight; /* ops on this set waiting in a stall */
         unsigned cancels;  /* bumped by release/abort: ends those stalls */
         size_t n_snaps;
@@ -115,9 +151,13 @@ struct fake {
         char *control; /* copy of control=, or NULL */
         int log_fd;    /* -1 without log= */
         char *state_path; /* copy of state=, or NULL */
+        enum vss_set_atomicity atomicity; /* what prepare() reports (atomicity=) */
         bool dirty;       /* changed since the state file was written */
         char **enabled;   /* NAMEs of the enabled /dev/fakeplain/NAME */
+        char **enabled_pools; /* beside each: the pool it lives in, or NULL */
         size_t n_enabled;
+        struct fake_pool *pools; /* add_storage() */
+        size_t n_pools;
         struct fake_storage *storage; /* set_storage() settings */
         size_t n_storage;
         pthread_mutex_t lock;
@@ -139,9 +179,10 @@ struct fault {
 };
 
 static const char *const control_ops[] = {
-        "init", "is_volume_supported", "prepare", "hold", "commit", "release", "abort",
+        "init", "is_volume_supported", "prepare", "hold", "commit", "release", "finish", "abort",
         "delete", "query", "expose", "unexpose", "revert", "recover", "monitor",
-        "enable_volume", "disable_volume", "list_storage", "set_storage",
+        "enable_volume", "disable_volume", "list_storage", "set_storage", "add_storage",
+        "remove_storage",
 };
 
 static void snapshot_invalidate(struct fake *f, const char *id);
@@ -152,6 +193,9 @@ static const struct {
 } errno_names[] = {
         { "EIO", EIO }, { "EBUSY", EBUSY }, { "ENOSPC", ENOSPC },
         { "ENOMEM", ENOMEM }, { "EINVAL", EINVAL }, { "ETIMEDOUT", ETIMEDOUT },
+        { "ENOENT", ENOENT },
+        /* "not mine": vssd asks the next provider (EnableVolume, DisableVolume) */
+        { "VOLUME_NOT_SUPPORTED", VSS_E_VOLUME_NOT_SUPPORTED },
 };
 
 #define ELEMENTS(a) (sizeof(a) / sizeof((a)[0]))
@@ -283,7 +327,7 @@ static int control_load(const char *path, char *buf, size_t size, struct vss_err
         if (fd < 0 && errno == ENOENT)
                 return 0; /* no file: no faults */
         if (fd < 0)
-                return set_error(err, -errno, "fake provider: cannot open control file %s: %s",
+                return set_error(err, -errno, FAKE_WHO "cannot open control file %s: %s",
                                  path, strerror(errno));
         size_t len = 0;
         ssize_t n;
@@ -293,7 +337,7 @@ static int control_load(const char *path, char *buf, size_t size, struct vss_err
                 if (n < 0) {
                         int r = -errno;
                         close(fd);
-                        return set_error(err, r, "fake provider: cannot read control file %s: %s",
+                        return set_error(err, r, FAKE_WHO "cannot read control file %s: %s",
                                          path, strerror(-r));
                 }
                 len += (size_t)n;
@@ -301,7 +345,7 @@ static int control_load(const char *path, char *buf, size_t size, struct vss_err
         close(fd);
         buf[len] = '\0';
         if (len == size - 1)
-                return set_error(err, -EFBIG, "fake provider: control file %s is over %zu bytes",
+                return set_error(err, -EFBIG, FAKE_WHO "control file %s is over %zu bytes",
                                  path, size - 1);
         return 0;
 }
@@ -324,7 +368,7 @@ static int control_read(struct fake *f, const char *op, struct fault *ret,
                 next = next ? (*next = '\0', next + 1) : s + strlen(s);
                 if (control_parse_line(s, op, &fault) < 0)
                         return set_error(err, -EINVAL,
-                                         "fake provider: control file %s line %u is not "
+                                         FAKE_WHO "control file %s line %u is not "
                                          "understood; write \"fail OP [ERRNAME]\", "
                                          "\"stall OP MS\" or \"invalidate SNAPSHOT_ID\"",
                                          f->control, lineno);
@@ -399,11 +443,11 @@ static int op_begin(struct fake *f, struct line *line, const char *set_id,
         if (r >= 0 && fault.stall_ms > 0) {
                 r = stall(f, set_id ? set_find(f, set_id) : NULL, fault.stall_ms);
                 if (r < 0)
-                        set_error(err, r, "fake provider: %s of set %s was cancelled by "
+                        set_error(err, r, FAKE_WHO "%s of set %s was cancelled by "
                                   "release or abort while it stalled", line->op, set_id);
         }
         if (r >= 0 && fault.fail < 0)
-                r = set_error(err, fault.fail, "fake provider: injected failure at %s",
+                r = set_error(err, fault.fail, FAKE_WHO "injected failure at %s",
                               line->op);
         if (r < 0)
                 pthread_mutex_unlock(&f->lock);
@@ -450,14 +494,14 @@ static int volume_check(struct fake *f, const char *volume, struct vss_error_buf
         if (f->volumes) {
                 if (volume_listed(f->volumes, volume))
                         return 1;
-                set_error(err, 0, "fake provider: %s is not in its volume list "
-                          "(volumes= in [provider.fake])", volume);
+                set_error(err, 0, FAKE_WHO "%s is not in its volume list "
+                          "(volumes= in [provider." FAKE_NAME "])", volume);
                 return 0;
         }
         if (strncmp(volume, FAKE_PREFIX, strlen(FAKE_PREFIX)) == 0)
                 return 1;
-        set_error(err, 0, "fake provider: %s is not under " FAKE_PREFIX " (list other volumes "
-                  "with volumes= in [provider.fake])", volume);
+        set_error(err, 0, FAKE_WHO "%s is not under " FAKE_PREFIX " (list other volumes "
+                  "with volumes= in [provider." FAKE_NAME "])", volume);
         return 0;
 }
 
@@ -469,7 +513,7 @@ static int fake_is_volume_supported(void *state, const char *volume, struct vss_
         if (r < 0)
                 return r;
         if (!volume)
-                return op_end(f, set_error(err, -EINVAL, "fake provider: no volume given"));
+                return op_end(f, set_error(err, -EINVAL, FAKE_WHO "no volume given"));
         return op_end(f, volume_check(f, volume, err));
 }
 
@@ -522,7 +566,7 @@ static struct fake_snapshot *snapshot_lookup(struct fake *f, const char *id,
 {
         struct fake_snapshot *snap = id ? snapshot_find(f, id) : NULL;
         if (!snap)
-                set_error(err, -ENOENT, "fake provider: snapshot %s does not exist; it may "
+                set_error(err, -ENOENT, FAKE_WHO "snapshot %s does not exist; it may "
                           "have been deleted already", id ? id : "(null)");
         return snap;
 }
@@ -592,20 +636,20 @@ static int prepare_check_volume(struct fake *f, const struct vss_set_request *re
 {
         const struct vss_volume_request *v = &req->volumes[i];
         if (!v->volume || !v->snapshot_id)
-                return set_error(err, -EINVAL, "fake provider: volume %zu of set %s has no "
+                return set_error(err, -EINVAL, FAKE_WHO "volume %zu of set %s has no "
                                  "path or no snapshot id", i, req->set_id);
         if (volume_check(f, v->volume, err) != 1)
                 return -VSS_E_VOLUME_NOT_SUPPORTED; /* err holds the reason */
         for (size_t j = 0; j < i; j++) {
                 if (strcmp(req->volumes[j].volume, v->volume) == 0)
-                        return set_error(err, -VSS_E_VOLUME_IN_SET, "fake provider: %s is "
+                        return set_error(err, -VSS_E_VOLUME_IN_SET, FAKE_WHO "%s is "
                                          "twice in set %s", v->volume, req->set_id);
                 if (strcmp(req->volumes[j].snapshot_id, v->snapshot_id) == 0)
-                        return set_error(err, -EEXIST, "fake provider: snapshot id %s is "
+                        return set_error(err, -EEXIST, FAKE_WHO "snapshot id %s is "
                                          "twice in set %s", v->snapshot_id, req->set_id);
         }
         if (snapshot_id_taken(f, v->snapshot_id))
-                return set_error(err, -EEXIST, "fake provider: snapshot id %s of set %s is "
+                return set_error(err, -EEXIST, FAKE_WHO "snapshot id %s of set %s is "
                                  "already in use", v->snapshot_id, req->set_id);
         return 0;
 }
@@ -615,14 +659,14 @@ static int prepare_check(struct fake *f, const struct vss_set_request *req,
 {
         struct fake_set *old = set_find(f, req->set_id);
         if (old)
-                return set_error(err, -VSS_E_BAD_STATE, "fake provider: prepare of set %s, "
+                return set_error(err, -VSS_E_BAD_STATE, FAKE_WHO "prepare of set %s, "
                                  "which was prepared before (it is %s); a set is prepared "
                                  "once", req->set_id, phase_to_string(old->phase));
         if (req->n_volumes == 0 || !req->volumes)
-                return set_error(err, -EINVAL, "fake provider: prepare of set %s with no "
+                return set_error(err, -EINVAL, FAKE_WHO "prepare of set %s with no "
                                  "volumes", req->set_id);
         if (req->n_volumes > VSS_MAX_VOLUMES_PER_SET)
-                return set_error(err, -VSS_E_MAX_VOLUMES, "fake provider: set %s has %zu "
+                return set_error(err, -VSS_E_MAX_VOLUMES, FAKE_WHO "set %s has %zu "
                                  "volumes, more than %d", req->set_id, req->n_volumes,
                                  VSS_MAX_VOLUMES_PER_SET);
         for (size_t i = 0; i < req->n_volumes; i++) {
@@ -647,7 +691,7 @@ static int fake_prepare(void *state, const struct vss_set_request *req,
         if (r < 0)
                 return r;
         if (!valid)
-                return op_end(f, set_error(err, -EINVAL, "fake provider: prepare without "
+                return op_end(f, set_error(err, -EINVAL, FAKE_WHO "prepare without "
                                            "a set id"));
         r = prepare_check(f, req, err);
         if (r < 0)
@@ -656,9 +700,11 @@ static int fake_prepare(void *state, const struct vss_set_request *req,
         struct fake_set *set;
         r = set_new(req, &set);
         if (r < 0)
-                return op_end(f, set_error(err, r, "fake provider: out of memory preparing "
+                return op_end(f, set_error(err, r, FAKE_WHO "out of memory preparing "
                                            "set %s", req->set_id));
         sets_append(f, set);
+        /* An out field of a request the ABI hands over as const, as volumes[].device is. */
+        ((struct vss_set_request *)req)->atomicity = f->atomicity;
         return op_end(f, 0);
 }
 
@@ -672,7 +718,7 @@ static int set_op_begin(struct fake *f, const char *op, const char *set_id,
                 return r;
         struct fake_set *set = set_id ? set_find(f, set_id) : NULL;
         if (!set)
-                return op_end(f, set_error(err, -VSS_E_BAD_STATE, "fake provider: %s of set "
+                return op_end(f, set_error(err, -VSS_E_BAD_STATE, FAKE_WHO "%s of set "
                                            "%s, which was never prepared; prepare it first",
                                            op, set_id ? set_id : "(null)"));
         *ret = set;
@@ -682,7 +728,7 @@ static int set_op_begin(struct fake *f, const char *op, const char *set_id,
 static int bad_phase(struct fake_set *set, const char *op, const char *needs,
                      struct vss_error_buf *err)
 {
-        return set_error(err, -VSS_E_BAD_STATE, "fake provider: %s of set %s, which is %s; "
+        return set_error(err, -VSS_E_BAD_STATE, FAKE_WHO "%s of set %s, which is %s; "
                          "%s", op, set->id, phase_to_string(set->phase), needs);
 }
 
@@ -744,6 +790,22 @@ static int fake_release(void *state, const char *set_id, struct vss_error_buf *e
         return op_end(f, 0);
 }
 
+/* After a release that followed a commit; what LVM's classic snapshots would do here. */
+static int fake_finish(void *state, const char *set_id, struct vss_error_buf *err)
+{
+        struct fake *f = state;
+        struct fake_set *set;
+        int r = set_op_begin(f, "finish", set_id, &set, err);
+        if (r < 0)
+                return r;
+        bool made = set->n_snaps > 0 && set->snaps[0].exists; /* commit came before */
+        if (set->phase != PHASE_RELEASED || !made || set->finished)
+                return op_end(f, bad_phase(set, "finish", "finish comes once, after a commit "
+                                           "and its release", err));
+        set->finished = true;
+        return op_end(f, 0);
+}
+
 static int fake_abort(void *state, const char *set_id, struct vss_error_buf *err)
 {
         struct fake *f = state;
@@ -789,7 +851,7 @@ static int fake_delete_snapshot(void *state, const char *snapshot_id, struct vss
         if (!snap)
                 return r;
         if (snap->state == VSS_SNAPSHOT_MERGING)
-                return op_end(f, set_error(err, -EBUSY, "fake provider: snapshot %s is being "
+                return op_end(f, set_error(err, -EBUSY, FAKE_WHO "snapshot %s is being "
                                            "merged into its origin; it goes when the merge "
                                            "is done", snapshot_id));
         snapshot_remove(f, snap);
@@ -807,18 +869,18 @@ static int fake_expose(void *state, const char *snapshot_id, const char *mount_p
         if (!snap)
                 return r;
         if (!mount_point || !mount_point[0])
-                return op_end(f, set_error(err, -EINVAL, "fake provider: expose of snapshot "
+                return op_end(f, set_error(err, -EINVAL, FAKE_WHO "expose of snapshot "
                                            "%s without a mount point", snapshot_id));
         if (snap->exposed)
-                return op_end(f, set_error(err, -EBUSY, "fake provider: snapshot %s is "
+                return op_end(f, set_error(err, -EBUSY, FAKE_WHO "snapshot %s is "
                                            "already exposed at %s; unexpose it first",
                                            snapshot_id, snap->exposed));
         if (snap->state == VSS_SNAPSHOT_MERGING)
-                return op_end(f, set_error(err, -EBUSY, "fake provider: snapshot %s is being "
+                return op_end(f, set_error(err, -EBUSY, FAKE_WHO "snapshot %s is being "
                                            "merged into its origin", snapshot_id));
         snap->exposed = strdup(mount_point);
         if (!snap->exposed)
-                return op_end(f, set_error(err, -ENOMEM, "fake provider: out of memory "
+                return op_end(f, set_error(err, -ENOMEM, FAKE_WHO "out of memory "
                                            "exposing snapshot %s", snapshot_id));
         f->dirty = true;
         return op_end_saved(f, 0);
@@ -834,7 +896,7 @@ static int fake_unexpose(void *state, const char *snapshot_id, struct vss_error_
         if (!snap)
                 return r;
         if (!snap->exposed)
-                return op_end(f, set_error(err, -VSS_E_BAD_STATE, "fake provider: snapshot "
+                return op_end(f, set_error(err, -VSS_E_BAD_STATE, FAKE_WHO "snapshot "
                                            "%s is not exposed", snapshot_id));
         free(snap->exposed);
         snap->exposed = NULL;
@@ -856,12 +918,12 @@ static int fake_revert(void *state, const char *snapshot_id, struct vss_error_bu
         if (!snap)
                 return r;
         if (snap->state != VSS_SNAPSHOT_VALID)
-                return op_end(f, set_error(err, -VSS_E_BAD_STATE, "fake provider: snapshot %s "
+                return op_end(f, set_error(err, -VSS_E_BAD_STATE, FAKE_WHO "snapshot %s "
                                            "is %s; only a valid snapshot can be reverted",
                                            snapshot_id, snap->state == VSS_SNAPSHOT_MERGING
                                                    ? "being merged already" : "invalid"));
         if (snap->exposed)
-                return op_end(f, set_error(err, -EBUSY, "fake provider: snapshot %s is exposed "
+                return op_end(f, set_error(err, -EBUSY, FAKE_WHO "snapshot %s is exposed "
                                            "at %s; unexpose it first", snapshot_id,
                                            snap->exposed));
         snap->state = VSS_SNAPSHOT_MERGING;
@@ -932,7 +994,7 @@ static int snapshots_report(struct fake *f, vss_snapshot_cb cb, void *userdata,
         size_t n;
         int r = op_end_saved(f, snapshots_copy(f, &infos, &n));
         if (r < 0)
-                return set_error(err, r, "fake provider: out of memory listing snapshots");
+                return set_error(err, r, FAKE_WHO "out of memory listing snapshots");
         for (size_t i = 0; cb && r == 0 && i < n; i++)
                 r = cb(&infos[i], userdata);
         free(infos);
@@ -975,16 +1037,20 @@ static int enabled_find(struct fake *f, const char *name)
         return -1;
 }
 
-static int enabled_add(struct fake *f, const char *name)
+static int enabled_add(struct fake *f, const char *name, const char *pool)
 {
-        char **v = realloc(f->enabled, (f->n_enabled + 1) * sizeof(*v));
-        if (!v)
+        size_t n = f->n_enabled + 1;
+        char **v = realloc(f->enabled, n * sizeof(*v));
+        if (v)
+                f->enabled = v;
+        char **p = v ? realloc(f->enabled_pools, n * sizeof(*p)) : NULL;
+        if (!p)
                 return -ENOMEM;
-        f->enabled = v;
-        if (!(v[f->n_enabled] = strdup(name)))
-                return -ENOMEM;
-        f->n_enabled++;
-        return 0;
+        f->enabled_pools = p;
+        v[f->n_enabled] = strdup(name);
+        p[f->n_enabled] = pool ? strdup(pool) : NULL;
+        f->n_enabled++; /* counted now, so that fake_free() frees a half-made one */
+        return v[n - 1] && (!pool || p[n - 1]) ? 0 : -ENOMEM;
 }
 
 static bool volume_has_snapshots(struct fake *f, const char *volume)
@@ -996,35 +1062,123 @@ static bool volume_has_snapshots(struct fake *f, const char *volume)
         return false;
 }
 
-/* /dev/fakeplain/NAME becomes the volume /dev/fake/NAME. */
+/* --- pools (add_storage) ----------------------------------------------------- */
+
+static struct fake_pool *pool_find(struct fake *f, const char *name)
+{
+        for (size_t i = 0; i < f->n_pools; i++)
+                if (strcmp(f->pools[i].name, name) == 0)
+                        return &f->pools[i];
+        return NULL;
+}
+
+static void pool_free_fields(struct fake_pool *p)
+{
+        free(p->name);
+        free(p->data);
+        free(p->metadata);
+        free(p->data_size);
+        free(p->metadata_size);
+}
+
+static int pool_add(struct fake *f, const char *name, const char *data, const char *metadata,
+                    const char *data_size, const char *metadata_size)
+{
+        struct fake_pool *v = realloc(f->pools, (f->n_pools + 1) * sizeof(*v));
+        if (!v)
+                return -ENOMEM;
+        f->pools = v;
+        struct fake_pool *p = &v[f->n_pools++]; /* counted now: fake_free() frees a half-made one */
+        *p = (struct fake_pool){ strdup(name), strdup(data), strdup(metadata), strdup(data_size),
+                                 strdup(metadata_size) };
+        return p->name && p->data && p->metadata && p->data_size && p->metadata_size ? 0
+                                                                                    : -ENOMEM;
+}
+
+/* The volumes enabled in pool NAME. */
+static size_t pool_volumes(struct fake *f, const char *name)
+{
+        size_t n = 0;
+        for (size_t i = 0; i < f->n_enabled; i++)
+                n += f->enabled_pools[i] && strcmp(f->enabled_pools[i], name) == 0;
+        return n;
+}
+
+/*
+ * The value of each option of OPTIONS into the slot of its key in KEYS (N
+ * of them, NULL-terminated); an unknown key is refused, naming it and the
+ * keys taken. The log LINE gets every option as KEY=VALUE.
+ */
+static int options_read(const struct vss_option *options, size_t n_options,
+                        const char *const *keys, const char **values, struct line *line,
+                        const char *what, struct vss_error_buf *err)
+{
+        char known[256] = "";
+        for (size_t k = 0; keys[k]; k++)
+                snprintf(known + strlen(known), sizeof(known) - strlen(known), "%s%s",
+                         k ? ", " : "", keys[k]);
+        for (size_t i = 0; i < n_options; i++) {
+                size_t k = 0;
+                while (keys[k] && strcmp(keys[k], options[i].key) != 0)
+                        k++;
+                if (!keys[k])
+                        return set_error(err, -EINVAL, FAKE_WHO "cannot %s: unknown option "
+                                         "\"%s\"; it takes %s", what, options[i].key, known);
+                values[k] = options[i].value;
+        }
+        for (size_t i = 0; i < n_options; i++) {
+                char word[1024];
+                snprintf(word, sizeof(word), "%s=%s", options[i].key, options[i].value);
+                line_add(line, word);
+        }
+        return 0;
+}
+
+/*
+ * /dev/fakeplain/NAME becomes the volume /dev/fake/NAME; with ThinPool it
+ * lives in that pool, and with Size too DEVICE is the NAME of a new volume.
+ */
 static int fake_enable_volume(void *state, const char *device, const struct vss_option *options,
                               size_t n_options, char *volume, size_t size,
                               struct vss_error_buf *err)
 {
+        static const char *const keys[] = { "Label", "ThinPool", "Size", NULL };
+        const char *values[3] = { NULL, NULL, NULL };
         struct fake *f = state;
-        if (n_options > 0)
-                return set_error(err, -EINVAL, "fake provider: cannot enable %s: unknown option "
-                                 "'%s'", device, options[0].key);
         struct line line;
-        int r = op_begin(f, line_start(&line, "enable_volume", device, NULL), NULL, err);
+        char what[512];
+        snprintf(what, sizeof(what), "enable %s", device ? device : "(null)");
+        line_start(&line, "enable_volume", device, NULL);
+        int r = options_read(options, n_options, keys, values, &line, what, err);
         if (r < 0)
                 return r;
+        const char *pool = values[1];
+        if (values[2] && !pool)
+                return set_error(err, -EINVAL, FAKE_WHO "cannot %s: Size makes a new volume in "
+                                 "a pool: give ThinPool too", what);
+        if ((r = op_begin(f, &line, NULL, err)) < 0)
+                return r;
         size_t plen = strlen(FAKE_PLAIN_PREFIX);
-        const char *name = device && strncmp(device, FAKE_PLAIN_PREFIX, plen) == 0 ? device + plen
-                                                                                 : NULL;
+        const char *name = !device ? NULL : values[2] ? device
+                         : strncmp(device, FAKE_PLAIN_PREFIX, plen) == 0 ? device + plen : NULL;
         if (!name || !name[0] || strchr(name, '/'))
-                return op_end(f, set_error(err, -EINVAL, "fake provider: cannot enable %s: it "
+                return op_end(f, set_error(err, -EINVAL, FAKE_WHO "cannot enable %s: it "
                                            "wraps only " FAKE_PLAIN_PREFIX "NAME devices (as "
-                                           FAKE_PREFIX "NAME)", device ? device : "(null)"));
+                                           FAKE_PREFIX "NAME)%s", device ? device : "(null)",
+                                           values[2] ? ", and a new volume's NAME has no '/'"
+                                                     : ""));
+        if (pool && !pool_find(f, pool))
+                return op_end(f, set_error(err, -EINVAL, FAKE_WHO "cannot %s: there is no "
+                                           "pool '%s' (add_storage makes one)", what, pool));
         if (enabled_find(f, name) >= 0)
-                return op_end(f, set_error(err, -EEXIST, "fake provider: %s is enabled "
+                return op_end(f, set_error(err, -EEXIST, FAKE_WHO "%s is enabled "
                                            "already, as " FAKE_PREFIX "%s; use that volume",
                                            device, name));
         if ((size_t)snprintf(volume, size, FAKE_PREFIX "%s", name) >= size)
-                return op_end(f, set_error(err, -ENAMETOOLONG, "fake provider: the volume "
+                return op_end(f, set_error(err, -ENAMETOOLONG, FAKE_WHO "the volume "
                                            "name for %s is too long", device));
-        if (enabled_add(f, name) < 0)
-                return op_end(f, set_error(err, -ENOMEM, "fake provider: out of memory "
+        if (enabled_add(f, name, pool) < 0)
+                return op_end(f, set_error(err, -ENOMEM, FAKE_WHO "out of memory "
                                            "enabling %s", device));
         f->dirty = true;
         return op_end_saved(f, 0);
@@ -1041,14 +1195,17 @@ static int fake_disable_volume(void *state, const char *volume, struct vss_error
         int i = volume && strncmp(volume, FAKE_PREFIX, plen) == 0
                         ? enabled_find(f, volume + plen) : -1;
         if (i < 0)
-                return op_end(f, set_error(err, -ENOENT, "fake provider: %s is not an enabled "
+                return op_end(f, set_error(err, -ENOENT, FAKE_WHO "%s is not an enabled "
                                            "volume (EnableVolume makes " FAKE_PREFIX "NAME of "
                                            FAKE_PLAIN_PREFIX "NAME)", volume ? volume : "(null)"));
         if (volume_has_snapshots(f, volume))
-                return op_end(f, set_error(err, -EBUSY, "fake provider: %s still has "
+                return op_end(f, set_error(err, -EBUSY, FAKE_WHO "%s still has "
                                            "snapshots; delete them first", volume));
         free(f->enabled[i]);
+        free(f->enabled_pools[i]);
         memmove(f->enabled + i, f->enabled + i + 1, (f->n_enabled - i - 1) * sizeof(char *));
+        memmove(f->enabled_pools + i, f->enabled_pools + i + 1,
+                (f->n_enabled - i - 1) * sizeof(char *));
         f->n_enabled--;
         f->dirty = true;
         return op_end_saved(f, 0);
@@ -1138,7 +1295,9 @@ static const struct fake_snapshot *first_snapshot_of(struct fake *f, const char 
         return NULL;
 }
 
-/* Settings first, in the order they were made; then volumes that only have snapshots. */
+static int pools_report(struct fake *f, vss_storage_cb cb, void *userdata);
+
+/* Settings first, in the order they were made; then volumes that only have snapshots; pools. */
 static int fake_list_storage(void *state, vss_storage_cb cb, void *userdata,
                              struct vss_error_buf *err)
 {
@@ -1159,7 +1318,9 @@ static int fake_list_storage(void *state, vss_storage_cb cb, void *userdata,
                                 r = storage_report(f, origin, "unbounded", FAKE_DIFF_AREA, cb,
                                                    userdata);
                 }
-        return op_end(f, r < 0 ? set_error(err, r, "fake provider: cannot report its "
+        if (r >= 0)
+                r = pools_report(f, cb, userdata);
+        return op_end(f, r < 0 ? set_error(err, r, FAKE_WHO "cannot report its "
                                            "storage: %s", strerror(-r)) : 0);
 }
 
@@ -1169,13 +1330,13 @@ static int storage_check(struct fake *f, const char *volume, const char *max_siz
         size_t n;
         uint64_t max, used = storage_used(f, volume, &n);
         if (volume_check(f, volume, err) <= 0)
-                return set_error(err, -EINVAL, "fake provider: %s has no shadow storage here: "
+                return set_error(err, -EINVAL, FAKE_WHO "%s has no shadow storage here: "
                                  "it is no fake volume", volume);
         if (max_size && fake_size_parse(max_size, &max) < 0)
-                return set_error(err, -EINVAL, "fake provider: the maximum \"%s\" is not a size",
+                return set_error(err, -EINVAL, FAKE_WHO "the maximum \"%s\" is not a size",
                                  max_size);
         if (max_size && max < used)
-                return set_error(err, -EINVAL, "fake provider: the maximum %s of %s is below the "
+                return set_error(err, -EINVAL, FAKE_WHO "the maximum %s of %s is below the "
                                  "%llu bytes its %zu snapshot(s) already use", max_size, volume,
                                  (unsigned long long)used, n);
         const char *name = volume + strlen(FAKE_PREFIX);
@@ -1183,13 +1344,13 @@ static int storage_check(struct fake *f, const char *volume, const char *max_siz
         if (diff_area && strncmp(diff_area, FAKE_MOUNT_PREFIX, mlen) == 0 &&
             strncmp(diff_area + mlen, name, nlen) == 0 &&
             (diff_area[mlen + nlen] == '\0' || diff_area[mlen + nlen] == '/'))
-                return set_error(err, -EINVAL, "fake provider: the diff area %s cannot hold "
+                return set_error(err, -EINVAL, FAKE_WHO "the diff area %s cannot hold "
                                  "snapshots of %s: it is on that volume itself", diff_area,
                                  volume);
         struct fake_storage *st = storage_find(f, volume);
         const char *now = st ? st->diff_area : FAKE_DIFF_AREA;
         if (diff_area && n > 0 && strcmp(diff_area, now) != 0)
-                return set_error(err, -EBUSY, "fake provider: %s has %zu snapshot(s) with "
+                return set_error(err, -EBUSY, FAKE_WHO "%s has %zu snapshot(s) with "
                                  "their stores in %s; delete them first", volume, n, now);
         return 0;
 }
@@ -1215,7 +1376,7 @@ static int fake_set_storage(void *state, const char *volume, const char *max_siz
         if (r < 0)
                 return r;
         if (!volume || (!max_size && !diff_area))
-                return op_end(f, set_error(err, -EINVAL, "fake provider: set_storage needs a "
+                return op_end(f, set_error(err, -EINVAL, FAKE_WHO "set_storage needs a "
                                            "volume and a maximum or a diff area"));
         if ((r = storage_check(f, volume, max_size, diff_area, err)) < 0)
                 return op_end(f, r);
@@ -1224,7 +1385,88 @@ static int fake_set_storage(void *state, const char *volume, const char *max_siz
                 st = storage_add(f, volume);
         if (!st || (max_size && storage_replace(&st->max_size, max_size) < 0) ||
             (diff_area && storage_replace(&st->diff_area, diff_area) < 0))
-                return op_end(f, set_error(err, -ENOMEM, "fake provider: out of memory"));
+                return op_end(f, set_error(err, -ENOMEM, FAKE_WHO "out of memory"));
+        f->dirty = true;
+        return op_end_saved(f, 0);
+}
+
+/* --- add_storage, remove_storage -------------------------------------------- */
+
+/* A pool's entry of list_storage(), as dm-thin reports one. */
+static int pool_report(struct fake *f, const struct fake_pool *p, vss_storage_cb cb,
+                       void *userdata)
+{
+        uint64_t data = 0, metadata = 0;
+        fake_size_parse(p->data_size, &data);
+        fake_size_parse(p->metadata_size, &metadata);
+        struct vss_storage_info info = {
+                .volume = "", .name = p->name, .kind = "thin-pool", .diff_area = p->data,
+                .used_bytes = pool_volumes(f, p->name) * FAKE_THIN_USED,
+                .allocated_bytes = data, .max_size = p->data_size, .max_bytes = data,
+                .metadata_used_bytes = FAKE_META_USED, .metadata_size_bytes = metadata,
+        };
+        return cb(&info, userdata);
+}
+
+static int pools_report(struct fake *f, vss_storage_cb cb, void *userdata)
+{
+        int r = 0;
+        for (size_t i = 0; r >= 0 && i < f->n_pools; i++)
+                r = pool_report(f, &f->pools[i], cb, userdata);
+        return r;
+}
+
+static int fake_add_storage(void *state, const char *name, const struct vss_option *options,
+                            size_t n_options, struct vss_error_buf *err)
+{
+        static const char *const keys[] = { "Data", "Metadata", "DataSize", "MetadataSize",
+                                            "ChunkSize", NULL };
+        const char *v[5] = { NULL, NULL, "1G", "64M", NULL };
+        struct fake *f = state;
+        struct line line;
+        char what[256];
+        uint64_t bytes;
+        snprintf(what, sizeof(what), "add pool %s", name ? name : "(null)");
+        line_start(&line, "add_storage", name, NULL);
+        int r = options_read(options, n_options, keys, v, &line, what, err);
+        if (r < 0)
+                return r;
+        if ((r = op_begin(f, &line, NULL, err)) < 0)
+                return r;
+        if (!name || !v[0] || !v[1])
+                return op_end(f, set_error(err, -EINVAL, FAKE_WHO "cannot %s: give Data and "
+                                           "Metadata", what));
+        for (size_t k = 2; k < 5; k++)
+                if (v[k] && fake_size_parse(v[k], &bytes) < 0)
+                        return op_end(f, set_error(err, -EINVAL, FAKE_WHO "cannot %s: %s "
+                                                   "\"%s\" is not a size", what, keys[k], v[k]));
+        if (pool_find(f, name))
+                return op_end(f, set_error(err, -EEXIST, FAKE_WHO "cannot %s: it exists "
+                                           "already", what));
+        if (pool_add(f, name, v[0], v[1], v[2], v[3]) < 0)
+                return op_end(f, set_error(err, -ENOMEM, FAKE_WHO "out of memory"));
+        f->dirty = true;
+        return op_end_saved(f, 0);
+}
+
+static int fake_remove_storage(void *state, const char *name, struct vss_error_buf *err)
+{
+        struct fake *f = state;
+        struct line line;
+        int r = op_begin(f, line_start(&line, "remove_storage", name, NULL), NULL, err);
+        if (r < 0)
+                return r;
+        struct fake_pool *p = name ? pool_find(f, name) : NULL;
+        if (!p)
+                return op_end(f, set_error(err, -ENOENT, FAKE_WHO "there is no pool '%s'",
+                                           name ? name : "(null)"));
+        size_t n = pool_volumes(f, name);
+        if (n)
+                return op_end(f, set_error(err, -EBUSY, FAKE_WHO "pool '%s' still holds %zu "
+                                           "volume(s); disable them first", name, n));
+        pool_free_fields(p);
+        memmove(p, p + 1, (size_t)(f->pools + f->n_pools - p - 1) * sizeof(*p));
+        f->n_pools--;
         f->dirty = true;
         return op_end_saved(f, 0);
 }
@@ -1245,7 +1487,11 @@ static void state_write(struct fake *f, FILE *out)
                                         (unsigned long long)snap->cow_used);
                 }
         for (size_t i = 0; i < f->n_enabled; i++)
-                fprintf(out, "enabled\t%s\n", f->enabled[i]);
+                fprintf(out, "enabled\t%s%s%s\n", f->enabled[i], f->enabled_pools[i] ? "\t" : "",
+                        f->enabled_pools[i] ? f->enabled_pools[i] : "");
+        for (size_t i = 0; i < f->n_pools; i++)
+                fprintf(out, "pool\t%s\t%s\t%s\t%s\t%s\n", f->pools[i].name, f->pools[i].data,
+                        f->pools[i].metadata, f->pools[i].data_size, f->pools[i].metadata_size);
         for (size_t i = 0; i < f->n_storage; i++)
                 fprintf(out, "storage\t%s\t%s\t%s\n", f->storage[i].volume,
                         f->storage[i].max_size, f->storage[i].diff_area);
@@ -1268,7 +1514,7 @@ static void state_save(struct fake *f)
         if (ok && rename(tmp, f->state_path) == 0)
                 return;
         if (f->host && f->host->log)
-                f->host->log(LOG_ERR, "fake provider: cannot save its state to %s: %s",
+                f->host->log(LOG_ERR, FAKE_WHO "cannot save its state to %s: %s",
                              f->state_path, strerror(errno));
         unlink(tmp);
 }
@@ -1317,8 +1563,10 @@ static int state_load_line(struct fake *f, char *line)
         size_t n = 0;
         for (char *t = strtok_r(line, "\t", &save); t && n < 11; t = strtok_r(NULL, "\t", &save))
                 v[n++] = t;
-        if (n == 2 && strcmp(v[0], "enabled") == 0)
-                return enabled_add(f, v[1]);
+        if ((n == 2 || n == 3) && strcmp(v[0], "enabled") == 0)
+                return enabled_add(f, v[1], n == 3 ? v[2] : NULL);
+        if (n == 6 && strcmp(v[0], "pool") == 0)
+                return pool_add(f, v[1], v[2], v[3], v[4], v[5]);
         if (n == 4 && strcmp(v[0], "storage") == 0) {
                 struct fake_storage *st = storage_find(f, v[1]) ? NULL : storage_add(f, v[1]);
                 return st && storage_replace(&st->max_size, v[2]) == 0 &&
@@ -1333,7 +1581,7 @@ static int state_load(struct fake *f, struct vss_error_buf *err)
 {
         FILE *in = fopen(f->state_path, "re");
         if (!in)
-                return errno == ENOENT ? 0 : set_error(err, -errno, "fake provider: cannot read "
+                return errno == ENOENT ? 0 : set_error(err, -errno, FAKE_WHO "cannot read "
                                                        "state file %s: %s", f->state_path,
                                                        strerror(errno));
         char *line = NULL;
@@ -1348,10 +1596,10 @@ static int state_load(struct fake *f, struct vss_error_buf *err)
         free(line);
         fclose(in);
         if (r == -EINVAL)
-                return set_error(err, r, "fake provider: state file %s line %u is malformed; "
+                return set_error(err, r, FAKE_WHO "state file %s line %u is malformed; "
                                  "remove the file to start afresh", f->state_path, lineno);
         if (r < 0)
-                return set_error(err, r, "fake provider: out of memory loading %s",
+                return set_error(err, r, FAKE_WHO "out of memory loading %s",
                                  f->state_path);
         return 0;
 }
@@ -1379,9 +1627,15 @@ static void fake_free(struct fake *f)
                 close(f->log_fd);
         pthread_cond_destroy(&f->wake);
         pthread_mutex_destroy(&f->lock);
-        for (size_t i = 0; i < f->n_enabled; i++)
+        for (size_t i = 0; i < f->n_enabled; i++) {
                 free(f->enabled[i]);
+                free(f->enabled_pools[i]);
+        }
         free(f->enabled);
+        free(f->enabled_pools);
+        for (size_t i = 0; i < f->n_pools; i++)
+                pool_free_fields(&f->pools[i]);
+        free(f->pools);
         for (size_t i = 0; i < f->n_storage; i++) {
                 free(f->storage[i].volume);
                 free(f->storage[i].max_size);
@@ -1408,11 +1662,30 @@ static void fake_fini(void *state)
 
 static int config_copy(const struct vss_provider_host *host, const char *key, char **ret)
 {
-        const char *value = host && host->config_get ? host->config_get("fake", key) : NULL;
+        const char *value = host && host->config_get ? host->config_get(FAKE_NAME, key) : NULL;
         *ret = NULL;
         if (value && !(*ret = strdup(value)))
                 return -ENOMEM;
         return 0;
+}
+
+/* atomicity=: "one-instant" (or unset) or "writers-only"; else -EINVAL, logged. */
+static int atomicity_config(const struct vss_provider_host *host,
+                            enum vss_set_atomicity *ret)
+{
+        const char *value = host && host->config_get ? host->config_get(FAKE_NAME, "atomicity")
+                                                     : NULL;
+        *ret = VSS_ATOMICITY_ONE_INSTANT;
+        if (!value || strcmp(value, "one-instant") == 0)
+                return 0;
+        if (strcmp(value, "writers-only") == 0) {
+                *ret = VSS_ATOMICITY_WRITERS_ONLY;
+                return 0;
+        }
+        if (host && host->log)
+                host->log(LOG_ERR, FAKE_WHO "atomicity = %s is neither one-instant nor "
+                          "writers-only", value);
+        return -EINVAL;
 }
 
 /* Allocate F with its lock, condition and configuration; no op is run yet. */
@@ -1431,7 +1704,9 @@ static int fake_new(const struct vss_provider_host *host, struct fake **ret)
         pthread_mutex_init(&f->lock, NULL);
 
         char *log_path = NULL;
-        int r = config_copy(host, "volumes", &f->volumes);
+        int r = atomicity_config(host, &f->atomicity);
+        if (r >= 0)
+                r = config_copy(host, "volumes", &f->volumes);
         if (r >= 0)
                 r = config_copy(host, "control", &f->control);
         if (r >= 0)
@@ -1443,7 +1718,7 @@ static int fake_new(const struct vss_provider_host *host, struct fake **ret)
                 if (f->log_fd < 0) {
                         r = -errno;
                         if (host && host->log)
-                                host->log(LOG_ERR, "fake provider: cannot open log file %s: %s",
+                                host->log(LOG_ERR, FAKE_WHO "cannot open log file %s: %s",
                                           log_path, strerror(-r));
                 }
         }
@@ -1481,11 +1756,13 @@ static int fake_init(const struct vss_provider_host *host, void **ret_state)
                 return r;
         }
         op_end(f, 0);
-        const char *storage = host && host->config_get ? host->config_get("fake", "storage")
+        const char *storage = host && host->config_get ? host->config_get(FAKE_NAME, "storage")
                                                        : NULL;
         bool none = storage && strcmp(storage, "none") == 0;
         fake_ops.list_storage = none ? NULL : fake_list_storage;
         fake_ops.set_storage = none ? NULL : fake_set_storage;
+        fake_ops.add_storage = none ? NULL : fake_add_storage;
+        fake_ops.remove_storage = none ? NULL : fake_remove_storage;
         *ret_state = f;
         return 0;
 }
@@ -1499,6 +1776,7 @@ static struct vss_provider_ops fake_ops = {
         .hold = fake_hold,
         .commit = fake_commit,
         .release = fake_release,
+        .finish = fake_finish,
         .abort = fake_abort,
         .delete_snapshot = fake_delete_snapshot,
         .query = fake_query,
@@ -1511,13 +1789,15 @@ static struct vss_provider_ops fake_ops = {
         .disable_volume = fake_disable_volume,
         .list_storage = fake_list_storage,
         .set_storage = fake_set_storage,
+        .add_storage = fake_add_storage,
+        .remove_storage = fake_remove_storage,
 };
 
 __attribute__((visibility("default")))
 const struct vss_provider vss_provider_v4 = {
         .abi_version = VSS_PROVIDER_ABI_VERSION,
-        .name = "fake",
-        .id = "b174487d-9ce0-4bcd-b915-f31ece126eb6",
+        .name = FAKE_NAME,
+        .id = FAKE_ID,
         .version = "1.0",
         .priority = 100,
         .description = "In-memory provider for tests: no device-mapper, faults on demand",

@@ -75,6 +75,36 @@ START_TEST(table_columns_align)
 }
 END_TEST
 
+/* Notes go under their row, whole, and leave the columns as wide as the cells make them. */
+START_TEST(table_notes_under_their_row)
+{
+        static const char *const headers[] = { "VOLUME", "PROVIDER", "SIZE" };
+        struct table *t = table_new(3, headers);
+
+        add_row(t, "/dev/vda", "fake", "1 G");
+        ck_assert_int_eq(table_add_note(t, "fake2: a reason far longer than any column\x1b"), 0);
+        ck_assert_int_eq(table_add_note(t, "dm-snapshot: another"), 0);
+        add_row(t, "/dev/vdb", "-", "2 G");
+        add_row(t, "/dev/vdc", "fake", "3 G");
+        ck_assert_int_eq(table_add_note(t, "fake2: no"), 0);
+        ck_assert_uint_eq(table_rows(t), 3);
+        char *out = print_table(t);
+        ck_assert_str_eq(out, "VOLUME    PROVIDER  SIZE\n"
+                              "/dev/vda  fake      1 G\n"
+                              "    fake2: a reason far longer than any column\\x1b\n"
+                              "    dm-snapshot: another\n"
+                              "/dev/vdb  -         2 G\n"
+                              "/dev/vdc  fake      3 G\n"
+                              "    fake2: no\n");
+        free(out);
+        table_free(t);
+        /* Nothing to put it under. */
+        t = table_new(3, NULL);
+        ck_assert_int_eq(table_add_note(t, "orphan"), -EINVAL);
+        table_free(t);
+}
+END_TEST
+
 START_TEST(table_right_aligns_numbers)
 {
         static const char *const headers[] = { "NAME", "ABI", "ID" };
@@ -353,6 +383,7 @@ static Suite *cli_output_suite(void)
 
         tcase_add_test(tc, table_columns_align);
         tcase_add_test(tc, table_right_aligns_numbers);
+        tcase_add_test(tc, table_notes_under_their_row);
         tcase_add_test(tc, table_no_trailing_blanks);
         tcase_add_test(tc, table_non_ascii_width);
         tcase_add_test(tc, table_escapes_controls);

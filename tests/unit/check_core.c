@@ -524,7 +524,8 @@ START_TEST(test_shutdown_starts_nothing_new)
         ck_assert_int_eq(core_session_new(&s, E.core, OWNER, &err), -EBUSY);
         assert_contains(err.message, "vssd is stopping");
         ck_assert_int_eq(core_recover(E.core, &c, &err), -EBUSY);
-        ck_assert_int_eq(core_volume_enable(E.core, "/dev/fakeplain/x", NULL, &c, &err), -EBUSY);
+        ck_assert_int_eq(core_volume_enable(E.core, "/dev/fakeplain/x", NULL, 0, NULL, &c, &err),
+                         -EBUSY);
         pump();
         ck_assert(!trace_has("fake:"));
 }
@@ -536,7 +537,7 @@ static int volume_call(bool enable, const char *target, const char *provider, st
 {
         struct vss_error_buf err = { "" };
         memset(c, 0, sizeof(*c));
-        int r = enable ? core_volume_enable(E.core, target, provider, c, &err)
+        int r = enable ? core_volume_enable(E.core, target, NULL, 0, provider, c, &err)
                        : core_volume_disable(E.core, target, provider, c, &err);
         return call_finish(c, r, &err);
 }
@@ -573,6 +574,8 @@ START_TEST(test_disable_volume)
         pump();
         ck_assert_int_eq(volume_call(false, "/dev/fake/x", NULL, &c), 0);
         ck_assert_int_eq(volume_call(false, "/dev/fake/x", NULL, &c), -ENOENT);
+        assert_contains(c.message, "no provider has enabled /dev/fake/x: fake: fake provider");
+        ck_assert_int_eq(volume_call(false, "/dev/fake/x", "fake", &c), -ENOENT);
         assert_contains(c.message, "provider 'fake' could not disable /dev/fake/x");
 }
 END_TEST

@@ -49,6 +49,7 @@ static struct {
         { "control", NULL },
         { "volumes", NULL },
         { "state", NULL },
+        { "atomicity", NULL },
 };
 
 static void host_log(int priority, const char *format, ...)
@@ -92,6 +93,7 @@ static void setup(void)
         config_set("control", control_path);
         config_set("volumes", NULL);
         config_set("state", NULL);
+        config_set("atomicity", NULL);
         ops = vss_provider_v4.ops;
         ck_assert_int_eq(ops->init(&host, &state), 0);
 }
@@ -383,6 +385,59 @@ START_TEST(test_release_after_hold_without_commit)
         ck_assert_int_eq(ops->release(state, SET_A, &ok), 0);
         ck_assert_uint_eq(count_snapshots(), 0);
         ck_assert_int_eq(ops->abort(state, SET_A, &ok), 0);
+}
+END_TEST
+
+/* finish: once, after a commit and its release; "fail finish" fails it. */
+START_TEST(test_finish)
+{
+        struct vss_error_buf ok = { "" };
+        ck_assert_int_eq(prepare(SET_A, vols_a, 2, &ok), 0);
+        assert_error(ops->finish(state, SET_A, err), -VSS_E_BAD_STATE, "after a commit");
+        ck_assert_int_eq(ops->hold(state, SET_A, &ok), 0);
+        ck_assert_int_eq(ops->commit(state, SET_A, &ok), 0);
+        assert_error(ops->finish(state, SET_A, err), -VSS_E_BAD_STATE, "is committed");
+        ck_assert_int_eq(ops->release(state, SET_A, &ok), 0);
+        ck_assert_int_eq(ops->finish(state, SET_A, &ok), 0);
+        assert_error(ops->finish(state, SET_A, err), -VSS_E_BAD_STATE, "finish comes once");
+        assert_error(ops->finish(state, "no-such-set", err), -VSS_E_BAD_STATE, "never prepared");
+        ck_assert_ptr_nonnull(strstr(read_log(), "release " SET_A "\nfinish " SET_A "\n"));
+
+        /* Released without a commit (a failed window): nothing to finish. */
+        ck_assert_int_eq(prepare(SET_B, vols_b, 1, &ok), 0);
+        ck_assert_int_eq(ops->hold(state, SET_B, &ok), 0);
+        ck_assert_int_eq(ops->release(state, SET_B, &ok), 0);
+        assert_error(ops->finish(state, SET_B, err), -VSS_E_BAD_STATE, "after a commit");
+
+        struct vss_volume_request vols_c[] = {
+                { "/dev/fake/d", "c1c1c1c1-0000-4000-8000-0000000c0001", "" },
+        };
+        take_set("set-c", vols_c, 1);
+        write_file(control_path, "fail finish ENOSPC\n");
+        assert_error(ops->finish(state, "set-c", err), -ENOSPC,
+                     "fake provider: injected failure at finish");
+}
+END_TEST
+
+/* atomicity=: what prepare() reports of the set's point in time. */
+START_TEST(test_atomicity)
+{
+        struct vss_error_buf ok = { "" };
+        struct vss_set_request req = { .set_id = SET_A, .n_volumes = 2, .volumes = vols_a,
+                                       .atomicity = VSS_ATOMICITY_WRITERS_ONLY };
+        ck_assert_int_eq(ops->prepare(state, &req, &ok), 0);
+        ck_assert_int_eq(req.atomicity, VSS_ATOMICITY_ONE_INSTANT);
+
+        config_set("atomicity", "writers-only");
+        restart();
+        req = (struct vss_set_request){ .set_id = SET_B, .n_volumes = 1, .volumes = vols_b };
+        ck_assert_int_eq(ops->prepare(state, &req, &ok), 0);
+        ck_assert_int_eq(req.atomicity, VSS_ATOMICITY_WRITERS_ONLY);
+
+        config_set("atomicity", "sometimes");
+        void *other = NULL;
+        ck_assert_int_eq(ops->init(&host, &other), -EINVAL);
+        ck_assert_ptr_nonnull(strstr(host_last_log, "atomicity = sometimes"));
 }
 END_TEST
 
@@ -768,6 +823,8 @@ static Suite *fake_provider_suite(void)
         tcase_add_test(tc, test_misuse_is_bad_state);
         tcase_add_test(tc, test_release_after_hold_without_commit);
         tcase_add_test(tc, test_abort_deletes_committed_snapshots);
+        tcase_add_test(tc, test_finish);
+        tcase_add_test(tc, test_atomicity);
         tcase_add_test(tc, test_delete);
         tcase_add_test(tc, test_query_callback);
         tcase_add_test(tc, test_expose_unexpose);

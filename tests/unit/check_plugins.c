@@ -6,7 +6,9 @@
  * descriptor symbol, a missing file, a file that is not ELF and a provider
  * whose init fails are each refused with a message naming the file and the
  * reason; a directory load keeps going past refusals, in name order, and a
- * second copy of a provider already loaded is refused as a duplicate.
+ * second copy of a provider already loaded is refused as a duplicate; the
+ * loaded providers end up by priority (vssd.conf's over the plugin's), ties
+ * by name.
  *
  * Build the plugins first: make build/tests/providers/fake.so
  * build/tests/providers/wrong-abi.so build/tests/providers/no-symbol.so
@@ -322,6 +324,52 @@ START_TEST(test_duplicate_provider_refused)
 }
 END_TEST
 
+/* tests/providers/pair: fake.so and fake2.so, the same code under two names. */
+static void load_pair(PluginList *list, const char *conf)
+{
+        char pair[4200];
+
+        config = config_free(config);
+        ck_assert_int_eq(config_parse(&config, conf, "vssd.conf", err, sizeof(err)), 0);
+        plugins_set_config(config);
+        snprintf(pair, sizeof(pair), "%s/pair", providers);
+        ck_assert_msg(access(pair, R_OK) == 0, "test plugins missing: run make %s/fake2.so",
+                      pair);
+        capture_begin();
+        int r = plugins_load_dir(list, pair);
+        capture_end();
+        ck_assert_int_eq(r, 0);
+        ck_assert_uint_eq(list->n, 2);
+}
+
+START_TEST(test_priority_order)
+{
+        PluginList list = { 0 };
+
+        /* Both 100, the descriptor's: ties go by name. */
+        load_pair(&list, "[daemon]\nlog_level = info\n");
+        ck_assert_str_eq(list.items[0]->provider->name, "fake");
+        ck_assert_str_eq(list.items[1]->provider->name, "fake2");
+        ck_assert_uint_eq(list.items[0]->priority, 100);
+        ck_assert_uint_eq(list.items[1]->priority, 100);
+        ck_assert_msg(strstr(logged, "loaded provider fake2 1.0 (priority 100)"), "log: %s",
+                      logged);
+        plugins_free(&list);
+
+        /* vssd.conf's priority wins over the plugin's: the highest comes first. */
+        load_pair(&list, "[provider.fake2]\npriority = 101\n");
+        ck_assert_str_eq(list.items[0]->provider->name, "fake2");
+        ck_assert_uint_eq(list.items[0]->priority, 101);
+        ck_assert_uint_eq(list.items[1]->priority, 100);
+        plugins_free(&list);
+
+        load_pair(&list, "[provider.fake]\npriority = 0\n[provider.fake2]\npriority = 0\n");
+        ck_assert_str_eq(list.items[0]->provider->name, "fake");
+        ck_assert_uint_eq(list.items[0]->priority, 0);
+        plugins_free(&list);
+}
+END_TEST
+
 START_TEST(test_missing_dir)
 {
         PluginList list = { 0 };
@@ -371,6 +419,7 @@ static Suite *plugins_suite(void)
         tcase_set_timeout(tc, 30);
         tcase_add_test(tc, test_load_build_dir);
         tcase_add_test(tc, test_duplicate_provider_refused);
+        tcase_add_test(tc, test_priority_order);
         tcase_add_test(tc, test_missing_dir);
         tcase_add_test(tc, test_empty_dir_warns);
         suite_add_tcase(s, tc);

@@ -334,6 +334,37 @@ START_TEST(test_done_is_idempotent)
 }
 END_TEST
 
+/* [provider.NAME] priority: vssd's own key in any provider's section, 0..1000. */
+START_TEST(test_provider_priority)
+{
+        write_conf("[provider.dm-snapshot]\npriority = 0\n[provider.lvm]\npriority = 1000\n"
+                   "[provider.fake]\nlog = /tmp/x\n");
+        ck_assert_int_eq(settings_load(&settings, path, 1, err, sizeof(err)), 0);
+        ck_assert_uint_eq(settings_provider_priority(settings.config, "dm-snapshot", 100), 0);
+        ck_assert_uint_eq(settings_provider_priority(settings.config, "lvm", 200), 1000);
+        /* Not set: the plugin's own. */
+        ck_assert_uint_eq(settings_provider_priority(settings.config, "fake", 100), 100);
+        ck_assert_uint_eq(settings_provider_priority(settings.config, "dm-thin", 300), 300);
+}
+END_TEST
+
+START_TEST(test_bad_provider_priority_refused)
+{
+        static const char *const bad[] = { "1001", "-1", "high", "", "10 0", "4294967396" };
+
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                char text[256], want[512];
+                snprintf(text, sizeof(text), "[daemon]\nlog_level = info\n[provider.dm-thin]\n"
+                         "priority = %s\n", bad[i]);
+                const char *msg = load_fails(text);
+                snprintf(want, sizeof(want), "%s: [provider.dm-thin] priority = \"%s\" is not a "
+                         "whole number in 0..1000", path, bad[i]);
+                ck_assert_msg(strstr(msg, want), "got: %s", msg);
+                ck_assert_msg(strstr(msg, "vssd.conf(5)"), "got: %s", msg);
+        }
+}
+END_TEST
+
 static Suite *settings_suite(void)
 {
         Suite *s = suite_create("settings");
@@ -349,6 +380,7 @@ static Suite *settings_suite(void)
         tcase_add_test(tc, test_group_names);
         tcase_add_test(tc, test_shipped_config_loads);
         tcase_add_test(tc, test_done_is_idempotent);
+        tcase_add_test(tc, test_provider_priority);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("refusals");
@@ -363,6 +395,7 @@ static Suite *settings_suite(void)
         tcase_add_test(tc, test_parse_error_names_file_and_line);
         tcase_add_test(tc, test_value_errors_name_the_file);
         tcase_add_test(tc, test_too_long_provider_dir_explained);
+        tcase_add_test(tc, test_bad_provider_priority_refused);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -176,6 +176,11 @@ static void env_removed(void *u, enum core_object_kind kind, void *o)
 static void env_changed(void *u, enum core_object_kind kind, void *o, const char *property)
 {
         E.changed[kind]++;
+        if (kind == CORE_OBJECT_SET) {
+                size_t len = strlen(E.set_changes);
+                snprintf(E.set_changes + len, sizeof(E.set_changes) - len, "%s%s",
+                         len ? " " : "", property);
+        }
         if (kind == CORE_OBJECT_SET && strcmp(property, CORE_PROP_STATE) == 0) {
                 size_t len = strlen(E.states);
                 snprintf(E.states + len, sizeof(E.states) - len, "%s%s", len ? " " : "",
@@ -256,6 +261,8 @@ static const char *host_config_get(const char *provider, const char *key)
                 return initialising_other ? E.other_log : E.log;
         if (strcmp(key, "volumes") == 0)
                 return E.volumes_config;
+        if (strcmp(key, "atomicity") == 0)
+                return E.atomicity_config;
         return NULL;
 }
 
@@ -351,6 +358,7 @@ TRACED_SET_OP("is_volume_supported", is_volume_supported)
 TRACED_SET_OP("hold", hold)
 TRACED_SET_OP("commit", commit)
 TRACED_SET_OP("release", release)
+TRACED_SET_OP("finish", finish)
 TRACED_SET_OP("abort", abort)
 TRACED_SET_OP("delete", delete_snapshot)
 TRACED_SET_OP("unexpose", unexpose)
@@ -404,10 +412,13 @@ static int traced_prepare(void *state, const struct vss_set_request *set,
 }
 
 static struct vss_provider_ops traced_ops;
+static struct vss_provider_ops other_ops; /* "other"'s, once env_give_finish() set them apart */
 
+/* Without finish, as most providers are: env_give_finish() adds it. */
 static void traced_ops_init(void)
 {
         traced_ops = *vss_provider_v4.ops;
+        traced_ops.finish = NULL;
         traced_ops.is_volume_supported = traced_is_volume_supported;
         traced_ops.prepare = traced_prepare;
         traced_ops.hold = traced_hold;
@@ -428,6 +439,17 @@ static void traced_ops_init(void)
 struct vss_provider_ops *fake_ops(void)
 {
         return &traced_ops;
+}
+
+void env_give_finish(const char *provider)
+{
+        bool other = is_other(provider);
+        if (E.other_state && E.other.ops == &traced_ops) {
+                other_ops = traced_ops; /* from now on, each its own */
+                E.other.ops = &other_ops;
+        }
+        ck_assert_msg(!other || E.other_state, "add the other provider first");
+        (other ? &other_ops : &traced_ops)->finish = traced_finish;
 }
 
 /* Add a second provider, "other", that takes /dev/other/a and /dev/other/b only. */

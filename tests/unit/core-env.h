@@ -10,7 +10,8 @@
  *   - provider jobs queued and run on the test's thread by pump(), against the
  *     real fake provider (tests/providers/fake.c) whose faults are set with
  *     fault("fail hold"); a second one, "other", has its own control and log
- *     files (fault_on(), log_count());
+ *     files (fault_on(), log_count()); neither has a finish op unless a test
+ *     gives it one (env_give_finish());
  *   - one trace string of what happened, in order: writer events as
  *     "name:Event", every provider op the core calls as "fake:hold" or
  *     "other:hold" (whichever job and thread calls it), and "watchdog" where
@@ -87,6 +88,7 @@ struct fake_env {
         unsigned added[4], removed[4], changed[4];
         char trace[TRACE_MAX];
         char states[4096];              /* every State a set went through, in order */
+        char set_changes[4096];         /* every set property changed, in order: "State ..." */
         char logs[TRACE_MAX];           /* what the core logged: "<priority> message" lines */
         char objects[4096];             /* "+set +snapshot -snapshot ...": in order */
         unsigned added_without_device;  /* snapshots announced before their device was known */
@@ -96,6 +98,7 @@ struct fake_env {
         char other_control[128];
         char other_log[128];
         const char *volumes_config;     /* volumes= of the provider being initialised */
+        const char *atomicity_config;   /* atomicity= of the provider being initialised */
         void *fake_state;
         void *other_state;
         struct vss_provider fake;       /* the fake provider with its ops traced */
@@ -163,6 +166,11 @@ int call_finish(struct call *c, int r, const struct vss_error_buf *err);
 int start_core(struct call *c);
 /* The traced ops the core sees (a test may clear one: a provider without that op). */
 struct vss_provider_ops *fake_ops(void);
+/*
+ * Give PROVIDER ("fake" or "other", added already) the finish op, traced as
+ * "fake:finish"; neither has it otherwise. Gives it to that one alone.
+ */
+void env_give_finish(const char *provider);
 /* Did the core log a line with NEEDLE (at PRIORITY; -1: any)? */
 bool log_has(int priority, const char *needle);
 
