@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "storage.h"
 #include "output.h"
 #include "vssctl.h"
 
@@ -173,6 +174,7 @@ static int ask_every_provider(struct vssctl *ctx, vss_client *client, struct sup
         int r = vss_client_list_providers(client, &providers, &n);
         if (r < 0)
                 return vssctl_fail(ctx, r, "cannot list the providers of vssd");
+        providers_sort_by_priority(providers, n); /* in the order vssd asks them */
         if (n == 0 && !ctx->json) {
                 printf("No providers loaded: vssd cannot snapshot %s or any other volume.\n",
                        a->volume);

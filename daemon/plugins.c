@@ -72,6 +72,12 @@ static int provider_check(const struct vss_provider *p, const char *path, char *
                          "shadow storage)", path);
                 return -ENOEXEC;
         }
+        if (!o->add_storage != !o->remove_storage) {
+                snprintf(err, err_size, "%s: malformed provider descriptor: add_storage and "
+                         "remove_storage come together (both, or neither for a provider that "
+                         "makes no storage)", path);
+                return -ENOEXEC;
+        }
         return 0;
 }
 

@@ -718,12 +718,14 @@ START_TEST(test_enable_disable_volume)
 {
         struct vss_error_buf ok = { "" };
         char volume[VSS_DEVICE_PATH_MAX];
-        ck_assert_int_eq(ops->enable_volume(state, "/dev/fakeplain/x", NULL, 0, volume, sizeof(volume),
-                                            &ok), 0);
+        ck_assert_int_eq(ops->enable_volume(state, "/dev/fakeplain/x", NULL, 0, volume,
+                                            sizeof(volume), &ok), 0);
         ck_assert_str_eq(volume, "/dev/fake/x");
-        assert_error(ops->enable_volume(state, "/dev/fakeplain/x", NULL, 0, volume, sizeof(volume), err),
+        assert_error(ops->enable_volume(state, "/dev/fakeplain/x", NULL, 0, volume,
+                                        sizeof(volume), err),
                      -EEXIST, "enabled already");
-        assert_error(ops->enable_volume(state, "/dev/sdb1", NULL, 0, volume, sizeof(volume), err),
+        assert_error(ops->enable_volume(state, "/dev/sdb1", NULL, 0, volume,
+                                        sizeof(volume), err),
                      -EINVAL, "/dev/sdb1");
         assert_error(ops->disable_volume(state, "/dev/fake/y", err), -ENOENT, "/dev/fake/y");
         struct vss_volume_request on_x[] = { { "/dev/fake/x", SNAP_B1, "" } };
@@ -746,8 +748,8 @@ START_TEST(test_state_file_survives_restart)
         restart();
         take_set(SET_A, vols_a, 2);
         ck_assert_int_eq(ops->expose(state, SNAP_A1, "/mnt/a", &ok), 0);
-        ck_assert_int_eq(ops->enable_volume(state, "/dev/fakeplain/p", NULL, 0, volume, sizeof(volume),
-                                            &ok), 0);
+        ck_assert_int_eq(ops->enable_volume(state, "/dev/fakeplain/p", NULL, 0, volume,
+                                            sizeof(volume), &ok), 0);
         struct seen before = { 0 }, after = { 0 };
         ck_assert_int_eq(ops->query(state, collect, &before, &ok), 0);
         restart();
@@ -756,7 +758,8 @@ START_TEST(test_state_file_survives_restart)
         ck_assert_mem_eq(&before.s[0], &after.s[0], sizeof(before.s[0]));
         ck_assert_mem_eq(&before.s[1], &after.s[1], sizeof(before.s[1]));
         ck_assert_str_eq(after.s[0].exposed, "/mnt/a");
-        assert_error(ops->enable_volume(state, "/dev/fakeplain/p", NULL, 0, volume, sizeof(volume), err),
+        assert_error(ops->enable_volume(state, "/dev/fakeplain/p", NULL, 0, volume,
+                                        sizeof(volume), err),
                      -EEXIST, "enabled already");
         /* The ids are taken: a set reusing one is refused, as before the restart. */
         struct vss_volume_request reuse[] = { { "/dev/fake/c", SNAP_A1, "" } };
