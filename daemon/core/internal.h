@@ -252,6 +252,23 @@ void set_writer_answered(CoreSet *set, CoreWriter *w, enum core_event event,
                          enum vss_writer_failure failure, const char *message);
 void set_writer_left(CoreSet *set, CoreWriter *w);
 
+/* set.c and set-writers.c between themselves. */
+/* A writer taking part in the set. */
+struct SetWriter {
+        CoreSet *set;
+        CoreWriter *w;
+        bool failed;  /* failed an event of this set: gets only Abort from now on */
+        bool selected; /* has a component in the set: failing before Freeze aborts it */
+        bool waiting; /* its answer to the current phase is awaited */
+        bool frozen;  /* Freeze sent, Thaw not yet */
+        CoreTimer freeze_timer; /* Freeze sent .. Thaw sent */
+};
+bool set_is_over(const CoreSet *set);
+void set_phase_done(CoreSet *set); /* the last answer of the phase came */
+int set_enlist_writers(CoreSet *set);
+bool set_writer_eligible(const SetWriter *p, enum core_event event, int level);
+void set_send(CoreSet *set, enum core_event event);
+
 /* --- session.c ------------------------------------------------------------------ */
 
 /* The pending set call (AddToSnapshotSet .. BackupComplete) of S finished. */
