@@ -163,6 +163,25 @@ $(DMSNAP): $(call pic,$(DMSNAP_SRC) common/fault.c)
 PROVCOMMON_SRC := $(wildcard providers/common/*.c)
 $(DMSNAP): $(call pic,$(PROVCOMMON_SRC))
 
+# dm-thin: thin pools, volumes and snapshots (providers/dm-thin), on the same shared modules.
+DMTHIN_SRC   := $(wildcard providers/dm-thin/*.c)
+DMTHIN       := $(B)/providers/dm-thin.so
+all: $(DMTHIN)
+$(DMTHIN): $(call pic,$(DMTHIN_SRC) $(PROVCOMMON_SRC))
+	@mkdir -p $(@D)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -shared -Wl,--no-undefined -o $@ $^ $(DM_LIBS) -lpthread
+
+# lvm: LVM logical volumes through the LVM tools (providers/lvm), with dm-thin's
+# prepared window ioctls (providers/dm-thin/window.c: no dm-thin state in it).
+LVM_SRC      := $(wildcard providers/lvm/*.c)
+LVMPROV      := $(B)/providers/lvm.so
+all: $(LVMPROV)
+$(LVMPROV): $(call pic,$(LVM_SRC) $(PROVCOMMON_SRC) providers/dm-thin/window.c)
+	@mkdir -p $(@D)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -shared -Wl,--no-undefined -o $@ $^ $(DM_LIBS) -lpthread
+
 $(B)/tests/providers/%.so: $(call pic,tests/providers/%.c)
 	@mkdir -p $(@D)
 	$(call msg,LD,$@)
@@ -237,9 +256,12 @@ check_provider_runner_OBJS := daemon/provider-runner.c daemon/util/loop.c daemon
 check_volume_OBJS := daemon/volume.c
 check_store_OBJS := providers/common/store.c providers/common/util.c providers/common/error.c
 check_dmsnap_size_OBJS := providers/common/size.c
+check_lvm_report_OBJS := providers/lvm/json.c providers/lvm/report.c
 check_expose_OBJS := providers/common/expose.c providers/common/util.c providers/common/error.c
 check_journal_OBJS := providers/common/journal.c providers/dm-snapshot/intent.c \
                       providers/common/dm.c providers/common/util.c providers/common/error.c
+check_thin_status_OBJS := providers/dm-thin/status.c providers/dm-thin/state.c \
+                          providers/common/util.c providers/common/error.c
 check_plugins_OBJS := daemon/plugins.c daemon/settings.c daemon/util/config.c daemon/util/log.c \
                       common/error.c
 

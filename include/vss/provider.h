@@ -175,7 +175,7 @@ struct vss_provider_ops {
          * allocate, do file-system I/O or log. After a successful release the
          * set's snapshots exist like any other.
          */
-        int (*prepare)(void *state, const struct vss_set_request *set, struct vss_error_buf *err);
+        int (*prepare)(void *state, struct vss_set_request *set, struct vss_error_buf *err);
         int (*hold)(void *state, const char *set_id, struct vss_error_buf *err);
         int (*commit)(void *state, const char *set_id, struct vss_error_buf *err);
         int (*release)(void *state, const char *set_id, struct vss_error_buf *err);

@@ -76,7 +76,8 @@ static int refuse_by_uuid(const char *volume, const DmInfo *info, struct vss_err
 {
         static const struct { const char *prefix, *why; } owners[] = {
                 { "LVM-", "is an LVM logical volume: LVM must stay the owner of its "
-                          "devices; use lvcreate --snapshot for it" },
+                          "devices; snapshot it with the lvm provider: vssd picks it by "
+                          "priority, or name it with --provider lvm" },
                 { "CRYPT-", "is a dm-crypt device, which this provider does not stack on "
                             "yet; snapshot the device under it instead" },
                 { "mpath-", "is a multipath device, which this provider does not stack on" },

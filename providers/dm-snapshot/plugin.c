@@ -145,7 +145,7 @@ static int op_is_volume_supported(void *state, const char *volume, struct vss_er
                                                                                           : 1;
 }
 
-static int op_prepare(void *state, const struct vss_set_request *set, struct vss_error_buf *err)
+static int op_prepare(void *state, struct vss_set_request *set, struct vss_error_buf *err)
 {
         return dmsnap_prepare(state, set, err);
 }

@@ -677,7 +677,7 @@ static int prepare_check(struct fake *f, const struct vss_set_request *req,
         return 0;
 }
 
-static int fake_prepare(void *state, const struct vss_set_request *req,
+static int fake_prepare(void *state, struct vss_set_request *req,
                         struct vss_error_buf *err)
 {
         struct fake *f = state;
@@ -704,7 +704,7 @@ static int fake_prepare(void *state, const struct vss_set_request *req,
                                            "set %s", req->set_id));
         sets_append(f, set);
         /* An out field of a request the ABI hands over as const, as volumes[].device is. */
-        ((struct vss_set_request *)req)->atomicity = f->atomicity;
+        req->atomicity = f->atomicity;
         return op_end(f, 0);
 }
 

@@ -43,7 +43,7 @@ static int wrong_is_volume_supported(void *state, const char *volume, struct vss
         return refused(err);
 }
 
-static int wrong_prepare(void *state, const struct vss_set_request *set,
+static int wrong_prepare(void *state, struct vss_set_request *set,
                          struct vss_error_buf *err)
 {
         return refused(err);

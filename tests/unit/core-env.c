@@ -404,7 +404,7 @@ static int traced_enable_volume(void *state, const char *device,
                                                               volume, size, err));
 }
 
-static int traced_prepare(void *state, const struct vss_set_request *set,
+static int traced_prepare(void *state, struct vss_set_request *set,
                           struct vss_error_buf *err)
 {
         trace_add("%s:prepare", traced_name(state));

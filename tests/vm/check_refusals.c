@@ -75,7 +75,9 @@ START_TEST(test_lvm_volume_refused)
         snprintf(pv, sizeof(pv), "%s", vm_out());
         vm_ok("pvcreate -q %s " LVM_CONFIG " && vgcreate -q vmtvg %s " LVM_CONFIG
               " && lvcreate -q -y -L 16M -n lv vmtvg " LVM_CONFIG " 2>&1", pv, pv);
-        refused("/dev/mapper/vmtvg-lv", "LVM logical volume", "lvcreate --snapshot");
+        /* dm-snapshot, named, refuses it and points at the lvm provider, which takes it. */
+        refused("--provider dm-snapshot /dev/mapper/vmtvg-lv", "LVM logical volume",
+                "--provider lvm");
 }
 END_TEST
 

@@ -1,0 +1,293 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * check_lvm.c: the lvm provider end to end, inside the test VM
+ * (tests/vm/check-dm): a volume group on a loop device with a linear LV
+ * ("thick") and two thin LVs of one pool, vssd on a private bus, vssctl as
+ * the requester. After every step, LVM itself must agree: vgck passes, lvs
+ * shows exactly the snapshot LVs expected with their origins, and no device
+ * is left suspended.
+ */
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "tests/vm/vmtest.h"
+
+#define VG "vmtlvm"
+/* What LVM needs in the VM (read-only /etc, no udev, no lvmpolld); only loops are PVs. */
+#define LVM_CONF "backup{backup=0 archive=0} activation{udev_sync=0 udev_rules=0 " \
+                 "monitoring=0} devices{obtain_device_list_from_udev=0 " \
+                 "global_filter=[\"a|^/dev/loop|\",\"r|.*|\"]} global{use_lvmpolld=0}"
+#define LVM_OPT " --config '" LVM_CONF "'"
+#define THICK "/dev/mapper/" VG "-thick"
+#define THIN1 "/dev/mapper/" VG "-thin1"
+#define THIN2 "/dev/mapper/" VG "-thin2"
+#define MNT TEST_ROOT "/mnt"
+/* The LVs of the VG before any snapshot, as lvs_expect() lists them. */
+#define BASE_LVS "[lvol0_pmspare]: [pool_tdata]: [pool_tmeta]: pool: thick: thin1: thin2:"
+
+static void setup(void)
+{
+        vmtest_start("\n[provider.lvm]\nlvm_config = " LVM_CONF "\n"
+                     "journal_dir = " TEST_ROOT "/lvm-journal\n");
+        setenv("LVM_SUPPRESS_FD_WARNINGS", "1", 1);
+        /* An earlier test that failed left LVM's /dev/VG links (its devices are gone). */
+        vm_ok("rm -rf /dev/" VG " && truncate -s 400M " TEST_ROOT "/pv.img && "
+              "losetup -f --show " TEST_ROOT "/pv.img");
+        char pv[64];
+        snprintf(pv, sizeof(pv), "%s", vm_out());
+        vm_ok("pvcreate -q %s" LVM_OPT " && vgcreate -q " VG " %s" LVM_OPT " 2>&1", pv, pv);
+        vm_ok("lvcreate -q -y -L 64M -n thick " VG LVM_OPT " && "
+              "lvcreate -q -y -L 128M -T " VG "/pool" LVM_OPT " && "
+              "lvcreate -q -y -V 64M -T " VG "/pool -n thin1" LVM_OPT " && "
+              "lvcreate -q -y -V 64M -T " VG "/pool -n thin2" LVM_OPT " 2>&1");
+        vm_mkfs_mount(THICK, "ext4", MNT "/thick");
+        vm_mkfs_mount(THIN1, "ext4", MNT "/thin1");
+        vm_mkfs_mount(THIN2, "ext4", MNT "/thin2");
+}
+
+/* Unmount and deactivate the VG: clean_slate's dmsetup remove_all cannot see LVM's order. */
+static void teardown(void)
+{
+        vm_sh("umount -R " MNT "/* 2>/dev/null; for m in $(findmnt -rn -o TARGET | grep "
+              "/run/vss/expose); do umount $m; done; vgchange -an " VG LVM_OPT " 2>&1");
+        vmtest_teardown();
+}
+
+/* The snapshot LV of snapshot ID: vss-<id without dashes>. */
+static const char *snap_lv(const char *id, char *buf, size_t size)
+{
+        size_t n = (size_t)snprintf(buf, size, "vss-");
+        for (const char *c = id; *c && n + 1 < size; c++)
+                if (*c != '-')
+                        buf[n++] = *c;
+        buf[n] = '\0';
+        return buf;
+}
+
+/*
+ * LVM agrees with what the provider did: vgck passes, nothing is suspended,
+ * and lvs lists BASE_LVS plus exactly SNAPSHOTS ("LV:ORIGIN" words), no more.
+ */
+static void lvs_expect(const char *snapshots)
+{
+        vm_ok("vgck " VG LVM_OPT " 2>&1");
+        vm_ok("dmsetup info | grep -c 'State: *SUSPENDED' || true");
+        ck_assert_msg(strcmp(vm_out(), "0") == 0, "suspended devices left");
+        vm_ok("lvs -a --noheadings --separator : -o lv_name,origin " VG LVM_OPT
+              " | tr -d ' ' | sort > " TEST_ROOT "/lvs.now && "
+              "printf '%%s\\n' " BASE_LVS " %s | sort > " TEST_ROOT "/lvs.want && "
+              "diff " TEST_ROOT "/lvs.want " TEST_ROOT "/lvs.now", snapshots);
+}
+
+static const char *snap_word(const char *id, const char *origin, char *buf, size_t size)
+{
+        char lv[64];
+        snprintf(buf, size, "%s:%s", snap_lv(id, lv, sizeof(lv)), origin);
+        return buf;
+}
+
+/* Atomicity of the set of snapshot ID ("one-instant", "writers-only"). */
+static const char *set_atomicity(const char *id, char *buf, size_t size)
+{
+        char set[64], path[128];
+
+        vm_snapshot_prop(id, "SnapshotSetId", set, sizeof(set));
+        /* busctl prints: s "uuid" */
+        char *q = strchr(set, '"');
+        ck_assert_msg(q, "SnapshotSetId: %s", set);
+        snprintf(path, sizeof(path), "/org/linuxvss/Vss1/set/%.36s", q + 1);
+        for (char *c = path + strlen("/org/linuxvss/Vss1/set/"); *c; c++)
+                if (*c == '-')
+                        *c = '_';
+        vm_ok("busctl --system get-property org.linuxvss.Vss1 %s org.linuxvss.Vss1.SnapshotSet "
+              "Atomicity", path);
+        snprintf(buf, size, "%s", vm_out());
+        return buf;
+}
+
+/* Wait, on vssd's signals, until snapshot ID's State is STATE ("" : until it is gone). */
+static bool wait_state(const char *id, const char *state, int timeout_ms)
+{
+        char want[32], now[64];
+
+        snprintf(want, sizeof(want), "s \"%s\"", state);
+        for (int waited = 0; waited <= timeout_ms; waited += 500) {
+                vm_snapshot_prop(id, "State", now, sizeof(now));
+                if (state[0] ? strcmp(now, want) == 0 : now[0] == '\0')
+                        return true;
+                DBusMessage *m = testbus_wait_signal(&vm_bus, "org.freedesktop.DBus.Properties",
+                                                     "PropertiesChanged", 500);
+                if (m)
+                        dbus_message_unref(m);
+        }
+        return false;
+}
+
+/* A shell loop in the background, its output nowhere; its pid. */
+static int start_loop(const char *command)
+{
+        vm_ok("(%s) >/dev/null 2>&1 & echo $!", command);
+        return atoi(vm_out());
+}
+
+static void stop_loop(int pid)
+{
+        vm_ok("kill %d; while kill -0 %d 2>/dev/null; do sleep 0.05; done", pid, pid);
+}
+
+/* --- scenarios ----------------------------------------------------------------------- */
+
+/*
+ * Two thin LVs of one pool are one instant: a counter written to thin1 then
+ * thin2 shows the same count in both snapshots (or thin1 one ahead). An
+ * append log written all along is a prefix of the origin's, in whole lines.
+ */
+START_TEST(test_thin_pair_is_one_instant)
+{
+        char ids[2][40], buf[256], w1[96], w2[96], words[200];
+
+        int counter = start_loop("i=0; while :; do i=$((i+1)); printf '%020d\\n' $i 1<>" MNT
+                                 "/thin1/c; printf '%020d\\n' $i 1<>" MNT "/thin2/c; done");
+        /* One write(2) per line ("record\n"): a freeze never tears one. */
+        int appender = start_loop("while :; do echo record; done >> " MNT "/thin1/log");
+        vm_ok("until [ \"$(cat " MNT "/thin2/c 2>/dev/null || echo 0)\" -gt 300 ] && "
+              "[ $(stat -c %%s " MNT "/thin1/log) -gt 100000 ]; do sleep 0.1; done");
+        vm_create(ids, 2, "--no-writers", THIN1 " " THIN2);
+        vm_ok("s=$(stat -c %%s " MNT "/thin1/log); until [ $(stat -c %%s " MNT "/thin1/log) "
+              "-gt $((s + 100000)) ]; do sleep 0.1; done");
+        stop_loop(counter);
+        stop_loop(appender);
+
+        ck_assert_str_eq(set_atomicity(ids[0], buf, sizeof(buf)), "s \"one-instant\"");
+        snprintf(words, sizeof(words), "%s %s", snap_word(ids[0], "thin1", w1, sizeof(w1)),
+                 snap_word(ids[1], "thin2", w2, sizeof(w2)));
+        lvs_expect(words);
+        vm_snapshot_prop(ids[0], "Provider", buf, sizeof(buf));
+        ck_assert_str_eq(buf, "s \"lvm\"");
+
+        vm_ok("vssctl expose %s " TEST_ROOT "/s1 && vssctl expose %s " TEST_ROOT "/s2", ids[0],
+              ids[1]);
+        vm_ok("cat " TEST_ROOT "/s1/c");
+        unsigned long c1 = strtoul(vm_out(), NULL, 10);
+        vm_ok("cat " TEST_ROOT "/s2/c");
+        unsigned long c2 = strtoul(vm_out(), NULL, 10);
+        ck_assert_msg(c2 > 300 && (c1 == c2 || c1 == c2 + 1), "snapshot counters %lu %lu", c1,
+                      c2);
+        vm_ok("stat -c %%s " TEST_ROOT "/s1/log");
+        long snap_size = atol(vm_out());
+        vm_ok("stat -c %%s " MNT "/thin1/log");
+        long origin_size = atol(vm_out());
+        ck_assert_msg(snap_size > 100000 && snap_size % 7 == 0 && origin_size > snap_size,
+                      "log: snapshot %ld, origin %ld", snap_size, origin_size);
+        vm_ok("cmp -n %ld " TEST_ROOT "/s1/log " MNT "/thin1/log", snap_size);
+        ck_assert_int_ne(vm_sh("touch " TEST_ROOT "/s1/x 2>&1"), 0);
+
+        /* Exposed: not deleted; unexposed, each delete leaves LVM consistent. */
+        ck_assert_int_ne(vm_sh("vssctl delete %s 2>&1", ids[0]), 0);
+        ck_assert_msg(strstr(vm_out(), "unexpose"), "delete while exposed: %s", vm_out());
+        vm_ok("vssctl unexpose %s && vssctl unexpose %s", ids[0], ids[1]);
+        vm_ok("vssctl delete %s", ids[0]);
+        lvs_expect(w2);
+        vm_ok("vssctl delete %s", ids[1]);
+        lvs_expect("");
+}
+END_TEST
+
+/*
+ * A thick and a thin LV: writers-only, the classic snapshot made by LVM
+ * after the window; both survive vssd restarts (LVM keeps them); revert a
+ * thin one with its origin in use (merging, deferred to the next
+ * activation) and a classic one at once. Then a classic snapshot that grows
+ * and overflows.
+ */
+START_TEST(test_mixed_set_restart_revert_overflow)
+{
+        char ids[2][40], buf[256], w1[96], w2[96], words[200];
+
+        vm_ok("echo before > " MNT "/thick/f && echo before > " MNT "/thin1/f && sync");
+        vm_create(ids, 2, "", THICK " " THIN1);
+        vm_ok("echo after > " MNT "/thick/f && echo after > " MNT "/thin1/f && sync");
+        ck_assert_str_eq(set_atomicity(ids[0], buf, sizeof(buf)), "s \"writers-only\"");
+        snprintf(words, sizeof(words), "%s %s", snap_word(ids[0], "thick", w1, sizeof(w1)),
+                 snap_word(ids[1], "thin1", w2, sizeof(w2)));
+        lvs_expect(words);
+        ck_assert(vm_wait_u64_above(ids[0], "CowSizeBytes", 0, 10000));
+        ck_assert_uint_eq(vm_snapshot_u64(ids[1], "CowSizeBytes"), 0);
+        vm_ok("vssctl expose %s " TEST_ROOT "/s", ids[0]);
+        vm_ok("cat " TEST_ROOT "/s/f");
+        ck_assert_str_eq(vm_out(), "before");
+        vm_ok("vssctl unexpose %s", ids[0]);
+
+        /* LVM keeps them: a stopped and a killed vssd find both again. */
+        ck_assert_int_eq(testbus_stop_vssd(&vm_bus), 0);
+        ck_assert(testbus_start_vssd(&vm_bus, NULL));
+        kill(vm_bus.vssd_pid, SIGKILL);
+        waitpid(vm_bus.vssd_pid, NULL, 0);
+        vm_bus.vssd_pid = 0;
+        ck_assert(testbus_start_vssd(&vm_bus, NULL));
+        vm_snapshot_prop(ids[1], "Origin", buf, sizeof(buf));
+        ck_assert_str_eq(buf, "s \"" THIN1 "\"");
+        vm_snapshot_prop(ids[0], "State", buf, sizeof(buf));
+        ck_assert_str_eq(buf, "s \"valid\"");
+        lvs_expect(words);
+
+        /* thin1 is mounted: LVM merges at its next activation, and says it is merging. */
+        vm_ok("vssctl revert %s", ids[1]);
+        ck_assert(wait_state(ids[1], "merging", 10000));
+        vm_ok("umount " MNT "/thin1 && lvchange -an " VG "/thin1" LVM_OPT " && lvchange -ay "
+              VG "/thin1" LVM_OPT " 2>&1 && mount " THIN1 " " MNT "/thin1 && cat " MNT
+              "/thin1/f");
+        ck_assert_str_eq(vm_out(), "before");
+        ck_assert(wait_state(ids[1], "", 10000));
+        lvs_expect(w1);
+
+        /* thick is not in use: the merge starts at once and LVM removes the snapshot. */
+        vm_ok("umount " MNT "/thick");
+        vm_ok("vssctl revert %s", ids[0]);
+        ck_assert(wait_state(ids[0], "", 30000));
+        vm_ok("until lvs --noheadings -o lv_name " VG LVM_OPT " | grep -q vss-; [ $? = 1 ]; do "
+              "sleep 0.2; done; mount " THICK " " MNT "/thick && cat " MNT "/thick/f");
+        ck_assert_str_eq(vm_out(), "before");
+        lvs_expect("");
+
+        /*
+         * A classic snapshot grows before it fills, up to the volume's maximum;
+         * past that it overflows: reported invalid, the origin unharmed.
+         */
+        char one[1][40];
+
+        vm_ok("vssctl storage add --for " THICK " --maxsize 24M");
+        vm_create(one, 1, "--no-writers", THICK);
+        ck_assert(vm_wait_u64_above(one[0], "CowSizeBytes", 0, 10000)); /* first monitored */
+        ck_assert_uint_eq(vm_snapshot_u64(one[0], "CowSizeBytes"), 12u << 20); /* 20%: 3 extents */
+        vm_ok("head -c 10M /dev/urandom > " TEST_ROOT "/r1 && cp " TEST_ROOT "/r1 " MNT
+              "/thick/r1 && sync");
+        ck_assert(vm_wait_u64_above(one[0], "CowSizeBytes", 12u << 20, 20000));
+        ck_assert_uint_eq(vm_snapshot_u64(one[0], "CowSizeBytes"), 24u << 20);
+        lvs_expect(snap_word(one[0], "thick", w1, sizeof(w1)));
+
+        vm_ok("head -c 30M /dev/urandom > " TEST_ROOT "/r2 && cp " TEST_ROOT "/r2 " MNT
+              "/thick/r2 && sync");
+        ck_assert(wait_state(one[0], "invalid", 20000));
+        vm_ok("echo 3 > /proc/sys/vm/drop_caches; cmp " TEST_ROOT "/r1 " MNT "/thick/r1 && cmp "
+              TEST_ROOT "/r2 " MNT "/thick/r2 && echo more > " MNT "/thick/more && sync");
+        ck_assert_int_ne(vm_sh("vssctl expose %s 2>&1", one[0]), 0);
+        ck_assert_msg(strstr(vm_out(), "invalid"), "expose of an invalid snapshot: %s", vm_out());
+        vm_ok("vssctl storage list");
+        ck_assert_msg(strstr(vm_out(), THICK), "storage list: %s", vm_out());
+        vm_ok("vssctl delete %s", one[0]);
+        lvs_expect("");
+}
+END_TEST
+
+int main(void)
+{
+        return vmtest_run_fixture("lvm provider", setup, teardown,
+                                  (const TTest *const[]){ test_thin_pair_is_one_instant,
+                                                          test_mixed_set_restart_revert_overflow,
+                                                          NULL });
+}
