@@ -172,12 +172,11 @@ $(DMTHIN): $(call pic,$(DMTHIN_SRC) $(PROVCOMMON_SRC))
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -shared -Wl,--no-undefined -o $@ $^ $(DM_LIBS) -lpthread
 
-# lvm: LVM logical volumes through the LVM tools (providers/lvm), with dm-thin's
-# prepared window ioctls (providers/dm-thin/window.c: no dm-thin state in it).
+# lvm: LVM logical volumes through the LVM tools (providers/lvm), on the same shared modules.
 LVM_SRC      := $(wildcard providers/lvm/*.c)
 LVMPROV      := $(B)/providers/lvm.so
 all: $(LVMPROV)
-$(LVMPROV): $(call pic,$(LVM_SRC) $(PROVCOMMON_SRC) providers/dm-thin/window.c)
+$(LVMPROV): $(call pic,$(LVM_SRC) $(PROVCOMMON_SRC))
 	@mkdir -p $(@D)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -shared -Wl,--no-undefined -o $@ $^ $(DM_LIBS) -lpthread

@@ -121,4 +121,31 @@ int dm_switch_init(DmSwitch *sw, const char *name, bool suspend, bool skip_lockf
  */
 int dm_switch_run(int control_fd, DmSwitch *sw);
 
+
+/*
+ * The other ioctls of a window (dm-thin's, lvm's): a target message
+ * ("create_snap 7 3" to a pool) and a table load (one target), each filled
+ * in before the window like a DmSwitch.
+ */
+
+/* Room for a dm_ioctl, a target spec or message, and its text. */
+#define DM_RAW_IOCTL_MAX 1024
+
+typedef struct DmRawIoctl {
+        unsigned long request; /* DM_TARGET_MSG, DM_TABLE_LOAD */
+        union {
+                struct dm_ioctl io;
+                uint64_t align;
+                char bytes[DM_RAW_IOCTL_MAX];
+        } u;
+} DmRawIoctl;
+
+/* Send MESSAGE to sector 0 of the device NAME. -ENAMETOOLONG if it does not fit. */
+int dm_raw_message_init(DmRawIoctl *d, const char *name, const char *message);
+/* Load one target (TYPE PARAMS over SECTORS) as NAME's inactive table. */
+int dm_raw_load_init(DmRawIoctl *d, const char *name, uint64_t sectors, const char *type,
+                     const char *params, bool read_only);
+/* Run it: 0 or -errno; no allocation, no logging. D stays as prepared. */
+int dm_raw_run(int control_fd, const DmRawIoctl *d);
+
 #endif

@@ -8,10 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "providers/common/error.h"
 #include "providers/common/journal.h"
+#include "providers/common/util.h"
 
 #define FIELDS_MAX 64
 /* An empty field (a NUL is no byte of any field, so this is unambiguous). */
@@ -206,6 +208,29 @@ int journal_remove(Journal *j, struct vss_error_buf *err)
         if (r == 0)
                 j->path[0] = '\0';
         return r;
+}
+
+int journal_open_for(Journal *j, const char *provider, const char *dir, const char *prefix,
+                     const char *id, struct vss_error_buf *err)
+{
+        char name[NAME_MAX + 1];
+        struct vss_error_buf why;
+
+        if (provider_printf(name, sizeof(name), "%s%s", prefix, id) < 0)
+                return provider_error(err, -ENAMETOOLONG, "journal name %s%s too long", prefix,
+                                      id);
+        int r = journal_open(j, dir, name, &why);
+        return r < 0 ? provider_error(err, r, "%.400s ([provider.%s] journal_dir)", why.message,
+                                      provider)
+                     : 0;
+}
+
+void journal_done(Journal *j)
+{
+        struct vss_error_buf err;
+
+        if (journal_remove(j, &err) < 0)
+                provider_log(LOG_WARNING, "%s; the next recovery removes it", err.message);
 }
 
 /* --- reading ------------------------------------------------------------------------ */

@@ -19,8 +19,8 @@
  * record being written, which described a step not yet taken. tmpfs needs no
  * fsync: a journal has to survive the process, not the machine.
  *
- * The module allocates, logs nothing and touches files: never call it in a
- * hold window.
+ * The module allocates, logs nothing (but journal_done) and touches files:
+ * never call it in a hold window.
  */
 #ifndef VSS_PROVIDERS_COMMON_JOURNAL_H
 #define VSS_PROVIDERS_COMMON_JOURNAL_H
@@ -58,6 +58,18 @@ int journal_append_fields(Journal *j, const char *const *fields, size_t n,
 void journal_close(Journal *j);
 /* Close and delete it: the work it describes is finished or undone. Missing: 0. */
 int journal_remove(Journal *j, struct vss_error_buf *err);
+/*
+ * journal_open() of DIR/PREFIXID.journal for the provider PROVIDER, whose
+ * setting [provider.PROVIDER] journal_dir named DIR: a failure says which
+ * setting, where journal_open()'s sentence names only the directory.
+ */
+int journal_open_for(Journal *j, const char *provider, const char *dir, const char *prefix,
+                     const char *id, struct vss_error_buf *err);
+/*
+ * journal_remove() when the work is done; a failure is only logged (the one
+ * thing this module logs), since the next recovery removes the file.
+ */
+void journal_done(Journal *j);
 
 /* One record read back: FIELDS[0] is its kind. */
 typedef struct JournalRecord {

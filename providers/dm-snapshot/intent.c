@@ -13,25 +13,7 @@
 int intent_open(DmSnap *dm, Journal *j, const char *prefix, const char *id,
                 struct vss_error_buf *err)
 {
-        char name[NAME_MAX + 1];
-
-        if (provider_printf(name, sizeof(name), "%s%s", prefix, id) < 0)
-                return provider_error(err, -ENAMETOOLONG, "journal name %s%s too long", prefix,
-                                      id);
-        struct vss_error_buf why;
-        int r = journal_open(j, dm->journal_dir, name, &why);
-        /* Say which setting: the journal's sentence names only the directory. */
-        return r < 0 ? provider_error(err, r, "%.400s ([provider.%s] journal_dir)", why.message,
-                                      DMSNAP_NAME)
-                     : 0;
-}
-
-void intent_done(Journal *j)
-{
-        struct vss_error_buf err;
-
-        if (journal_remove(j, &err) < 0)
-                provider_log(LOG_WARNING, "%s; the next recovery removes it", err.message);
+        return journal_open_for(j, DMSNAP_NAME, dm->journal_dir, prefix, id, err);
 }
 
 int intent_table_format(const DmTable *t, char **ret)

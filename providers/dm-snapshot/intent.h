@@ -43,11 +43,9 @@
 #define INTENT_DELETE_PREFIX "delete-"
 #define INTENT_REVERT_PREFIX "revert-"
 
-/* Open the journal NAME (PREFIX + ID) in the provider's journal_dir. */
+/* Open the journal NAME (PREFIX + ID) in the provider's journal_dir; journal_done() removes it. */
 int intent_open(DmSnap *dm, Journal *j, const char *prefix, const char *id,
                 struct vss_error_buf *err);
-/* Remove J's journal; a failure is logged (recovery removes it later). */
-void intent_done(Journal *j);
 
 /* TABLE as one text, a line per target ("START LENGTH TYPE PARAMS"); malloc()ed. */
 int intent_table_format(const DmTable *table, char **ret);

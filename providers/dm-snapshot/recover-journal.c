@@ -87,8 +87,8 @@ static void keep_snapshot(Recovery *rc, const JournalRecord *store, uint64_t rea
                 if ((r = meta_write(diff_area, &m, rc->err)) < 0)
                         return recovery_failed(rc, r);
         }
-        recovery_act(rc, "kept snapshot %s of %s: its set was committed before the crash", id,
-                     journal_field(store, 2));
+        recover_log_act(&rc->log, "kept snapshot %s of %s: its set was committed before the crash",
+                        id, journal_field(store, 2));
 }
 
 static void keep_set(Recovery *rc, const JournalFile *f)
@@ -121,8 +121,8 @@ static void unwind_origin(Recovery *rc, const JournalFile *f, const char *origin
                 else if ((r = dm_clear(origin, rc->err)) < 0)
                         return recovery_failed(rc, r);
                 else
-                        recovery_act(rc, "dropped the snapshot-origin table loaded into origin "
-                                     "%s", origin);
+                        recover_log_act(&rc->log, "dropped the snapshot-origin table loaded into "
+                                        "origin %s", origin);
         }
         recovery_resume(rc, origin, "origin");
 }
@@ -136,7 +136,7 @@ static void remove_snapshot(Recovery *rc, const char *name, const char *set_id)
                 return;
         if ((r = dm_remove(name, rc->err)) < 0)
                 return recovery_failed(rc, r);
-        recovery_act(rc, "removed snapshot device %s of unfinished set %s", name, set_id);
+        recover_log_act(&rc->log, "removed snapshot device %s of unfinished set %s", name, set_id);
 }
 
 /* Step 3: a store and the meta file beside it. */
@@ -153,13 +153,13 @@ static void remove_store(Recovery *rc, const char *id, const char *diff_area)
                 memcpy(loop, store.loop, sizeof(loop));
                 if ((r = store_destroy(&store, rc->err)) < 0)
                         return recovery_failed(rc, r);
-                recovery_act(rc, "detached %s and deleted the store %s", loop, path);
+                recover_log_act(&rc->log, "detached %s and deleted the store %s", loop, path);
         } else if (access(path, F_OK) == 0) {
                 if (unlink(path) < 0)
                         return recovery_failed(rc, provider_error(rc->err, -errno, "cannot delete "
                                                                   "the store %s: %s", path,
                                                                   strerror(errno)));
-                recovery_act(rc, "deleted the store %s", path);
+                recover_log_act(&rc->log, "deleted the store %s", path);
         }
         meta_remove(diff_area, id);
 }
@@ -194,12 +194,13 @@ static void restore_from_journal(Recovery *rc, const char *origin, const char *r
         if (strcmp(type, "snapshot-origin") == 0) {
                 if ((r = load_journal_table(origin, text, rc->err)) < 0)
                         return recovery_failed(rc, r);
-                recovery_act(rc, "restored the table of origin %s from the journal", origin);
+                recover_log_act(&rc->log, "restored the table of origin %s from the journal",
+                                origin);
         }
         if (dm_info_get(real, &info, NULL) == 0 && info.exists) {
                 if ((r = dm_remove(real, rc->err)) < 0)
                         return recovery_failed(rc, r);
-                recovery_act(rc, "removed %s, made half before the crash", real);
+                recover_log_act(&rc->log, "removed %s, made half before the crash", real);
         }
 }
 
@@ -271,15 +272,15 @@ static void finish_delete(Recovery *rc, const JournalRecord *d)
         if (dm_info_get(name, &info, NULL) == 0 && info.exists) {
                 if ((r = dm_remove(name, rc->err)) < 0)
                         return recovery_failed(rc, r);
-                recovery_act(rc, "removed snapshot device %s, whose deletion was under way",
-                             name);
+                recover_log_act(&rc->log, "removed snapshot device %s, whose deletion was under "
+                                "way", name);
         }
         if (origin[0])
                 recovery_restore_origin(rc, origin);
         if (dmsnap_meta_find(rc->dm, id, &m) == 0) {
                 dmsnap_meta_remove(rc->dm, id);
-                recovery_act(rc, "deleted the store and meta file of snapshot %s in %s, whose "
-                             "deletion was under way", id, m.diff_area);
+                recover_log_act(&rc->log, "deleted the store and meta file of snapshot %s in %s, "
+                                "whose deletion was under way", id, m.diff_area);
         }
 }
 
@@ -296,15 +297,15 @@ static void revert_goes_on(Recovery *rc, const JournalRecord *v)
         if (dm_info_get(snap, &info, NULL) == 0 && info.exists) {
                 if ((r = dm_remove(snap, rc->err)) < 0)
                         return recovery_failed(rc, r);
-                recovery_act(rc, "removed snapshot device %s, handed over to the merge into %s",
-                             snap, origin);
+                recover_log_act(&rc->log, "removed snapshot device %s, handed over to the merge "
+                                "into %s", snap, origin);
         }
         if (meta_read(diff_area, id, &m) == 0 && m.merge != META_MERGE_RUNNING) {
                 m.merge = META_MERGE_RUNNING;
                 if ((r = meta_write(diff_area, &m, rc->err)) < 0)
                         return recovery_failed(rc, r);
-                recovery_act(rc, "the revert of %s to snapshot %s goes on: merge running",
-                             origin, id);
+                recover_log_act(&rc->log, "the revert of %s to snapshot %s goes on: merge running",
+                                origin, id);
         }
 }
 
@@ -319,8 +320,8 @@ static void revert_undo(Recovery *rc, const JournalRecord *v)
         if (strcmp(type, "snapshot-merge") == 0) {
                 if ((r = dm_clear(origin, rc->err)) < 0)
                         return recovery_failed(rc, r);
-                recovery_act(rc, "dropped the merge table loaded into origin %s: the revert "
-                             "to snapshot %s had not begun; run it again", origin, id);
+                recover_log_act(&rc->log, "dropped the merge table loaded into origin %s: the "
+                                "revert to snapshot %s had not begun; run it again", origin, id);
         }
         recovery_resume(rc, origin, "origin");
         recovery_resume(rc, snap, "snapshot device");
@@ -376,13 +377,13 @@ int recover_journals(Recovery *rc)
                                       "journal_dir): %s", rc->dm->journal_dir, DMSNAP_NAME,
                                       strerror(-r));
         for (size_t i = 0; i < n; i++) {
-                unsigned failed = rc->n_failed;
+                unsigned failed = rc->log.n_failed;
                 if (files[i].torn)
                         provider_log(LOG_NOTICE, "recover: the last record of %s was cut short "
                                      "by the crash; read without it", files[i].path);
                 if (!recover_journal(rc, &files[i]))
                         continue;
-                if (rc->n_failed > failed) {
+                if (rc->log.n_failed > failed) {
                         provider_log(LOG_ERR, "recover: %s stays for the next recovery",
                                      files[i].path);
                         continue;

@@ -23,7 +23,6 @@
  *      it is kept for reactivation) or to a running merge.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,26 +31,9 @@
 #include "providers/dm-snapshot/recover.h"
 #include "providers/common/util.h"
 
-void recovery_act(Recovery *rc, const char *format, ...)
-{
-        char line[768];
-        va_list ap;
-
-        va_start(ap, format);
-        vsnprintf(line, sizeof(line), format, ap);
-        va_end(ap);
-        provider_log(LOG_NOTICE, "recover: %s", line);
-        rc->n_actions++;
-}
-
 void recovery_failed(Recovery *rc, int r)
 {
-        provider_log(LOG_ERR, "recover: %s", rc->err->message);
-        rc->n_failed++;
-        if (rc->r == 0) {
-                rc->r = r;
-                rc->first = *rc->err;
-        }
+        recover_log_failed(&rc->log, r, rc->err);
 }
 
 void recovery_resume(Recovery *rc, const char *name, const char *what)
@@ -63,7 +45,7 @@ void recovery_resume(Recovery *rc, const char *name, const char *what)
                 return;
         if ((r = dm_resume(name, rc->err)) < 0)
                 return recovery_failed(rc, r);
-        recovery_act(rc, "resumed %s %s, left suspended by a crash", what, name);
+        recover_log_act(&rc->log, "resumed %s %s, left suspended by a crash", what, name);
 }
 
 void recovery_restore_origin(Recovery *rc, const char *name)
@@ -78,8 +60,8 @@ void recovery_restore_origin(Recovery *rc, const char *name)
         if ((r = origin_restore_if_unused(name, rc->err)) < 0)
                 return recovery_failed(rc, r);
         if (dm_info_get(real, &info, NULL) == 0 && !info.exists)
-                recovery_act(rc, "restored the table of origin %s (no snapshot of it is left)",
-                             name);
+                recover_log_act(&rc->log, "restored the table of origin %s (no snapshot of it is "
+                                "left)", name);
 }
 
 static int resume_cb(const DmInfo *info, void *userdata)
@@ -129,8 +111,8 @@ static int remove_unfinished_cb(const DmInfo *info, void *userdata)
         if ((r = dmsnap_snapshot_remove(rc->dm, u.snapshot_id, NULL, rc->err)) < 0)
                 recovery_failed(rc, r);
         else
-                recovery_act(rc, "removed snapshot device %s of unfinished set %s", info->name,
-                             u.set_id);
+                recover_log_act(&rc->log, "removed snapshot device %s of unfinished set %s",
+                                info->name, u.set_id);
         return 0;
 }
 
@@ -159,8 +141,8 @@ static int files_cb(const SnapMeta *m, void *userdata)
                 return 0;
         }
         meta_remove(m->diff_area, m->snapshot_id);
-        recovery_act(rc, "deleted the store and meta file of snapshot %s in %s: it has no "
-                     "device", m->snapshot_id, m->diff_area);
+        recover_log_act(&rc->log, "deleted the store and meta file of snapshot %s in %s: it has no "
+                        "device", m->snapshot_id, m->diff_area);
         return 0;
 }
 
@@ -180,14 +162,15 @@ int dmsnap_recover(DmSnap *dm, struct vss_error_buf *err)
                 return r;
         }
         free(rc.unfinished);
-        if (rc.n_actions || rc.n_failed)
-                provider_log(rc.n_failed ? LOG_ERR : LOG_NOTICE, "recover: %u action(s) taken on "
-                             "what an earlier vssd left, %u failed", rc.n_actions, rc.n_failed);
-        if (rc.r < 0)
-                provider_error(err, rc.r, "recovery failed %u step(s) of what an earlier vssd "
+        if (rc.log.n_actions || rc.log.n_failed)
+                provider_log(rc.log.n_failed ? LOG_ERR : LOG_NOTICE, "recover: %u action(s) "
+                             "taken on what an earlier vssd left, %u failed", rc.log.n_actions,
+                             rc.log.n_failed);
+        if (rc.log.r < 0)
+                provider_error(err, rc.log.r, "recovery failed %u step(s) of what an earlier vssd "
                                "left; the first: %.300s. What it could not do stays in the "
-                               "journals of %s for the next try", rc.n_failed, rc.first.message,
-                               dm->journal_dir);
+                               "journals of %s for the next try", rc.log.n_failed,
+                               rc.log.first.message, dm->journal_dir);
         /* What it put right, for Manager.Recover's answer (provider.h). */
-        return rc.r < 0 ? rc.r : (int)rc.n_actions;
+        return rc.log.r < 0 ? rc.log.r : (int)rc.log.n_actions;
 }

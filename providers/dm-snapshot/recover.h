@@ -9,22 +9,18 @@
 #ifndef VSS_DMSNAP_RECOVER_H
 #define VSS_DMSNAP_RECOVER_H
 
+#include "providers/common/recover-log.h"
 #include "providers/dm-snapshot/dmsnap.h"
 
 typedef struct Recovery {
         DmSnap *dm;
         char (*unfinished)[ID_LEN + 1]; /* set ids the kernel shows half-made */
         size_t n_unfinished;
-        unsigned n_actions;   /* each logged, one line naming the device or file */
-        unsigned n_failed;
-        int r;                /* first failure */
-        struct vss_error_buf first; /* its sentence */
-        struct vss_error_buf *err;
+        RecoverLog log;
+        struct vss_error_buf *err; /* scratch for each step's sentence */
 } Recovery;
 
-/* Log one action taken ("recover: " FORMAT) and count it. */
-void recovery_act(Recovery *rc, const char *format, ...) __attribute__((format(printf, 2, 3)));
-/* Log the failure in rc->err and keep the first. */
+/* recover_log_failed() of the failure in rc->err. */
 void recovery_failed(Recovery *rc, int r);
 /* Resume dm device NAME if it is suspended; WHAT says what it is, for the log. */
 void recovery_resume(Recovery *rc, const char *name, const char *what);

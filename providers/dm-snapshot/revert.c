@@ -92,19 +92,19 @@ static int merge_begin(DmSnap *dm, SnapMeta *m, struct vss_error_buf *err)
         if ((r = intent_open(dm, &j, INTENT_REVERT_PREFIX, m->snapshot_id, err)) < 0 ||
             (r = journal_append(&j, err, INTENT_REVERT, m->snapshot_id, m->origin, snap,
                                 m->diff_area, NULL)) < 0) {
-                intent_done(&j);
+                journal_done(&j);
                 return r;
         }
         journal_close(&j);
         if ((r = merge_start(m, snap, err)) < 0) {
-                intent_done(&j); /* merge_start put both devices back */
+                journal_done(&j); /* merge_start put both devices back */
                 return r;
         }
         m->merge = META_MERGE_RUNNING;
         provider_log(LOG_NOTICE, "reverting %s to snapshot %s: merge started", m->origin,
                      m->snapshot_id);
         if ((r = meta_write(m->diff_area, m, err)) == 0)
-                intent_done(&j);
+                journal_done(&j);
         return r;
 }
 

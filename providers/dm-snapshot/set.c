@@ -665,7 +665,7 @@ static void flush_set(DmSnap *dm, PreparedSet *set)
         for (size_t i = 0; i < set->n; i++)
                 if (write_meta(dm, set, &set->entries[i], &err) < 0)
                         provider_log(LOG_WARNING, "%s", err.message);
-        intent_done(&set->journal); /* finished: nothing left to roll back */
+        journal_done(&set->journal); /* finished: nothing left to roll back */
 }
 
 void dmsnap_flush_sets(DmSnap *dm)
@@ -713,7 +713,7 @@ static void set_undo(DmSnap *dm, PreparedSet *set)
                         meta_remove(e->diff_area, e->snapshot_id);
         }
         if (ok)
-                intent_done(&set->journal);
+                journal_done(&set->journal);
         else if (set->journal.path[0])
                 provider_log(LOG_ERR, "set %s is not wholly undone: its journal %s stays for "
                              "recovery (vssctl recover, or the next start of vssd)", set->id,

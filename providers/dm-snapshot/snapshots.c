@@ -226,12 +226,12 @@ int dmsnap_snapshot_remove(DmSnap *dm, const char *id, const char *origin,
         Journal j = JOURNAL_INIT;
         if ((r = intent_open(dm, &j, INTENT_DELETE_PREFIX, id, err)) < 0 ||
             (r = journal_append(&j, err, INTENT_DELETE, id, origin, NULL)) < 0) {
-                intent_done(&j);
+                journal_done(&j);
                 return r;
         }
         journal_close(&j);
         if ((r = dm_remove(name, err)) < 0) {
-                intent_done(&j); /* nothing changed */
+                journal_done(&j); /* nothing changed */
                 return r;
         }
         VSS_FAULT("delete-after-remove");
@@ -239,7 +239,7 @@ int dmsnap_snapshot_remove(DmSnap *dm, const char *id, const char *origin,
                 return r; /* the journal stays: recovery puts the origin back */
         /* The loop device goes by itself (autoclear) now that dm let go of it. */
         dmsnap_meta_remove(dm, id);
-        intent_done(&j);
+        journal_done(&j);
         return 0;
 }
 

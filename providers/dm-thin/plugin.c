@@ -57,25 +57,7 @@ uint64_t thin_now_usec(void)
 int thin_journal_open(DmThin *dt, Journal *j, const char *prefix, const char *id,
                       struct vss_error_buf *err)
 {
-        char name[NAME_MAX + 1];
-        struct vss_error_buf why;
-
-        if (provider_printf(name, sizeof(name), "%s%s", prefix, id) < 0)
-                return provider_error(err, -ENAMETOOLONG, "journal name %s%s too long", prefix,
-                                      id);
-        int r = journal_open(j, dt->journal_dir, name, &why);
-        /* Say which setting: the journal's sentence names only the directory. */
-        return r < 0 ? provider_error(err, r, "%.400s ([provider.%s] journal_dir)", why.message,
-                                      THIN_NAME)
-                     : 0;
-}
-
-void thin_journal_done(Journal *j)
-{
-        struct vss_error_buf err;
-
-        if (journal_remove(j, &err) < 0)
-                provider_log(LOG_WARNING, "%s; the next recovery removes it", err.message);
+        return journal_open_for(j, THIN_NAME, dt->journal_dir, prefix, id, err);
 }
 
 static int config_load(DmThin *dt)

@@ -30,7 +30,6 @@
 #include "providers/common/store.h"
 #include "providers/common/util.h"
 #include "providers/dm-thin/thin.h"
-#include "providers/dm-thin/window.h"
 
 #define DEFAULT_CHUNK (64u * 1024)
 #define META_BLOCK 4096u

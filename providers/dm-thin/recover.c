@@ -15,42 +15,19 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 
+#include "providers/common/recover-log.h"
 #include "providers/common/util.h"
 #include "providers/dm-thin/thin.h"
 
 typedef struct Recovery {
         DmThin *dt;
-        unsigned n_actions, n_failed;
-        int r;
-        struct vss_error_buf *err;
+        RecoverLog log;
 } Recovery;
-
-__attribute__((format(printf, 2, 3))) static void act(Recovery *rc, const char *format, ...)
-{
-        char line[512];
-        va_list ap;
-
-        va_start(ap, format);
-        vsnprintf(line, sizeof(line), format, ap);
-        va_end(ap);
-        provider_log(LOG_NOTICE, "recover: %s", line);
-        rc->n_actions++;
-}
-
-static void failed(Recovery *rc, int r, const struct vss_error_buf *why)
-{
-        provider_log(LOG_ERR, "recover: %s", why->message);
-        if (rc->n_failed++ == 0) {
-                rc->r = r;
-                memcpy(rc->err, why, sizeof(*why));
-        }
-}
 
 static void resume_if_suspended(Recovery *rc, const char *name)
 {
@@ -63,9 +40,9 @@ static void resume_if_suspended(Recovery *rc, const char *name)
         if (info.inactive_table)
                 dm_clear(name, NULL);
         if ((r = dm_resume(name, &why)) < 0)
-                failed(rc, r, &why);
+                recover_log_failed(&rc->log, r, &why);
         else
-                act(rc, "resumed /dev/mapper/%s", name);
+                recover_log_act(&rc->log, "resumed /dev/mapper/%s", name);
 }
 
 static bool device_live(const char *prefix, const char *name)
@@ -87,11 +64,11 @@ static void undo_snapshot(Recovery *rc, const char *snap, const char *pool, uint
         if ((r = thin_dm_name(dm, sizeof(dm), TSNAP_PREFIX, snap)) < 0 ||
             (r = dm_remove(dm, &why)) < 0 || (r = pool_delete_id(pool, id, &why)) < 0 ||
             (r = record_remove(rc->dt->state_dir, RECORD_SNAPSHOT, snap, &why)) < 0) {
-                failed(rc, r < 0 ? r : -EINVAL, &why);
+                recover_log_failed(&rc->log, r < 0 ? r : -EINVAL, &why);
                 return;
         }
-        act(rc, "removed the half-made snapshot %s (thin id %" PRIu32 " of pool %s)", snap, id,
-            pool);
+        recover_log_act(&rc->log, "removed the half-made snapshot %s (thin id %" PRIu32 " of pool "
+                        "%s)", snap, id, pool);
 }
 
 static uint32_t field_id(const JournalRecord *rec, size_t i)
@@ -113,7 +90,7 @@ static bool recover_set(Recovery *rc, const JournalFile *f)
                 else if (journal_is(rec, INTENT_SUSPEND, 1))
                         resume_if_suspended(rc, journal_field(rec, 1));
         }
-        unsigned failed_before = rc->n_failed;
+        unsigned failed_before = rc->log.n_failed;
         for (size_t i = 0; i < f->n; i++) {
                 const JournalRecord *rec = &f->records[i];
                 if (!journal_is(rec, INTENT_SNAP, 4))
@@ -123,21 +100,22 @@ static bool recover_set(Recovery *rc, const JournalFile *f)
                 if (ready && all_live) {
                         struct vss_error_buf why;
                         if (record_read(rc->dt->state_dir, RECORD_SNAPSHOT, snap, &s, &why) < 0)
-                                failed(rc, -ENOENT, &why);
+                                recover_log_failed(&rc->log, -ENOENT, &why);
                         else if (!s.created_usec) {
                                 s.created_usec = strtoull(ready, NULL, 10);
                                 if (record_write(rc->dt->state_dir, RECORD_SNAPSHOT, snap, &s,
                                                  &why) < 0)
-                                        failed(rc, -EIO, &why);
+                                        recover_log_failed(&rc->log, -EIO, &why);
                                 else
-                                        act(rc, "kept snapshot %s of %s, whose set's window "
-                                            "ended before the crash", snap, s.origin);
+                                        recover_log_act(&rc->log, "kept snapshot %s of %s, whose "
+                                                        "set's window ended before the crash", snap,
+                                                        s.origin);
                         }
                 } else {
                         undo_snapshot(rc, snap, journal_field(rec, 2), field_id(rec, 3));
                 }
         }
-        return rc->n_failed == failed_before;
+        return rc->log.n_failed == failed_before;
 }
 
 static bool recover_enable(Recovery *rc, const JournalRecord *rec)
@@ -153,18 +131,18 @@ static bool recover_enable(Recovery *rc, const JournalRecord *rec)
             (r = dm_remove(dm, &why)) < 0 ||
             (r = pool_delete_id(pool, field_id(rec, 3), &why)) < 0 ||
             (r = record_remove(rc->dt->state_dir, RECORD_VOLUME, name, &why)) < 0) {
-                failed(rc, r, &why);
+                recover_log_failed(&rc->log, r, &why);
                 return false;
         }
-        act(rc, "undid the half-made thin volume %s in pool %s", name, pool);
+        recover_log_act(&rc->log, "undid the half-made thin volume %s in pool %s", name, pool);
         return true;
 }
 
 static bool recover_delete(Recovery *rc, const JournalRecord *rec)
 {
-        unsigned before = rc->n_failed;
+        unsigned before = rc->log.n_failed;
         undo_snapshot(rc, journal_field(rec, 1), journal_field(rec, 2), field_id(rec, 3));
-        return rc->n_failed == before;
+        return rc->log.n_failed == before;
 }
 
 /* The thin id the live table of DM reads, or 0 when it has none such. */
@@ -195,7 +173,7 @@ static bool recover_revert(Recovery *rc, const JournalRecord *rec)
 
         if ((r = thin_dm_name(dm, sizeof(dm), VOL_PREFIX, origin)) < 0 ||
             (r = record_read(rc->dt->state_dir, RECORD_VOLUME, origin, &v, &why)) < 0) {
-                failed(rc, r, &why);
+                recover_log_failed(&rc->log, r, &why);
                 return false;
         }
         resume_if_suspended(rc, dm);
@@ -203,20 +181,20 @@ static bool recover_revert(Recovery *rc, const JournalRecord *rec)
                 /* The origin still reads its own id: the snapshot comes back. */
                 if (record_read(rc->dt->state_dir, RECORD_SNAPSHOT, snap, &s, &why) < 0 ||
                     snap_activate(rc->dt, &s, &why) < 0) {
-                        failed(rc, -EIO, &why);
+                        recover_log_failed(&rc->log, -EIO, &why);
                         return false;
                 }
-                act(rc, "undid the revert of %s to snapshot %s", origin, snap);
+                recover_log_act(&rc->log, "undid the revert of %s to snapshot %s", origin, snap);
                 return true;
         }
         v.id = new_id;
         if ((r = record_write(rc->dt->state_dir, RECORD_VOLUME, origin, &v, &why)) < 0 ||
             (r = record_remove(rc->dt->state_dir, RECORD_SNAPSHOT, snap, &why)) < 0 ||
             (r = pool_delete_id(pool, old_id, &why)) < 0) {
-                failed(rc, r, &why);
+                recover_log_failed(&rc->log, r, &why);
                 return false;
         }
-        act(rc, "finished the revert of %s to snapshot %s", origin, snap);
+        recover_log_act(&rc->log, "finished the revert of %s to snapshot %s", origin, snap);
         return true;
 }
 
@@ -234,7 +212,7 @@ static void recover_journal(Recovery *rc, const JournalFile *f)
         else if (f->n > 0 && journal_is(&f->records[0], INTENT_REVERT, 5))
                 done = recover_revert(rc, &f->records[0]);
         if (done && journal_unlink(f->path, &why) < 0)
-                failed(rc, -EIO, &why);
+                recover_log_failed(&rc->log, -EIO, &why);
 }
 
 /* --- the kernel's list and the records -------------------------------------------------------- */
@@ -249,10 +227,10 @@ static int sweep_device(const DmInfo *info, void *userdata)
                 return 0;
         if (strncmp(info->uuid, UUID_TSNAP, strlen(UUID_TSNAP)) == 0 && !info->live_table) {
                 if ((r = dm_remove(info->name, &why)) < 0)
-                        failed(rc, r, &why);
+                        recover_log_failed(&rc->log, r, &why);
                 else
-                        act(rc, "removed /dev/mapper/%s, a snapshot device without a table",
-                            info->name);
+                        recover_log_act(&rc->log, "removed /dev/mapper/%s, a snapshot device "
+                                        "without a table", info->name);
                 return 0;
         }
         resume_if_suspended(rc, info->name);
@@ -272,7 +250,7 @@ static int sweep_record(const void *rec, void *userdata)
 
 int thin_recover(DmThin *dt, struct vss_error_buf *err)
 {
-        Recovery rc = { .dt = dt, .err = err };
+        Recovery rc = { .dt = dt };
         JournalFile *files;
         size_t n;
         int r;
@@ -289,8 +267,12 @@ int thin_recover(DmThin *dt, struct vss_error_buf *err)
         /* Sets of this process are not half-made: only a fresh instance sweeps records. */
         if (!dt->sets)
                 record_foreach(dt->state_dir, RECORD_SNAPSHOT, sweep_record, &rc);
-        if (rc.n_actions)
+        if (rc.log.n_actions)
                 provider_log(LOG_NOTICE, "recover: %u thing(s) put right, %u failed",
-                             rc.n_actions, rc.n_failed);
-        return rc.n_failed ? rc.r : (int)rc.n_actions;
+                             rc.log.n_actions, rc.log.n_failed);
+        if (rc.log.n_failed) {
+                *err = rc.log.first;
+                return rc.log.r;
+        }
+        return (int)rc.log.n_actions;
 }

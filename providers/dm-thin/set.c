@@ -33,7 +33,6 @@
 
 #include "providers/common/util.h"
 #include "providers/dm-thin/thin.h"
-#include "providers/dm-thin/window.h"
 
 enum hold_state { HOLD_IDLE, HOLD_SUSPENDING, HOLD_HELD, HOLD_RELEASED };
 
@@ -390,7 +389,7 @@ static void flush_set(DmThin *dt, ThinSet *set)
                 if (record_write(dt->state_dir, RECORD_SNAPSHOT, s->id, s, &err) < 0)
                         provider_log(LOG_WARNING, "%s", err.message);
         }
-        thin_journal_done(&set->journal); /* finished: nothing left to roll back */
+        journal_done(&set->journal); /* finished: nothing left to roll back */
 }
 
 void thin_flush_sets(DmThin *dt)
@@ -434,7 +433,7 @@ static void set_undo(DmThin *dt, ThinSet *set)
                         ok = undo_failed(&err);
         }
         if (ok)
-                thin_journal_done(&set->journal);
+                journal_done(&set->journal);
         else if (set->journal.path[0])
                 provider_log(LOG_ERR, "set %s is not wholly undone: its journal %s stays for "
                              "recovery (vssctl recover, or the next start of vssd)", set->id,

@@ -81,18 +81,18 @@ int snap_remove(DmThin *dt, const SnapRecord *s, struct vss_error_buf *err)
         /* Once the device is gone, recovery must finish: the record alone would bring it back. */
         if ((r = thin_journal_open(dt, &j, "delete-", s->id, err)) < 0 ||
             (r = journal_append(&j, err, INTENT_DELETE, s->id, s->pool, id, NULL)) < 0) {
-                thin_journal_done(&j);
+                journal_done(&j);
                 return r;
         }
         journal_close(&j);
         if ((r = dm_remove(name, err)) < 0) {
-                thin_journal_done(&j); /* nothing changed */
+                journal_done(&j); /* nothing changed */
                 return r;
         }
         if ((!s->invalid && (r = pool_delete_id(s->pool, s->thin_id, err)) < 0) ||
             (r = record_remove(dt->state_dir, RECORD_SNAPSHOT, s->id, err)) < 0)
                 return r; /* the journal stays: recovery finishes the delete */
-        thin_journal_done(&j);
+        journal_done(&j);
         return 0;
 }
 
@@ -253,7 +253,7 @@ int thin_revert(DmThin *dt, const char *id, struct vss_error_buf *err)
                                 NULL)) < 0 ||
             (r = dm_remove(name, err)) < 0) {
                 dm_table_free(&t);
-                thin_journal_done(&j);
+                journal_done(&j);
                 return r;
         }
         if (oinfo.exists)
@@ -268,7 +268,7 @@ int thin_revert(DmThin *dt, const char *id, struct vss_error_buf *err)
                         dm_clear(origin, NULL);
                 if (snap_activate(dt, &s, &why) < 0)
                         return r; /* the journal stays: recovery puts the snapshot back */
-                thin_journal_done(&j);
+                journal_done(&j);
                 return r;
         }
         uint32_t old = v.id;
@@ -277,7 +277,7 @@ int thin_revert(DmThin *dt, const char *id, struct vss_error_buf *err)
             (r = record_remove(dt->state_dir, RECORD_SNAPSHOT, id, err)) < 0 ||
             (r = pool_delete_id(v.pool, old, err)) < 0)
                 return r;
-        thin_journal_done(&j);
+        journal_done(&j);
         if (!oinfo.exists && (r = volume_activate(dt, &v, err)) < 0)
                 return r;
         provider_log(LOG_NOTICE, "/dev/mapper/%s reverted to snapshot %s (thin id %" PRIu32

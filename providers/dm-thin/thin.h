@@ -2,8 +2,8 @@
 /*
  * thin.h: the dm-thin provider's state and its ops, one file per concern:
  * pool.c (pools: add, remove, activate, usage), volume.c (thin volumes:
- * enable, disable), set.c (prepare .. release, abort), window.c (the
- * ioctls of the hold window), snapshots.c (delete, query, expose, revert),
+ * enable, disable), set.c (prepare .. release, abort; the window's ioctls
+ * are common/dm.h's), snapshots.c (delete, query, expose, revert),
  * monitor.c (pool usage: grow or drop the oldest snapshot), recover.c,
  * state.c (what persists under state_dir), plugin.c (configuration and the
  * descriptor).
@@ -82,11 +82,9 @@ uint64_t thin_now_usec(void);
 #define INTENT_DELETE "delete"
 #define INTENT_REVERT "revert"
 
-/* Open journal_dir/PREFIX ID.journal; the sentence names the setting. */
+/* Open journal_dir/PREFIX ID.journal (journal_open_for); journal_done() removes it. */
 int thin_journal_open(DmThin *dt, Journal *j, const char *prefix, const char *id,
                       struct vss_error_buf *err);
-/* Remove it: the work is finished or undone (a failure is logged). */
-void thin_journal_done(Journal *j);
 
 /* --- pool.c ------------------------------------------------------------------ */
 

@@ -205,7 +205,7 @@ static int volume_make(DmThin *dt, VolumeRecord *v, struct vss_error_buf *err)
         if ((r = thin_journal_open(dt, &j, "enable-", v->name, err)) < 0 ||
             (r = journal_append(&j, err, INTENT_ENABLE, v->name, v->pool, id, NULL)) < 0 ||
             (r = dm_message(pool_dm, msg, err)) < 0) {
-                thin_journal_done(&j);
+                journal_done(&j);
                 return r;
         }
         if ((r = record_write(dt->state_dir, RECORD_VOLUME, v->name, v, err)) < 0 ||
@@ -214,7 +214,7 @@ static int volume_make(DmThin *dt, VolumeRecord *v, struct vss_error_buf *err)
                 if (pool_delete_id(v->pool, v->id, NULL) < 0)
                         return r; /* the journal stays: recovery deletes the id */
         }
-        thin_journal_done(&j);
+        journal_done(&j);
         return r;
 }
 

@@ -16,47 +16,21 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 
 #include "providers/common/journal.h"
+#include "providers/common/recover-log.h"
 #include "providers/common/util.h"
 #include "providers/lvm/intent.h"
 #include "providers/lvm/lvm.h"
 
 typedef struct Recovery {
         Lvm *lvm;
-        unsigned n_actions, n_failed;
-        int r;                       /* the first failure */
-        struct vss_error_buf first;
+        RecoverLog log;
 } Recovery;
-
-static void act(Recovery *rc, const char *format, ...) __attribute__((format(printf, 2, 3)));
-
-static void act(Recovery *rc, const char *format, ...)
-{
-        char line[768];
-        va_list ap;
-
-        va_start(ap, format);
-        vsnprintf(line, sizeof(line), format, ap);
-        va_end(ap);
-        provider_log(LOG_NOTICE, "recover: %s", line);
-        rc->n_actions++;
-}
-
-static void failed(Recovery *rc, int r, const struct vss_error_buf *err)
-{
-        provider_log(LOG_ERR, "recover: %s", err->message);
-        rc->n_failed++;
-        if (rc->r == 0) {
-                rc->r = r;
-                rc->first = *err;
-        }
-}
 
 static void resume_origin(Recovery *rc, const char *name)
 {
@@ -67,8 +41,9 @@ static void resume_origin(Recovery *rc, const char *name)
         if (dm_info_get(name, &info, NULL) < 0 || !info.exists || !info.suspended)
                 return;
         if ((r = dm_resume(name, &err)) < 0)
-                return failed(rc, r, &err);
-        act(rc, "resumed %s, left suspended by a crash in a snapshot window", name);
+                return recover_log_failed(&rc->log, r, &err);
+        recover_log_act(&rc->log, "resumed %s, left suspended by a crash in a snapshot window",
+                        name);
 }
 
 /* Put back the thin id of snapshot SNAPSHOT if the window deleted it. */
@@ -88,7 +63,7 @@ static void restore_thin(Recovery *rc, const JournalFile *f, const JournalRecord
                 int64_t snap_id = strtoll(journal_field(ids, 2), NULL, 10);
                 int64_t origin_id = strtoll(journal_field(thin, 6), NULL, 10);
                 if ((r = lvm_thin_restore(pool, snap_id, origin_id, &err)) < 0)
-                        failed(rc, r, &err);
+                        recover_log_failed(&rc->log, r, &err);
         }
 }
 
@@ -110,17 +85,17 @@ static void remove_rows(Recovery *rc, const LvRow *rows, size_t n, const char *s
                 const char *names[] = { full };
                 int r = lvm_remove_lvs(rc->lvm, names, 1, &err);
                 if (r < 0)
-                        failed(rc, r, &err);
+                        recover_log_failed(&rc->log, r, &err);
                 else
-                        act(rc, "removed %s, snapshot %s of unfinished set %s (%s)", full,
-                            t.snapshot_id, t.set_id, why);
+                        recover_log_act(&rc->log, "removed %s, snapshot %s of unfinished set %s "
+                                        "(%s)", full, t.snapshot_id, t.set_id, why);
         }
 }
 
 static void recover_journal(Recovery *rc, const JournalFile *f)
 {
         const JournalRecord *set = f->n ? &f->records[0] : NULL;
-        unsigned failed_before = rc->n_failed;
+        unsigned failed_before = rc->log.n_failed;
         struct vss_error_buf err;
         LvRow *rows = NULL;
         size_t n = 0;
@@ -134,15 +109,15 @@ static void recover_journal(Recovery *rc, const JournalFile *f)
                         restore_thin(rc, f, &f->records[i]);
         if (set && journal_is(set, INTENT_SET, 3)) {
                 if ((r = lvm_lvs(rc->lvm, NULL, &rows, &n, &err)) < 0)
-                        failed(rc, r, &err);
+                        recover_log_failed(&rc->log, r, &err);
                 else
                         remove_rows(rc, rows, n, journal_field(set, 1), "its journal says so");
                 free(rows);
         }
-        if (rc->n_failed != failed_before)
+        if (rc->log.n_failed != failed_before)
                 return; /* the journal stays for the next try */
         if ((r = journal_unlink(f->path, &err)) < 0)
-                failed(rc, r, &err);
+                recover_log_failed(&rc->log, r, &err);
 }
 
 int lvm_recover(Lvm *lvm, struct vss_error_buf *err)
@@ -164,12 +139,12 @@ int lvm_recover(Lvm *lvm, struct vss_error_buf *err)
                 return r;
         remove_rows(&rc, rows, n, NULL, "it was never completed");
         free(rows);
-        if (rc.n_actions || rc.n_failed)
-                provider_log(rc.n_failed ? LOG_ERR : LOG_NOTICE, "recover: %u action(s), %u "
-                             "failure(s)", rc.n_actions, rc.n_failed);
-        if (rc.r < 0) {
-                *err = rc.first;
-                return rc.r;
+        if (rc.log.n_actions || rc.log.n_failed)
+                provider_log(rc.log.n_failed ? LOG_ERR : LOG_NOTICE, "recover: %u action(s), %u "
+                             "failure(s)", rc.log.n_actions, rc.log.n_failed);
+        if (rc.log.r < 0) {
+                *err = rc.log.first;
+                return rc.log.r;
         }
-        return (int)rc.n_actions;
+        return (int)rc.log.n_actions;
 }

@@ -42,9 +42,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "providers/common/dm.h"
 #include "providers/common/journal.h"
 #include "providers/common/util.h"
-#include "providers/dm-thin/window.h"
 #include "providers/lvm/intent.h"
 #include "providers/lvm/lvm.h"
 
@@ -142,15 +142,6 @@ static LvmSet *set_new(const struct vss_set_request *req)
                 atomic_init(&set->entries[i].deleted, false);
         }
         return set;
-}
-
-/* Remove J's file; a failure is logged (recovery removes it later). */
-static void journal_done(Journal *j)
-{
-        struct vss_error_buf err;
-
-        if (journal_remove(j, &err) < 0)
-                provider_log(LOG_WARNING, "%s; the next recovery removes it", err.message);
 }
 
 /* --- the tools ------------------------------------------------------------------- */

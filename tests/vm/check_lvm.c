@@ -119,10 +119,7 @@ static bool wait_state(const char *id, const char *state, int timeout_ms)
                 vm_snapshot_prop(id, "State", now, sizeof(now));
                 if (state[0] ? strcmp(now, want) == 0 : now[0] == '\0')
                         return true;
-                DBusMessage *m = testbus_wait_signal(&vm_bus, "org.freedesktop.DBus.Properties",
-                                                     "PropertiesChanged", 500);
-                if (m)
-                        dbus_message_unref(m);
+                vm_wait_changed(500);
         }
         return false;
 }

@@ -40,32 +40,6 @@ static pid_t start_appender(const char *path)
         return pid;
 }
 
-/* Write counter i to every file of PATHS in turn, i = 1, 2, ...: pwrite of one block. */
-static pid_t start_counter(char paths[][160], size_t n)
-{
-        pid_t pid = fork();
-        ck_assert_int_ge(pid, 0);
-        if (pid == 0) {
-                int fds[8];
-                for (size_t i = 0; i < n; i++)
-                        fds[i] = open(paths[i], O_WRONLY | O_CREAT, 0644);
-                for (unsigned long c = 1;; c++)
-                        for (size_t i = 0; i < n; i++) {
-                                char buf[32];
-                                int len = snprintf(buf, sizeof(buf), "%020lu\n", c);
-                                if (pwrite(fds[i], buf, (size_t)len, 0) != len)
-                                        _exit(1);
-                        }
-        }
-        return pid;
-}
-
-static void stop_child(pid_t pid)
-{
-        kill(pid, SIGKILL);
-        waitpid(pid, NULL, 0);
-}
-
 /* Mount snapshot ID read-only at DIR with the options its file system needs. */
 static void mount_snapshot(const char *id, const char *dir)
 {
@@ -144,7 +118,7 @@ START_TEST(test_snapshot_is_a_prefix_of_a_live_append_log)
         vm_create(ids, 1, "--no-writers", v.volume);
         vm_ok("s=$(stat -c %%s %s); until [ $(stat -c %%s %s) -gt $((s + 100000)) ]; do "
               "sleep 0.1; done", log, log);
-        stop_child(writer);
+        vm_stop_child(writer);
 
         snprintf(snap, sizeof(snap), TEST_ROOT "/snapw");
         mount_snapshot(ids[0], snap);
@@ -175,11 +149,11 @@ START_TEST(test_four_volume_set_is_one_point_in_time)
                 strcat(volumes, v[i].volume);
                 strcat(volumes, " ");
         }
-        pid_t counter = start_counter(paths, 4);
+        pid_t counter = vm_start_counter(paths, 4);
         vm_ok("until [ -s %s ] && [ \"$(cat %s)\" -gt 1000 ]; do sleep 0.1; done", paths[3],
               paths[3]);
         vm_create(ids, 4, "--no-writers", volumes);
-        stop_child(counter);
+        vm_stop_child(counter);
 
         unsigned long c[4];
         for (int i = 0; i < 4; i++) {

@@ -151,32 +151,6 @@ static struct usage pool_usage(const char *pool)
         return u;
 }
 
-/* Write counter i to every file of PATHS in turn, i = 1, 2, ...: pwrite of one block. */
-static pid_t start_counter(char paths[][160], size_t n)
-{
-        pid_t pid = fork();
-        ck_assert_int_ge(pid, 0);
-        if (pid == 0) {
-                int fds[8];
-                for (size_t i = 0; i < n; i++)
-                        fds[i] = open(paths[i], O_WRONLY | O_CREAT, 0644);
-                for (unsigned long c = 1;; c++)
-                        for (size_t i = 0; i < n; i++) {
-                                char buf[32];
-                                int len = snprintf(buf, sizeof(buf), "%020lu\n", c);
-                                if (pwrite(fds[i], buf, (size_t)len, 0) != len)
-                                        _exit(1);
-                        }
-        }
-        return pid;
-}
-
-static void stop_child(pid_t pid)
-{
-        kill(pid, SIGKILL);
-        waitpid(pid, NULL, 0);
-}
-
 /* --- scenarios ------------------------------------------------------------------------- */
 
 /*
@@ -195,11 +169,11 @@ START_TEST(test_two_volume_set_is_one_instant_and_delete_frees_the_pool)
         for (int i = 0; i < 2; i++)
                 snprintf(paths[i], sizeof(paths[i]), "%s/counter", v[i].mnt);
         snprintf(volumes, sizeof(volumes), "%s %s", v[0].volume, v[1].volume);
-        pid_t counter = start_counter(paths, 2);
+        pid_t counter = vm_start_counter(paths, 2);
         vm_ok("until [ -s %s ] && [ \"$(cat %s)\" -gt 1000 ]; do sleep 0.1; done", paths[1],
               paths[1]);
         vm_create(ids, 2, "--no-writers", volumes);
-        stop_child(counter);
+        vm_stop_child(counter);
 
         /* What vssd says of them: thin devices, read-only. */
         char device[256];

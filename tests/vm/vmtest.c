@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmtest.c: see vmtest.h. */
 #include <check.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "tests/vm/vmtest.h"
 
@@ -203,12 +206,43 @@ bool vm_wait_u64_above(const char *id, const char *prop, uint64_t above, int tim
                 if (vm_snapshot_u64(id, prop) > above)
                         return true;
                 /* Woken by vssd's next PropertiesChanged, or after half a second. */
-                DBusMessage *m = testbus_wait_signal(&vm_bus, "org.freedesktop.DBus.Properties",
-                                                     "PropertiesChanged", 500);
-                if (m)
-                        dbus_message_unref(m);
+                vm_wait_changed(500);
         }
         return false;
+}
+
+void vm_wait_changed(int timeout_ms)
+{
+        DBusMessage *m = testbus_wait_signal(&vm_bus, "org.freedesktop.DBus.Properties",
+                                             "PropertiesChanged", timeout_ms);
+        if (m)
+                dbus_message_unref(m);
+}
+
+pid_t vm_start_counter(char paths[][160], size_t n)
+{
+        ck_assert(n <= 8);
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+                int fds[8];
+                for (size_t i = 0; i < n; i++)
+                        fds[i] = open(paths[i], O_WRONLY | O_CREAT, 0644);
+                for (unsigned long c = 1;; c++)
+                        for (size_t i = 0; i < n; i++) {
+                                char buf[32];
+                                int len = snprintf(buf, sizeof(buf), "%020lu\n", c);
+                                if (pwrite(fds[i], buf, (size_t)len, 0) != len)
+                                        _exit(1);
+                        }
+        }
+        return pid;
+}
+
+void vm_stop_child(pid_t pid)
+{
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
 }
 
 int vmtest_run(const char *name, void (*setup)(void), const TTest *const *tests)

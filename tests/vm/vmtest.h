@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "tests/bus/harness.h"
 
@@ -67,6 +68,16 @@ const char *vm_snapshot_path(const char *id, char *buf, size_t size);
 uint64_t vm_snapshot_u64(const char *id, const char *prop);
 /* Wait, on vssd's PropertiesChanged signals, until PROP of ID exceeds ABOVE. */
 bool vm_wait_u64_above(const char *id, const char *prop, uint64_t above, int timeout_ms);
+/* Wait for vssd's next PropertiesChanged signal, or TIMEOUT_MS. */
+void vm_wait_changed(int timeout_ms);
+
+/*
+ * A child writing counter c = 1, 2, ... to every file of PATHS (at most 8)
+ * in turn, each a pwrite of one block at offset 0; its pid.
+ */
+pid_t vm_start_counter(char paths[][160], size_t n);
+/* Kill child PID and reap it. */
+void vm_stop_child(pid_t pid);
 
 /* Run TESTS (NULL-terminated) with SETUP before each; the exit status for main(). */
 int vmtest_run(const char *name, void (*setup)(void), const TTest *const *tests);
