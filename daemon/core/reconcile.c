@@ -409,11 +409,13 @@ static void monitor_start(Core *core, CoreProvider *p)
         core_job_start(job);
 }
 
-static bool core_has_snapshots(const Core *core)
+/* Any snapshot at all (P NULL), or any of provider P. */
+static bool core_has_snapshots(const Core *core, const CoreProvider *p)
 {
         for (const CoreSet *set = core->sets; set; set = set->next)
-                if (set->snapshots)
-                        return true;
+                for (const CoreSnapshot *snap = set->snapshots; snap; snap = snap->next)
+                        if (!p || snap->provider == p)
+                                return true;
         return false;
 }
 
@@ -428,13 +430,15 @@ static bool monitor_would_delay_a_window(const Core *core)
 static void monitor_tick(CoreTimer *t)
 {
         Core *core = t->data;
-        if (core->stopping || !core_has_snapshots(core))
+        if (core->stopping || !core_has_snapshots(core, NULL))
                 return; /* the next publication arms it again */
         monitor_schedule(core);
         if (core->monitor_jobs > 0 || monitor_would_delay_a_window(core))
                 return;
+        /* Only providers with snapshots (provider.h): a provider with none may
+         * have a costly query (the lvm provider runs lvs, a second under TCG). */
         for (CoreProvider *p = core->providers; p; p = p->next)
-                if (p->vp->ops->monitor || p->vp->ops->query)
+                if ((p->vp->ops->monitor || p->vp->ops->query) && core_has_snapshots(core, p))
                         monitor_start(core, p);
 }
 
