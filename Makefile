@@ -154,13 +154,14 @@ $(DEMO_APP): $(B)/tools/demo-app.o
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 
 # --- provider plugins -----------------------------------------------------------
-$(DMSNAP): $(call pic,$(DMSNAP_SRC) common/fault.c)
+$(DMSNAP): $(call pic,$(DMSNAP_SRC))
 	@mkdir -p $(@D)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -shared -Wl,--no-undefined -o $@ $^ $(DM_LIBS) -lpthread
 
-# The providers' shared modules (providers/common: intent journals).
-PROVCOMMON_SRC := $(wildcard providers/common/*.c)
+# The providers' shared modules (providers/common: journals, the hold window...),
+# and the fault points the hold window has in a fault build.
+PROVCOMMON_SRC := $(wildcard providers/common/*.c) common/fault.c
 $(DMSNAP): $(call pic,$(PROVCOMMON_SRC))
 
 # dm-thin: thin pools, volumes and snapshots (providers/dm-thin), on the same shared modules.

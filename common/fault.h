@@ -24,12 +24,13 @@
  *     window-open            the main thread, right after handing the window to
  *                            the provider thread (stall: a stuck main loop)
  *     during-thaw            Thaw sent to the writers, no answer read yet
- *   dm-snapshot provider:
- *     after-table-reload     prepare loaded an origin's snapshot-origin table
- *                            (inactive) and made its snapshot device
+ *   the hold window of every dm provider (providers/common/hold.c):
  *     after-suspend-first    hold suspended one origin (others may still be
  *                            suspending)
  *     after-suspend-all      hold suspended every origin (stall: a stuck hold)
+ *   dm-snapshot provider:
+ *     after-table-reload     prepare loaded an origin's snapshot-origin table
+ *                            (inactive) and made its snapshot device
  *     before-resume          commit activated every snapshot; origins suspended
  *     after-resume           release resumed every origin
  *     delete-after-remove    delete removed a snapshot device; the origin's

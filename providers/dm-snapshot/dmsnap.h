@@ -18,6 +18,7 @@
 
 #include <vss/provider.h>
 
+#include "providers/common/hold.h"
 #include "providers/dm-snapshot/meta.h"
 #include "providers/dm-snapshot/origin.h"
 
@@ -42,7 +43,7 @@ typedef struct DmSnap {
         unsigned grow_at_percent;   /* grow a store once it is this full */
         uint32_t chunk_sectors;     /* copy-on-write granularity */
         pthread_mutex_t lock;       /* guards the list: the watchdog looks sets up */
-        PreparedSet *sets;          /* prepared, held or just released */
+        HoldWindow *sets;           /* of PreparedSets prepared, held or just released */
         StorageSetting *storage;    /* set at run time, persisted (storage.c) */
         size_t n_storage;
         char full_warned[FULL_WARNED_MAX][ID_LEN + 1]; /* a ring */

@@ -17,31 +17,19 @@
  * Memory is locked from prepare to release, so the window never waits on a
  * page fault; it allocates nothing, logs nothing and touches no file.
  *
- * Every origin is suspended at once, by a crew of threads made in prepare:
- * a suspend waits for its file system to freeze, tens of milliseconds even
- * when it is idle, so one after another the window would grow by that much
- * with every volume. The crew waits on a condition; hold wakes it and waits
- * until every member is done. Only after that does commit activate a
- * snapshot, so the set is still one point in time.
- *
- * The watchdog may call release while hold runs. Each volume's suspension is
- * a small atomic state machine (IDLE -> SUSPENDING -> HELD -> RELEASED), and
- * whoever moves it to RELEASED from HELD resumes it; a suspend that was in
- * flight when the release came is resumed by hold itself. So every origin is
- * resumed exactly once, and a release that comes before the hold leaves
- * nothing suspended.
+ * The origins' suspensions are providers/common/hold.c's: all at once (a
+ * crew of threads made in prepare), each resumed exactly once even when the
+ * watchdog releases in the middle. Only after every suspend returned does
+ * commit activate a snapshot, so the set is one point in time.
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/sysmacros.h>
 #include <syslog.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "common/fault.h"
 #include "providers/dm-snapshot/dmsnap.h"
@@ -50,8 +38,6 @@
 #include "providers/common/store.h"
 #include "providers/common/util.h"
 
-enum hold_state { HOLD_IDLE, HOLD_SUSPENDING, HOLD_HELD, HOLD_RELEASED };
-
 typedef struct SetEntry {
         Origin origin;
         char snapshot_id[ID_LEN + 1];
@@ -59,41 +45,18 @@ typedef struct SetEntry {
         CowStore store;
         char diff_area[PATH_MAX]; /* where its store and meta file go */
         bool made_snap;          /* the snapshot device exists */
-        atomic_int hold;         /* enum hold_state of the origin */
-        DmSwitch suspend, suspend_frozen, resume, resume_snap;
-        int hold_r;              /* what the crew member's suspend returned */
-        struct vss_error_buf hold_err;
+        DmSwitch resume_snap;
 } SetEntry;
-
-/* The threads that suspend the origins of a set together (see the top). */
-typedef struct HoldCrew {
-        pthread_mutex_t lock;
-        pthread_cond_t wake;     /* go or quit was set; or the last member is done */
-        bool go, quit;
-        size_t n_threads;
-        size_t running;          /* members not done yet */
-        pthread_t *threads;
-        struct CrewSeat *seats;
-} HoldCrew;
-
-typedef struct CrewSeat {
-        HoldCrew *crew;
-        PreparedSet *set;
-        SetEntry *entry;
-} CrewSeat;
 
 struct PreparedSet {
         char id[ID_LEN + 1];
         uint32_t attributes;
-        int control_fd;
-        atomic_bool released;    /* hold and commit must stop */
+        HoldWindow hold;         /* the origins' suspension; on dm->sets */
         bool committed;
         uint64_t created_usec;
         size_t n;
         SetEntry *entries;
-        HoldCrew *crew;          /* NULL for one volume: it suspends it itself */
         Journal journal;         /* written in prepare; removed when finished or undone */
-        PreparedSet *next;
 };
 
 static uint64_t realtime_usec(void)
@@ -103,15 +66,19 @@ static uint64_t realtime_usec(void)
         return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+static HoldList set_list(DmSnap *dm)
+{
+        return (HoldList){ &dm->lock, &dm->sets };
+}
+
+static PreparedSet *set_of(HoldWindow *w)
+{
+        return w ? hold_container_of(w, PreparedSet, hold) : NULL;
+}
+
 static PreparedSet *set_find(DmSnap *dm, const char *id)
 {
-        PreparedSet *s;
-
-        pthread_mutex_lock(&dm->lock);
-        for (s = dm->sets; s && strcmp(s->id, id) != 0; s = s->next)
-                ;
-        pthread_mutex_unlock(&dm->lock);
-        return s;
+        return set_of(hold_list_find(set_list(dm), id));
 }
 
 bool dmsnap_set_known(DmSnap *dm, const char *id)
@@ -119,116 +86,16 @@ bool dmsnap_set_known(DmSnap *dm, const char *id)
         return set_find(dm, id) != NULL;
 }
 
-static void set_unlink(DmSnap *dm, PreparedSet *set)
-{
-        pthread_mutex_lock(&dm->lock);
-        for (PreparedSet **p = &dm->sets; *p; p = &(*p)->next)
-                if (*p == set) {
-                        *p = set->next;
-                        break;
-                }
-        pthread_mutex_unlock(&dm->lock);
-}
-
-static void crew_end(HoldCrew *crew);
-
 static void set_free(PreparedSet *set)
 {
         if (!set)
                 return;
-        crew_end(set->crew);
+        hold_free(&set->hold);
         for (size_t i = 0; i < set->n; i++)
                 store_close(&set->entries[i].store);
-        if (set->control_fd >= 0)
-                close(set->control_fd);
         journal_close(&set->journal);
         free(set->entries);
         free(set);
-}
-
-/* --- the crew ------------------------------------------------------------------- */
-
-static int hold_entry(PreparedSet *set, SetEntry *e, struct vss_error_buf *err);
-
-static void *crew_member(void *arg)
-{
-        CrewSeat *seat = arg;
-        HoldCrew *crew = seat->crew;
-
-        pthread_mutex_lock(&crew->lock);
-        while (!crew->go && !crew->quit)
-                pthread_cond_wait(&crew->wake, &crew->lock);
-        bool work = crew->go;
-        pthread_mutex_unlock(&crew->lock);
-        if (work)
-                seat->entry->hold_r = hold_entry(seat->set, seat->entry, &seat->entry->hold_err);
-        pthread_mutex_lock(&crew->lock);
-        if (--crew->running == 0)
-                pthread_cond_broadcast(&crew->wake);
-        /* Exit after the window (crew_end), not inside it: a thread's exit frees memory. */
-        while (!crew->quit)
-                pthread_cond_wait(&crew->wake, &crew->lock);
-        pthread_mutex_unlock(&crew->lock);
-        return NULL;
-}
-
-/* Wake the crew for the hold and wait until every origin's suspend returned. */
-static void crew_hold(HoldCrew *crew)
-{
-        pthread_mutex_lock(&crew->lock);
-        crew->go = true;
-        pthread_cond_broadcast(&crew->wake);
-        while (crew->running > 0)
-                pthread_cond_wait(&crew->wake, &crew->lock);
-        pthread_mutex_unlock(&crew->lock);
-}
-
-static void crew_end(HoldCrew *crew)
-{
-        if (!crew)
-                return;
-        pthread_mutex_lock(&crew->lock);
-        crew->quit = true;
-        pthread_cond_broadcast(&crew->wake);
-        pthread_mutex_unlock(&crew->lock);
-        for (size_t i = 0; i < crew->n_threads; i++)
-                pthread_join(crew->threads[i], NULL);
-        pthread_cond_destroy(&crew->wake);
-        pthread_mutex_destroy(&crew->lock);
-        free(crew->threads);
-        free(crew->seats);
-        free(crew);
-}
-
-/* One thread per volume, with small stacks: their memory is locked for the window. */
-static int crew_new(PreparedSet *set, struct vss_error_buf *err)
-{
-        HoldCrew *crew = calloc(1, sizeof(*crew));
-        pthread_attr_t attr;
-        int r = 0;
-
-        if (!crew || !(crew->threads = calloc(set->n, sizeof(pthread_t))) ||
-            !(crew->seats = calloc(set->n, sizeof(CrewSeat)))) {
-                if (crew)
-                        free(crew->threads);
-                free(crew);
-                return provider_error(err, -ENOMEM, "out of memory preparing set %s", set->id);
-        }
-        pthread_mutex_init(&crew->lock, NULL);
-        pthread_cond_init(&crew->wake, NULL);
-        pthread_attr_init(&attr);
-        pthread_attr_setstacksize(&attr, 64 * 1024);
-        /* Members wait for go or quit, which only come after this returns. */
-        for (size_t i = 0; i < set->n && r == 0; i++) {
-                crew->seats[i] = (CrewSeat){ crew, set, &set->entries[i] };
-                r = -pthread_create(&crew->threads[i], &attr, crew_member, &crew->seats[i]);
-                crew->n_threads += r == 0;
-        }
-        crew->running = crew->n_threads;
-        pthread_attr_destroy(&attr);
-        set->crew = crew;
-        return r < 0 ? provider_error(err, r, "cannot start the threads that suspend the "
-                                      "volumes of set %s: %s", set->id, strerror(-r)) : 0;
 }
 
 /* --- prepare -------------------------------------------------------------------- */
@@ -404,17 +271,6 @@ static int write_meta(DmSnap *dm, const PreparedSet *set, const SetEntry *e,
         return meta_write(e->diff_area, &m, err);
 }
 
-static int switches_init(SetEntry *e)
-{
-        const char *origin = e->origin.info.name;
-
-        if (dm_switch_init(&e->suspend, origin, true, false) < 0 ||
-            dm_switch_init(&e->suspend_frozen, origin, true, true) < 0 ||
-            dm_switch_init(&e->resume, origin, false, false) < 0 ||
-            dm_switch_init(&e->resume_snap, e->snap_name, false, false) < 0)
-                return -ENAMETOOLONG;
-        return 0;
-}
 
 static int entry_prepare(DmSnap *dm, PreparedSet *set, SetEntry *e, struct vss_error_buf *err)
 {
@@ -431,9 +287,11 @@ static int entry_prepare(DmSnap *dm, PreparedSet *set, SetEntry *e, struct vss_e
         VSS_FAULT("after-table-reload");
         /* dm holds the loop device now; without our fd it goes when dm lets go. */
         store_close(&e->store);
-        if ((r = switches_init(e)) < 0)
-                return provider_error(err, r, "device-mapper name of %s too long",
-                                      e->origin.info.name);
+        if (!hold_add(&set->hold, e->origin.info.name, err))
+                return -ENAMETOOLONG;
+        if (dm_switch_init(&e->resume_snap, e->snap_name, false, false) < 0)
+                return provider_error(err, -ENAMETOOLONG, "device-mapper name %s too long",
+                                      e->snap_name);
         return 0;
 }
 
@@ -441,19 +299,19 @@ static PreparedSet *set_new(const struct vss_set_request *req)
 {
         PreparedSet *set = calloc(1, sizeof(*set));
 
-        if (!set || !(set->entries = calloc(req->n_volumes, sizeof(SetEntry)))) {
+        if (!set || !(set->entries = calloc(req->n_volumes, sizeof(SetEntry))) ||
+            hold_init(&set->hold, req->set_id, req->n_volumes, NULL) < 0) {
+                if (set)
+                        free(set->entries);
                 free(set);
                 return NULL;
         }
         snprintf(set->id, sizeof(set->id), "%s", req->set_id);
         set->attributes = req->attributes;
-        set->control_fd = -1;
         set->journal = (Journal)JOURNAL_INIT;
         set->n = req->n_volumes;
-        for (size_t i = 0; i < set->n; i++) {
+        for (size_t i = 0; i < set->n; i++)
                 set->entries[i].store = (CowStore)COW_STORE_INIT;
-                atomic_init(&set->entries[i].hold, HOLD_IDLE);
-        }
         return set;
 }
 
@@ -496,11 +354,7 @@ static int set_prepare(DmSnap *dm, PreparedSet *set, const struct vss_set_reques
         for (size_t i = 0; i < set->n; i++)
                 if ((r = entry_prepare(dm, set, &set->entries[i], err)) < 0)
                         return r;
-        if ((set->control_fd = dm_control_open(err)) < 0)
-                return set->control_fd;
-        if (set->n > 1 && (r = crew_new(set, err)) < 0)
-                return r;
-        if ((r = journal_window(set, err)) < 0)
+        if ((r = hold_arm(&set->hold, err)) < 0 || (r = journal_window(set, err)) < 0)
                 return r;
         for (size_t i = 0; i < set->n; i++)
                 dm_node_path(set->entries[i].snap_name, req->volumes[i].device,
@@ -525,14 +379,7 @@ int dmsnap_prepare(DmSnap *dm, const struct vss_set_request *req, struct vss_err
                 set_free(set);
                 return r;
         }
-        /* The window must not wait on page faults: lock memory until release. */
-        if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
-                provider_log(LOG_WARNING, "cannot lock memory for the hold window of set %s: %s",
-                             set->id, strerror(errno));
-        pthread_mutex_lock(&dm->lock);
-        set->next = dm->sets;
-        dm->sets = set;
-        pthread_mutex_unlock(&dm->lock);
+        hold_list_add(set_list(dm), &set->hold);
         return 0;
 }
 
@@ -546,31 +393,6 @@ static int window_set(DmSnap *dm, const char *id, PreparedSet **ret, struct vss_
         return 0;
 }
 
-static int hold_entry(PreparedSet *set, SetEntry *e, struct vss_error_buf *err)
-{
-        int expected = HOLD_IDLE;
-        int r;
-
-        if (!atomic_compare_exchange_strong(&e->hold, &expected, HOLD_SUSPENDING))
-                return provider_error(err, -ECANCELED, "the hold of set %s was released", set->id);
-        r = dm_switch_run(set->control_fd, &e->suspend);
-        if (r == -EBUSY) /* someone froze the file system already: suspend it as it is */
-                r = dm_switch_run(set->control_fd, &e->suspend_frozen);
-        expected = HOLD_SUSPENDING;
-        if (r < 0) {
-                atomic_compare_exchange_strong(&e->hold, &expected, HOLD_RELEASED);
-                return provider_error(err, r, "cannot suspend %s: %s", e->origin.info.name,
-                                      strerror(-r));
-        }
-        if (!atomic_compare_exchange_strong(&e->hold, &expected, HOLD_HELD)) {
-                /* Released while the suspend was in flight: undo it ourselves. */
-                dm_switch_run(set->control_fd, &e->resume);
-                return provider_error(err, -ECANCELED, "the hold of set %s was released", set->id);
-        }
-        VSS_FAULT("after-suspend-first");
-        return 0;
-}
-
 int dmsnap_hold(DmSnap *dm, const char *id, struct vss_error_buf *err)
 {
         PreparedSet *set;
@@ -579,21 +401,7 @@ int dmsnap_hold(DmSnap *dm, const char *id, struct vss_error_buf *err)
         if (r < 0)
                 return r;
         set->created_usec = realtime_usec();
-        if (atomic_load(&set->released))
-                return provider_error(err, -ECANCELED, "the hold of set %s was released", id);
-        if (!set->crew) {
-                r = hold_entry(set, &set->entries[0], err);
-        } else {
-                crew_hold(set->crew);
-                for (size_t i = 0; r == 0 && i < set->n; i++)
-                        if (set->entries[i].hold_r < 0) {
-                                memcpy(err, &set->entries[i].hold_err, sizeof(*err));
-                                r = set->entries[i].hold_r;
-                        }
-        }
-        if (r == 0)
-                VSS_FAULT("after-suspend-all");
-        return r;
+        return hold_suspend_all(&set->hold, err);
 }
 
 int dmsnap_commit(DmSnap *dm, const char *id, struct vss_error_buf *err)
@@ -603,44 +411,15 @@ int dmsnap_commit(DmSnap *dm, const char *id, struct vss_error_buf *err)
 
         for (size_t i = 0; r == 0 && i < set->n; i++) {
                 SetEntry *e = &set->entries[i];
-                if (atomic_load(&set->released))
-                        return provider_error(err, -ECANCELED, "the hold of set %s was released",
-                                              id);
-                r = dm_switch_run(set->control_fd, &e->resume_snap);
+                if (hold_released(&set->hold))
+                        return hold_cancelled(&set->hold, err);
+                r = dm_switch_run(set->hold.control_fd, &e->resume_snap);
                 if (r < 0)
                         return provider_error(err, r, "cannot activate the snapshot of %s: %s",
                                               e->origin.info.name, strerror(-r));
         }
         set->committed = r == 0;
         return r;
-}
-
-/* Claim E's resume: true if it was held (and the caller must resume it). */
-static bool claim_release(SetEntry *e)
-{
-        int s = atomic_load(&e->hold);
-
-        while (s != HOLD_RELEASED)
-                if (atomic_compare_exchange_weak(&e->hold, &s, HOLD_RELEASED))
-                        return s == HOLD_HELD;
-        return false;
-}
-
-static int release_entries(PreparedSet *set, struct vss_error_buf *err)
-{
-        int first = 0;
-
-        atomic_store(&set->released, true);
-        for (size_t i = 0; i < set->n; i++) {
-                SetEntry *e = &set->entries[i];
-                if (!claim_release(e))
-                        continue;
-                int r = dm_switch_run(set->control_fd, &e->resume);
-                if (r < 0 && first == 0)
-                        first = provider_error(err, r, "cannot resume %s: %s",
-                                               e->origin.info.name, strerror(-r));
-        }
-        return first;
 }
 
 int dmsnap_release(DmSnap *dm, const char *id, struct vss_error_buf *err)
@@ -650,9 +429,8 @@ int dmsnap_release(DmSnap *dm, const char *id, struct vss_error_buf *err)
 
         VSS_FAULT("before-resume");
         if (r == 0)
-                r = release_entries(set, err);
+                r = hold_release(&set->hold, err);
         VSS_FAULT("after-resume");
-        munlockall();
         return r;
 }
 
@@ -670,14 +448,15 @@ static void flush_set(DmSnap *dm, PreparedSet *set)
 
 void dmsnap_flush_sets(DmSnap *dm)
 {
-        PreparedSet *set = dm->sets, *next;
+        HoldWindow *w = dm->sets, *next;
 
-        for (; set; set = next) {
-                next = set->next;
-                if (!atomic_load(&set->released) || !set->committed)
+        for (; w; w = next) {
+                PreparedSet *set = set_of(w);
+                next = w->next;
+                if (!hold_released(w) || !set->committed)
                         continue;
                 flush_set(dm, set);
-                set_unlink(dm, set);
+                hold_list_remove(set_list(dm), w);
                 set_free(set);
         }
 }
@@ -697,7 +476,7 @@ static void set_undo(DmSnap *dm, PreparedSet *set)
         struct vss_error_buf err;
         bool ok = true;
 
-        if (set->control_fd >= 0 && release_entries(set, &err) < 0)
+        if (hold_release(&set->hold, &err) < 0)
                 ok = undo_failed(&err);
         for (size_t i = set->n; i-- > 0;) {
                 SetEntry *e = &set->entries[i];
@@ -746,10 +525,9 @@ int dmsnap_abort(DmSnap *dm, const char *id, struct vss_error_buf *err)
         PreparedSet *set = set_find(dm, id);
 
         if (set) {
-                set_unlink(dm, set);
+                hold_list_remove(set_list(dm), &set->hold);
                 set_undo(dm, set);
                 set_free(set);
-                munlockall();
                 return 0;
         }
         struct set_snapshots s = { .dm = dm, .set_id = id, .err = err };
@@ -760,8 +538,8 @@ int dmsnap_abort(DmSnap *dm, const char *id, struct vss_error_buf *err)
 void dmsnap_free_sets(DmSnap *dm)
 {
         while (dm->sets) {
-                PreparedSet *set = dm->sets;
-                dm->sets = set->next;
+                PreparedSet *set = set_of(dm->sets);
+                dm->sets = dm->sets->next;
                 set_undo(dm, set);
                 set_free(set);
         }

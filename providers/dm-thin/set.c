@@ -15,26 +15,20 @@
  *   release  resume the origin
  *
  * Nothing in the window allocates, logs or touches a file; memory is locked
- * from prepare to release. The watchdog may call release while hold or
- * commit runs: each origin's suspension is an atomic state machine
- * (IDLE -> SUSPENDING -> HELD -> RELEASED), whoever moves it from HELD to
- * RELEASED resumes it, and a suspend in flight when the release came is
- * resumed by hold itself, so each origin is resumed exactly once.
+ * from prepare to release. The origins' suspensions, all at once and each
+ * resumed exactly once even when the watchdog releases in the middle, are
+ * providers/common/hold.c's.
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <syslog.h>
-#include <unistd.h>
 
+#include "providers/common/hold.h"
 #include "providers/common/util.h"
 #include "providers/dm-thin/thin.h"
-
-enum hold_state { HOLD_IDLE, HOLD_SUSPENDING, HOLD_HELD, HOLD_RELEASED };
 
 typedef struct ThinEntry {
         VolumeRecord vol;
@@ -42,52 +36,41 @@ typedef struct ThinEntry {
         SnapRecord snap;          /* the snapshot it becomes */
         char snap_name[DM_NAME_MAX];
         bool took_id, made_dev;
-        atomic_int hold;          /* enum hold_state of the origin */
-        DmSwitch suspend, suspend_frozen, resume, resume_snap;
+        DmSwitch resume_snap;
         DmRawIoctl create_snap, load_snap;
 } ThinEntry;
 
 struct ThinSet {
         char id[ID_LEN + 1];
         uint32_t attributes;
-        int control_fd;
-        atomic_bool released;     /* hold and commit must stop */
+        HoldWindow hold;          /* the origins' suspension; on dt->sets */
         bool committed;
         uint64_t created_usec;
         size_t n;
         ThinEntry *entries;
         Journal journal;          /* removed when the set is finished or undone */
-        ThinSet *next;
 };
+
+static HoldList set_list(DmThin *dt)
+{
+        return (HoldList){ &dt->lock, &dt->sets };
+}
+
+static ThinSet *set_of(HoldWindow *w)
+{
+        return w ? hold_container_of(w, ThinSet, hold) : NULL;
+}
 
 static ThinSet *set_find(DmThin *dt, const char *id)
 {
-        ThinSet *s;
-
-        pthread_mutex_lock(&dt->lock);
-        for (s = dt->sets; s && strcmp(s->id, id) != 0; s = s->next)
-                ;
-        pthread_mutex_unlock(&dt->lock);
-        return s;
-}
-
-static void set_unlink(DmThin *dt, ThinSet *set)
-{
-        pthread_mutex_lock(&dt->lock);
-        for (ThinSet **p = &dt->sets; *p; p = &(*p)->next)
-                if (*p == set) {
-                        *p = set->next;
-                        break;
-                }
-        pthread_mutex_unlock(&dt->lock);
+        return set_of(hold_list_find(set_list(dt), id));
 }
 
 static void set_free(ThinSet *set)
 {
         if (!set)
                 return;
-        if (set->control_fd >= 0)
-                close(set->control_fd);
+        hold_free(&set->hold);
         journal_close(&set->journal);
         free(set->entries);
         free(set);
@@ -97,17 +80,17 @@ static ThinSet *set_new(const struct vss_set_request *req)
 {
         ThinSet *set = calloc(1, sizeof(*set));
 
-        if (!set || !(set->entries = calloc(req->n_volumes, sizeof(ThinEntry)))) {
+        if (!set || !(set->entries = calloc(req->n_volumes, sizeof(ThinEntry))) ||
+            hold_init(&set->hold, req->set_id, req->n_volumes, NULL) < 0) {
+                if (set)
+                        free(set->entries);
                 free(set);
                 return NULL;
         }
         snprintf(set->id, sizeof(set->id), "%s", req->set_id);
         set->attributes = req->attributes;
-        set->control_fd = -1;
         set->journal = (Journal)JOURNAL_INIT;
         set->n = req->n_volumes;
-        for (size_t i = 0; i < set->n; i++)
-                atomic_init(&set->entries[i].hold, HOLD_IDLE);
         return set;
 }
 
@@ -151,10 +134,7 @@ static int entry_ioctls(ThinEntry *e, struct vss_error_buf *err)
         if ((r = pool_thin_params(e->vol.pool, e->snap.thin_id, params, sizeof(params), err)) < 0)
                 return r;
         thin_dm_name(pool, sizeof(pool), POOL_PREFIX, e->vol.pool);
-        if (dm_switch_init(&e->suspend, e->origin.name, true, false) < 0 ||
-            dm_switch_init(&e->suspend_frozen, e->origin.name, true, true) < 0 ||
-            dm_switch_init(&e->resume, e->origin.name, false, false) < 0 ||
-            dm_switch_init(&e->resume_snap, e->snap_name, false, false) < 0 ||
+        if (dm_switch_init(&e->resume_snap, e->snap_name, false, false) < 0 ||
             dm_raw_message_init(&e->create_snap, pool, msg) < 0 ||
             dm_raw_load_init(&e->load_snap, e->snap_name, e->vol.sectors, "thin", params, true) < 0)
                 return provider_error(err, -ENAMETOOLONG, "device-mapper name of %s too long",
@@ -167,6 +147,8 @@ static int entry_prepare(DmThin *dt, ThinSet *set, ThinEntry *e, struct vss_erro
         char uuid[DM_UUID_MAX], id[16];
         int r;
 
+        if (!hold_add(&set->hold, e->origin.name, err))
+                return -ENAMETOOLONG;
         if ((r = pool_take_id(dt, e->vol.pool, &e->snap.thin_id, err)) < 0)
                 return r;
         snprintf(id, sizeof(id), "%" PRIu32, e->snap.thin_id);
@@ -218,9 +200,7 @@ static int set_prepare(DmThin *dt, ThinSet *set, const struct vss_set_request *r
         for (size_t i = 0; i < set->n; i++)
                 if ((r = entry_prepare(dt, set, &set->entries[i], err)) < 0)
                         return r;
-        if ((set->control_fd = dm_control_open(err)) < 0)
-                return set->control_fd;
-        if ((r = journal_window(set, err)) < 0)
+        if ((r = hold_arm(&set->hold, err)) < 0 || (r = journal_window(set, err)) < 0)
                 return r;
         for (size_t i = 0; i < set->n; i++)
                 dm_node_path(set->entries[i].snap_name, req->volumes[i].device,
@@ -246,14 +226,7 @@ int thin_prepare(DmThin *dt, const struct vss_set_request *req, struct vss_error
                 set_free(set);
                 return r;
         }
-        /* The window must not wait on page faults: lock memory until release. */
-        if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
-                provider_log(LOG_WARNING, "cannot lock memory for the hold window of set %s: %s",
-                             set->id, strerror(errno));
-        pthread_mutex_lock(&dt->lock);
-        set->next = dt->sets;
-        dt->sets = set;
-        pthread_mutex_unlock(&dt->lock);
+        hold_list_add(set_list(dt), &set->hold);
         return 0;
 }
 
@@ -265,32 +238,6 @@ static int window_set(DmThin *dt, const char *id, ThinSet **ret, struct vss_erro
         return *ret ? 0 : provider_error(err, -VSS_E_BAD_STATE, "set %s was not prepared", id);
 }
 
-static int hold_entry(ThinSet *set, ThinEntry *e, struct vss_error_buf *err)
-{
-        int expected = HOLD_IDLE;
-        int r;
-
-        if (!atomic_compare_exchange_strong(&e->hold, &expected, HOLD_SUSPENDING))
-                return provider_error(err, -ECANCELED, "the hold of set %s was released",
-                                      set->id);
-        r = dm_switch_run(set->control_fd, &e->suspend);
-        if (r == -EBUSY) /* someone froze the file system already: suspend it as it is */
-                r = dm_switch_run(set->control_fd, &e->suspend_frozen);
-        expected = HOLD_SUSPENDING;
-        if (r < 0) {
-                atomic_compare_exchange_strong(&e->hold, &expected, HOLD_RELEASED);
-                return provider_error(err, r, "cannot suspend %s: %s", e->origin.name,
-                                      strerror(-r));
-        }
-        if (!atomic_compare_exchange_strong(&e->hold, &expected, HOLD_HELD)) {
-                /* Released while the suspend was in flight: undo it ourselves. */
-                dm_switch_run(set->control_fd, &e->resume);
-                return provider_error(err, -ECANCELED, "the hold of set %s was released",
-                                      set->id);
-        }
-        return 0;
-}
-
 int thin_hold(DmThin *dt, const char *id, struct vss_error_buf *err)
 {
         ThinSet *set;
@@ -299,13 +246,7 @@ int thin_hold(DmThin *dt, const char *id, struct vss_error_buf *err)
         if (r < 0)
                 return r;
         set->created_usec = thin_now_usec();
-        for (size_t i = 0; r == 0 && i < set->n; i++) {
-                if (atomic_load(&set->released))
-                        return provider_error(err, -ECANCELED, "the hold of set %s was released",
-                                              id);
-                r = hold_entry(set, &set->entries[i], err);
-        }
-        return r;
+        return hold_suspend_all(&set->hold, err);
 }
 
 int thin_commit(DmThin *dt, const char *id, struct vss_error_buf *err)
@@ -316,17 +257,16 @@ int thin_commit(DmThin *dt, const char *id, struct vss_error_buf *err)
         for (size_t i = 0; r == 0 && i < set->n; i++) {
                 ThinEntry *e = &set->entries[i];
                 const char *step = "create the thin snapshot of";
-                if (atomic_load(&set->released))
-                        return provider_error(err, -ECANCELED, "the hold of set %s was released",
-                                              id);
-                r = dm_raw_run(set->control_fd, &e->create_snap);
+                if (hold_released(&set->hold))
+                        return hold_cancelled(&set->hold, err);
+                r = dm_raw_run(set->hold.control_fd, &e->create_snap);
                 if (r == 0) {
                         step = "load the snapshot table of";
-                        r = dm_raw_run(set->control_fd, &e->load_snap);
+                        r = dm_raw_run(set->hold.control_fd, &e->load_snap);
                 }
                 if (r == 0) {
                         step = "activate the snapshot of";
-                        r = dm_switch_run(set->control_fd, &e->resume_snap);
+                        r = dm_switch_run(set->hold.control_fd, &e->resume_snap);
                 }
                 if (r < 0)
                         return provider_error(err, r, "cannot %s %s: %s%s", step,
@@ -338,43 +278,12 @@ int thin_commit(DmThin *dt, const char *id, struct vss_error_buf *err)
         return r;
 }
 
-/* Claim E's resume: true if it was held (and the caller must resume it). */
-static bool claim_release(ThinEntry *e)
-{
-        int s = atomic_load(&e->hold);
-
-        while (s != HOLD_RELEASED)
-                if (atomic_compare_exchange_weak(&e->hold, &s, HOLD_RELEASED))
-                        return s == HOLD_HELD;
-        return false;
-}
-
-static int release_entries(ThinSet *set, struct vss_error_buf *err)
-{
-        int first = 0;
-
-        atomic_store(&set->released, true);
-        for (size_t i = 0; i < set->n; i++) {
-                ThinEntry *e = &set->entries[i];
-                if (!claim_release(e))
-                        continue;
-                int r = dm_switch_run(set->control_fd, &e->resume);
-                if (r < 0 && first == 0)
-                        first = provider_error(err, r, "cannot resume %s: %s", e->origin.name,
-                                               strerror(-r));
-        }
-        return first;
-}
-
 int thin_release(DmThin *dt, const char *id, struct vss_error_buf *err)
 {
         ThinSet *set;
         int r = window_set(dt, id, &set, err);
 
-        if (r == 0)
-                r = release_entries(set, err);
-        munlockall();
-        return r;
+        return r < 0 ? r : hold_release(&set->hold, err);
 }
 
 /* --- after the window ------------------------------------------------------------------- */
@@ -394,14 +303,15 @@ static void flush_set(DmThin *dt, ThinSet *set)
 
 void thin_flush_sets(DmThin *dt)
 {
-        ThinSet *set = dt->sets, *next;
+        HoldWindow *w = dt->sets, *next;
 
-        for (; set; set = next) {
-                next = set->next;
-                if (!atomic_load(&set->released) || !set->committed)
+        for (; w; w = next) {
+                ThinSet *set = set_of(w);
+                next = w->next;
+                if (!hold_released(w) || !set->committed)
                         continue;
                 flush_set(dt, set);
-                set_unlink(dt, set);
+                hold_list_remove(set_list(dt), w);
                 set_free(set);
         }
 }
@@ -418,7 +328,7 @@ static void set_undo(DmThin *dt, ThinSet *set)
         struct vss_error_buf err;
         bool ok = true;
 
-        if (set->control_fd >= 0 && release_entries(set, &err) < 0)
+        if (hold_release(&set->hold, &err) < 0)
                 ok = undo_failed(&err);
         for (size_t i = set->n; i-- > 0;) {
                 ThinEntry *e = &set->entries[i];
@@ -466,10 +376,9 @@ int thin_abort(DmThin *dt, const char *id, struct vss_error_buf *err)
         ThinSet *set = set_find(dt, id);
 
         if (set) {
-                set_unlink(dt, set);
+                hold_list_remove(set_list(dt), &set->hold);
                 set_undo(dt, set);
                 set_free(set);
-                munlockall();
                 return 0;
         }
         struct set_snaps a = { .dt = dt, .set_id = id, .err = err };
@@ -482,8 +391,8 @@ int thin_abort(DmThin *dt, const char *id, struct vss_error_buf *err)
 void thin_free_sets(DmThin *dt)
 {
         while (dt->sets) {
-                ThinSet *set = dt->sets;
-                dt->sets = set->next;
+                ThinSet *set = set_of(dt->sets);
+                dt->sets = dt->sets->next;
                 set_undo(dt, set);
                 set_free(set);
         }

@@ -27,6 +27,7 @@
 #include <vss/provider.h>
 
 #include "providers/common/dm.h"
+#include "providers/common/hold.h"
 #include "providers/common/journal.h"
 #include "providers/dm-thin/state.h"
 
@@ -52,7 +53,7 @@ typedef struct DmThin {
         char journal_dir[PATH_MAX]; /* intent journals, on tmpfs */
         unsigned high_water;        /* percent of data or metadata: act, refuse sets */
         pthread_mutex_t lock;       /* guards the list: the watchdog looks sets up */
-        ThinSet *sets;              /* prepared, held or just released */
+        HoldWindow *sets;           /* of ThinSets prepared, held or just released */
 } DmThin;
 
 /* plugin.c: KEY.NAME, else KEY, of [provider.dm-thin]; NULL when neither is set. */

@@ -27,6 +27,7 @@
 #include <vss/provider.h>
 
 #include "providers/common/dm.h"
+#include "providers/common/hold.h"
 #include "providers/lvm/report.h"
 
 #define LVM_PROVIDER_NAME "lvm"
@@ -42,7 +43,7 @@ typedef struct Lvm {
         char max_size[32];           /* the default maximum of a volume's snapshots */
         unsigned grow_at_percent;    /* grow a classic snapshot once it is this full */
         pthread_mutex_t lock;        /* guards the list: the watchdog looks sets up */
-        LvmSet *sets;                /* prepared, in their window, or not finished yet */
+        HoldWindow *sets;            /* of LvmSets prepared, in their window, or not finished */
 } Lvm;
 
 /* Every classic snapshot is at least this big; LVM rounds up to whole extents. */

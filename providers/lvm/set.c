@@ -25,11 +25,9 @@
  * frozen, and the set's atomicity is "writers-only".
  *
  * The window allocates nothing, logs nothing and touches no file: every
- * suspend, resume and message is an ioctl prepared in prepare. The watchdog
- * may call release while hold or commit runs: each origin's suspension is a
- * small atomic state machine (IDLE -> SUSPENDING -> HELD -> RELEASED) and
- * whoever moves it from HELD to RELEASED resumes it, so each origin is
- * resumed exactly once.
+ * suspend, resume and message is an ioctl prepared in prepare. The origins'
+ * suspensions, all at once and each resumed exactly once even when the
+ * watchdog releases in the middle, are providers/common/hold.c's.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -37,18 +35,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <syslog.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "providers/common/dm.h"
 #include "providers/common/journal.h"
 #include "providers/common/util.h"
 #include "providers/lvm/intent.h"
 #include "providers/lvm/lvm.h"
-
-enum hold_state { HOLD_IDLE, HOLD_SUSPENDING, HOLD_HELD, HOLD_RELEASED };
 
 typedef struct SetEntry {
         LvmVolume vol;
@@ -57,24 +51,19 @@ typedef struct SetEntry {
         char full[2 * LVM_NAME_MAX];    /* VG/snapshot LV, as the tools name it */
         bool made;                      /* the snapshot LV exists */
         int64_t snap_thin_id;           /* thin: the id LVM gave the snapshot */
-        atomic_int hold;                /* enum hold_state of the origin (thin) */
         atomic_bool deleted;            /* the window deleted snap_thin_id, not re-made yet */
-        DmSwitch suspend, suspend_frozen, resume;
         DmRawIoctl msg_delete, msg_create;
 } SetEntry;
 
 struct LvmSet {
         char id[LVM_ID_LEN + 1];
         uint32_t attributes;
-        int control_fd;
-        bool locked;                    /* mlockall() for the window */
-        atomic_bool released;           /* hold and commit must stop */
+        HoldWindow hold;                /* the thin origins' suspension; on lvm->sets */
         bool committed;
         uint64_t created_usec;          /* the window's instant */
         size_t n, n_thin;
         SetEntry *entries;
         Journal journal;
-        LvmSet *next;
 };
 
 static uint64_t realtime_usec(void)
@@ -84,15 +73,19 @@ static uint64_t realtime_usec(void)
         return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+static HoldList set_list(Lvm *lvm)
+{
+        return (HoldList){ &lvm->lock, &lvm->sets };
+}
+
+static LvmSet *set_of(HoldWindow *w)
+{
+        return w ? hold_container_of(w, LvmSet, hold) : NULL;
+}
+
 static LvmSet *set_find(Lvm *lvm, const char *id)
 {
-        LvmSet *s;
-
-        pthread_mutex_lock(&lvm->lock);
-        for (s = lvm->sets; s && strcmp(s->id, id) != 0; s = s->next)
-                ;
-        pthread_mutex_unlock(&lvm->lock);
-        return s;
+        return set_of(hold_list_find(set_list(lvm), id));
 }
 
 bool lvm_set_known(Lvm *lvm, const char *id)
@@ -100,25 +93,11 @@ bool lvm_set_known(Lvm *lvm, const char *id)
         return set_find(lvm, id) != NULL;
 }
 
-static void set_unlink(Lvm *lvm, LvmSet *set)
-{
-        pthread_mutex_lock(&lvm->lock);
-        for (LvmSet **p = &lvm->sets; *p; p = &(*p)->next)
-                if (*p == set) {
-                        *p = set->next;
-                        break;
-                }
-        pthread_mutex_unlock(&lvm->lock);
-}
-
 static void set_free(LvmSet *set)
 {
         if (!set)
                 return;
-        if (set->control_fd >= 0)
-                close(set->control_fd);
-        if (set->locked)
-                munlockall();
+        hold_free(&set->hold);
         journal_close(&set->journal);
         free(set->entries);
         free(set);
@@ -128,19 +107,19 @@ static LvmSet *set_new(const struct vss_set_request *req)
 {
         LvmSet *set = calloc(1, sizeof(*set));
 
-        if (!set || !(set->entries = calloc(req->n_volumes, sizeof(SetEntry)))) {
+        if (!set || !(set->entries = calloc(req->n_volumes, sizeof(SetEntry))) ||
+            hold_init(&set->hold, req->set_id, req->n_volumes, NULL) < 0) {
+                if (set)
+                        free(set->entries);
                 free(set);
                 return NULL;
         }
         snprintf(set->id, sizeof(set->id), "%s", req->set_id);
         set->attributes = req->attributes;
-        set->control_fd = -1;
         set->journal = (Journal)JOURNAL_INIT;
         set->n = req->n_volumes;
-        for (size_t i = 0; i < set->n; i++) {
-                atomic_init(&set->entries[i].hold, HOLD_IDLE);
+        for (size_t i = 0; i < set->n; i++)
                 atomic_init(&set->entries[i].deleted, false);
-        }
         return set;
 }
 
@@ -273,10 +252,6 @@ static int window_prepare(SetEntry *e)
 {
         char msg[64];
 
-        if (dm_switch_init(&e->suspend, e->vol.dm_name, true, false) < 0 ||
-            dm_switch_init(&e->suspend_frozen, e->vol.dm_name, true, true) < 0 ||
-            dm_switch_init(&e->resume, e->vol.dm_name, false, false) < 0)
-                return -ENAMETOOLONG;
         snprintf(msg, sizeof(msg), "delete %" PRId64, e->snap_thin_id);
         if (dm_raw_message_init(&e->msg_delete, e->vol.pool_dm, msg) < 0)
                 return -ENAMETOOLONG;
@@ -295,13 +270,17 @@ static int set_prepare_thin(Lvm *lvm, LvmSet *set, struct vss_error_buf *err)
                         return r;
         if ((r = read_thin_ids(lvm, set, err)) < 0)
                 return r;
-        if ((set->control_fd = dm_control_open(err)) < 0)
-                return set->control_fd;
-        for (size_t i = 0; i < set->n; i++)
-                if (set->entries[i].vol.thin && window_prepare(&set->entries[i]) < 0)
+        for (size_t i = 0; i < set->n; i++) {
+                SetEntry *e = &set->entries[i];
+                if (!e->vol.thin)
+                        continue;
+                if (!hold_add(&set->hold, e->vol.dm_name, err))
+                        return -ENAMETOOLONG;
+                if (window_prepare(e) < 0)
                         return provider_error(err, -ENAMETOOLONG, "device-mapper names of %s "
-                                              "too long", set->entries[i].full);
-        return 0;
+                                              "too long", e->full);
+        }
+        return hold_arm(&set->hold, err);
 }
 
 static int set_prepare(Lvm *lvm, LvmSet *set, struct vss_set_request *req,
@@ -354,17 +333,7 @@ int lvm_prepare(Lvm *lvm, struct vss_set_request *req, struct vss_error_buf *err
                 set_free(set);
                 return r;
         }
-        /* The window must not wait on page faults: lock memory until release. */
-        if (set->n_thin) {
-                set->locked = mlockall(MCL_CURRENT | MCL_FUTURE) == 0;
-                if (!set->locked)
-                        provider_log(LOG_WARNING, "cannot lock memory for the hold window of "
-                                     "set %s: %m", set->id);
-        }
-        pthread_mutex_lock(&lvm->lock);
-        set->next = lvm->sets;
-        lvm->sets = set;
-        pthread_mutex_unlock(&lvm->lock);
+        hold_list_add(set_list(lvm), &set->hold);
         return 0;
 }
 
@@ -376,35 +345,6 @@ static int window_set(Lvm *lvm, const char *id, LvmSet **ret, struct vss_error_b
         return *ret ? 0 : provider_error(err, -VSS_E_BAD_STATE, "set %s was not prepared", id);
 }
 
-static int cancelled(const LvmSet *set, struct vss_error_buf *err)
-{
-        return provider_error(err, -ECANCELED, "the hold of set %s was released", set->id);
-}
-
-static int hold_entry(LvmSet *set, SetEntry *e, struct vss_error_buf *err)
-{
-        int expected = HOLD_IDLE;
-        int r;
-
-        if (!atomic_compare_exchange_strong(&e->hold, &expected, HOLD_SUSPENDING))
-                return cancelled(set, err);
-        r = dm_switch_run(set->control_fd, &e->suspend);
-        if (r == -EBUSY) /* someone froze the file system already: suspend it as it is */
-                r = dm_switch_run(set->control_fd, &e->suspend_frozen);
-        expected = HOLD_SUSPENDING;
-        if (r < 0) {
-                atomic_compare_exchange_strong(&e->hold, &expected, HOLD_RELEASED);
-                return provider_error(err, r, "cannot suspend %s: %s", e->vol.dm_name,
-                                      strerror(-r));
-        }
-        if (!atomic_compare_exchange_strong(&e->hold, &expected, HOLD_HELD)) {
-                /* Released while the suspend was in flight: undo it ourselves. */
-                dm_switch_run(set->control_fd, &e->resume);
-                return cancelled(set, err);
-        }
-        return 0;
-}
-
 int lvm_hold(Lvm *lvm, const char *id, struct vss_error_buf *err)
 {
         LvmSet *set;
@@ -413,25 +353,19 @@ int lvm_hold(Lvm *lvm, const char *id, struct vss_error_buf *err)
         if (r < 0)
                 return r;
         set->created_usec = realtime_usec();
-        for (size_t i = 0; r == 0 && i < set->n; i++) {
-                if (atomic_load(&set->released))
-                        return cancelled(set, err);
-                if (set->entries[i].vol.thin)
-                        r = hold_entry(set, &set->entries[i], err);
-        }
-        return r;
+        return hold_suspend_all(&set->hold, err);
 }
 
 static int commit_entry(LvmSet *set, SetEntry *e, struct vss_error_buf *err)
 {
-        int r = dm_raw_run(set->control_fd, &e->msg_delete);
+        int r = dm_raw_run(set->hold.control_fd, &e->msg_delete);
 
         if (r < 0)
                 return provider_error(err, r, "cannot delete thin device %" PRId64 " of %s in "
                                       "%s: %s", e->snap_thin_id, e->full, e->vol.pool_dm,
                                       strerror(-r));
         atomic_store(&e->deleted, true);
-        if ((r = dm_raw_run(set->control_fd, &e->msg_create)) < 0)
+        if ((r = dm_raw_run(set->hold.control_fd, &e->msg_create)) < 0)
                 return provider_error(err, r, "cannot snapshot %s (create_snap %" PRId64
                                       " %" PRId64 " in %s): %s", e->vol.dm_name,
                                       e->snap_thin_id, e->vol.lv.thin_id, e->vol.pool_dm,
@@ -448,8 +382,8 @@ int lvm_commit(Lvm *lvm, const char *id, struct vss_error_buf *err)
         for (size_t i = 0; r == 0 && i < set->n; i++) {
                 if (!set->entries[i].vol.thin)
                         continue;
-                if (atomic_load(&set->released))
-                        return cancelled(set, err);
+                if (hold_released(&set->hold))
+                        return hold_cancelled(&set->hold, err);
                 r = commit_entry(set, &set->entries[i], err);
         }
         if (r == 0)
@@ -457,47 +391,12 @@ int lvm_commit(Lvm *lvm, const char *id, struct vss_error_buf *err)
         return r;
 }
 
-/* Claim E's resume: true if it was held (and the caller must resume it). */
-static bool claim_release(SetEntry *e)
-{
-        int s = atomic_load(&e->hold);
-
-        while (s != HOLD_RELEASED)
-                if (atomic_compare_exchange_weak(&e->hold, &s, HOLD_RELEASED))
-                        return s == HOLD_HELD;
-        return false;
-}
-
-static int release_entries(LvmSet *set, struct vss_error_buf *err)
-{
-        int first = 0;
-
-        atomic_store(&set->released, true);
-        for (size_t i = 0; i < set->n; i++) {
-                SetEntry *e = &set->entries[i];
-                if (!e->vol.thin || !claim_release(e))
-                        continue;
-                int r = dm_switch_run(set->control_fd, &e->resume);
-                if (r < 0 && first == 0)
-                        first = provider_error(err, r, "cannot resume %s: %s", e->vol.dm_name,
-                                               strerror(-r));
-        }
-        return first;
-}
-
 int lvm_release(Lvm *lvm, const char *id, struct vss_error_buf *err)
 {
         LvmSet *set;
         int r = window_set(lvm, id, &set, err);
 
-        if (r < 0)
-                return r;
-        r = release_entries(set, err);
-        if (set->locked) {
-                set->locked = false;
-                munlockall();
-        }
-        return r;
+        return r < 0 ? r : hold_release(&set->hold, err);
 }
 
 /* --- finish ------------------------------------------------------------------------ */
@@ -583,7 +482,7 @@ int lvm_finish(Lvm *lvm, const char *id, struct vss_error_buf *err)
                         r = make_thick(lvm, set, &set->entries[i], err);
         if (r < 0)
                 return r; /* vssd aborts the set: abort() undoes it */
-        set_unlink(lvm, set);
+        hold_list_remove(set_list(lvm), &set->hold);
         journal_done(&set->journal);
         set_free(set);
         return 0;
@@ -603,7 +502,7 @@ static void set_undo(Lvm *lvm, LvmSet *set)
         size_t n = 0;
         bool ok = names != NULL;
 
-        if (set->control_fd >= 0 && release_entries(set, &err) < 0)
+        if (hold_release(&set->hold, &err) < 0)
                 ok = false, provider_log(LOG_ERR, "%s", err.message);
         for (size_t i = 0; i < set->n; i++) {
                 SetEntry *e = &set->entries[i];
@@ -657,7 +556,7 @@ int lvm_abort(Lvm *lvm, const char *id, struct vss_error_buf *err)
 
         if (!set)
                 return abort_by_tags(lvm, id, err);
-        set_unlink(lvm, set);
+        hold_list_remove(set_list(lvm), &set->hold);
         set_undo(lvm, set);
         set_free(set);
         return 0;
@@ -666,8 +565,8 @@ int lvm_abort(Lvm *lvm, const char *id, struct vss_error_buf *err)
 void lvm_free_sets(Lvm *lvm)
 {
         while (lvm->sets) {
-                LvmSet *set = lvm->sets;
-                lvm->sets = set->next;
+                LvmSet *set = set_of(lvm->sets);
+                lvm->sets = lvm->sets->next;
                 set_undo(lvm, set);
                 set_free(set);
         }
