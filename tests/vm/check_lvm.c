@@ -5,14 +5,20 @@
  * ("thick") and two thin LVs of one pool, vssd on a private bus, vssctl as
  * the requester. After every step, LVM itself must agree: vgck passes, lvs
  * shows exactly the snapshot LVs expected with their origins, and no device
- * is left suspended.
+ * is left suspended. To play a vssd killed inside the hold window, the test
+ * loads the provider itself (dlopen, as vssd does) in a child it kills.
  */
 #include <check.h>
+#include <dlfcn.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
+
+#include <vss/provider.h>
 
 #include "tests/vm/vmtest.h"
 
@@ -26,13 +32,14 @@
 #define THIN1 "/dev/mapper/" VG "-thin1"
 #define THIN2 "/dev/mapper/" VG "-thin2"
 #define MNT TEST_ROOT "/mnt"
+#define JOURNALS TEST_ROOT "/lvm-journal"
 /* The LVs of the VG before any snapshot, as lvs_expect() lists them. */
 #define BASE_LVS "[lvol0_pmspare]: [pool_tdata]: [pool_tmeta]: pool: thick: thin1: thin2:"
 
 static void setup(void)
 {
         vmtest_start("\n[provider.lvm]\nlvm_config = " LVM_CONF "\n"
-                     "journal_dir = " TEST_ROOT "/lvm-journal\n");
+                     "journal_dir = " JOURNALS "\n");
         setenv("LVM_SUPPRESS_FD_WARNINGS", "1", 1);
         /* An earlier test that failed left LVM's /dev/VG links (its devices are gone). */
         vm_ok("rm -rf /dev/" VG " && truncate -s 400M " TEST_ROOT "/pv.img && "
@@ -281,10 +288,112 @@ START_TEST(test_mixed_set_restart_revert_overflow)
 }
 END_TEST
 
+/* --- a vssd killed in the window: the provider in a child process ---------------------- */
+
+__attribute__((format(printf, 2, 3))) static void child_log(int prio, const char *fmt, ...)
+{
+        va_list ap;
+
+        fprintf(stderr, "lvm[%d]: ", prio);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+}
+
+static const char *child_config(const char *provider, const char *key)
+{
+        if (strcmp(provider, "lvm") != 0)
+                return NULL;
+        return strcmp(key, "lvm_config") == 0    ? LVM_CONF
+               : strcmp(key, "journal_dir") == 0 ? JOURNALS
+                                                 : NULL;
+}
+
+/* In a child: prepare a set of thin1 and thin2, hold (and COMMIT), and die by SIGKILL. */
+static void kill_in_window(const char *set_id, const char *const snap_ids[2], bool commit)
+{
+        pid_t child = fork();
+
+        ck_assert_int_ge(child, 0);
+        if (child == 0) {
+                static const struct vss_provider_host host = {
+                        .abi_version = VSS_PROVIDER_ABI_VERSION, .log = child_log,
+                        .config_get = child_config,
+                };
+                char path[4096];
+                snprintf(path, sizeof(path), "%s/providers/lvm.so", getenv("VSS_BUILD"));
+                void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+                const struct vss_provider *prov = handle ? dlsym(handle, VSS_PROVIDER_SYMBOL)
+                                                         : NULL;
+                struct vss_volume_request vr[2] = { { .volume = THIN1, .snapshot_id = snap_ids[0] },
+                                                    { .volume = THIN2, .snapshot_id = snap_ids[1] } };
+                struct vss_set_request set = { .set_id = set_id, .n_volumes = 2, .volumes = vr };
+                struct vss_error_buf err = { "" };
+                void *state;
+                if (!prov || prov->ops->init(&host, &state) < 0 ||
+                    prov->ops->prepare(state, &set, &err) < 0 ||
+                    prov->ops->hold(state, set_id, &err) < 0 ||
+                    (commit && prov->ops->commit(state, set_id, &err) < 0)) {
+                        fprintf(stderr, "the set failed before the kill: %s\n", err.message);
+                        _exit(2);
+                }
+                raise(SIGKILL);
+        }
+        int status;
+        ck_assert_int_eq(waitpid(child, &status, 0), child);
+        ck_assert_msg(WIFSIGNALED(status), "the set failed before the kill (status %d)", status);
+}
+
+/*
+ * Killed after hold (both origins suspended, the snapshot LVs lvcreate made
+ * in prepare not yet re-taken) and after commit (re-taken, never activated
+ * nor tagged complete): vssctl recover resumes the origins and removes the
+ * unfinished set's LVs through LVM, which then agrees: vgck passes, lvs
+ * shows the volumes alone, no journal is left and the volumes take writes.
+ */
+START_TEST(test_kill_in_window_is_recovered)
+{
+        const char *const snaps[2] = { "77777777-1111-4222-8333-444444444444",
+                                       "77777777-1111-4222-8333-555555555555" };
+        const char *const sets[2] = { "88888888-1111-4222-8333-444444444444",
+                                      "88888888-1111-4222-8333-555555555555" };
+        char w1[96], w2[96];
+
+        for (int commit = 0; commit <= 1; commit++) {
+                kill_in_window(sets[commit], snaps, commit);
+                vm_ok("dmsetup info -c --noheadings -o attr " VG "-thin1 " VG "-thin2 | "
+                      "grep -c s");
+                ck_assert_msg(strcmp(vm_out(), "2") == 0, "origins not both suspended");
+                vm_ok("lvs --noheadings -o lv_name " VG LVM_OPT " | grep -c vss-");
+                ck_assert_msg(strcmp(vm_out(), "2") == 0, "lvcreate did not make both: %s",
+                              vm_out());
+                vm_ok("vssctl recover");
+                ck_assert_msg(strstr(vm_out(), "Put right"), "recover: %s", vm_out());
+                lvs_expect("");
+                ck_assert_int_ne(vm_sh("ls -A " JOURNALS " | grep ."), 0);
+                vm_ok("echo %d > " MNT "/thin1/f && echo %d > " MNT "/thin2/f && sync", commit,
+                      commit);
+                vm_ok("vssctl recover");
+                ck_assert_msg(strstr(vm_out(), "Nothing to recover"), "again: %s", vm_out());
+        }
+        /* Then a set is whole again. */
+        char ids[2][40];
+        vm_create(ids, 2, "--no-writers", THIN1 " " THIN2);
+        char words[200];
+        snprintf(words, sizeof(words), "%s %s", snap_word(ids[0], "thin1", w1, sizeof(w1)),
+                 snap_word(ids[1], "thin2", w2, sizeof(w2)));
+        lvs_expect(words);
+        vm_ok("vssctl delete %s && vssctl delete %s", ids[0], ids[1]);
+        lvs_expect("");
+}
+END_TEST
+
 int main(void)
 {
         return vmtest_run_fixture("lvm provider", setup, teardown,
                                   (const TTest *const[]){ test_thin_pair_is_one_instant,
                                                           test_mixed_set_restart_revert_overflow,
+                                                          test_kill_in_window_is_recovered,
                                                           NULL });
 }

@@ -174,6 +174,9 @@ const char *vm_snapshot_prop(const char *id, const char *prop, char *buf, size_t
         if (vm_sh("busctl --system get-property org.linuxvss.Vss1 %s org.linuxvss.Vss1.Snapshot "
                   "%s", path, prop) == 0)
                 snprintf(buf, size, "%s", vm_out());
+        else /* vssd's answer for a snapshot it does not have (any more); else a failure */
+                ck_assert_msg(strstr(vm_out(), "No object at"), "busctl get-property %s of %s: %s",
+                              prop, path, vm_out());
         return buf;
 }
 

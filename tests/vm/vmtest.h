@@ -57,7 +57,7 @@ const char *vm_snap_device(const char *id, char *buf, size_t size);
 const char *vm_table(const char *name, char *buf, size_t size);
 /* Is dm device NAME there? */
 bool vm_dm_exists(const char *name);
-/* D-Bus property PROP (a string) of snapshot ID, or "" on error. */
+/* D-Bus property PROP of snapshot ID as busctl prints it, "" if vssd has no such snapshot. */
 const char *vm_snapshot_prop(const char *id, const char *prop, char *buf, size_t size);
 
 /* Make a file system FSTYPE on DEVICE and mount it at DIR. */
