@@ -85,13 +85,32 @@ static void print_attributes(FILE *out, vss_snapshot_info **snapshots, size_t n)
         fputc('\n', out);
 }
 
+/*
+ * What the set's point in time means across its volumes ("one-instant",
+ * "writers-only"): vssd keeps it on the set. "" if it cannot be read.
+ */
+static char *set_atomicity(vss_client *client, const char *set_id)
+{
+        _cleanup_(set_list_freep) vss_snapshot_set_info **sets = NULL;
+        size_t n = 0;
+
+        if (vss_client_list_snapshot_sets(client, &sets, &n) < 0)
+                return strdup("");
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(sets[i]->id, set_id) == 0)
+                        return strdup(sets[i]->atomicity);
+        return strdup("");
+}
+
 static int print_table(FILE *out, const struct create_args *a, const char *set_id,
-                       vss_snapshot_info **snapshots, size_t n)
+                       const char *atomicity, vss_snapshot_info **snapshots, size_t n)
 {
         static const char *const headers[] = { "ID", "ORIGIN" };
 
         fprintf(out, "Snapshot set: %s\nContext: %s\n", set_id, a->context);
         print_attributes(out, snapshots, n);
+        if (*atomicity)
+                fprintf(out, "Atomicity: %s\n", atomicity);
         _cleanup_(table_freep) struct table *t = table_new(ELEMENTSOF(headers), headers);
         if (!t)
                 return -ENOMEM;
@@ -103,7 +122,8 @@ static int print_table(FILE *out, const struct create_args *a, const char *set_i
 }
 
 static int print_json(FILE *out, const struct create_args *a, const char *set_id,
-                      const char *warnings, vss_snapshot_info **snapshots, size_t n)
+                      const char *atomicity, const char *warnings, vss_snapshot_info **snapshots,
+                      size_t n)
 {
         struct json j;
 
@@ -115,6 +135,7 @@ static int print_json(FILE *out, const struct create_args *a, const char *set_id
         for (char **v = n ? snapshots[0]->attributes : NULL; v && *v; v++)
                 json_string(&j, NULL, *v);
         json_array_end(&j);
+        json_string(&j, "atomicity", *atomicity ? atomicity : NULL);
         json_string(&j, "warnings", warnings);
         json_array_begin(&j, "snapshots");
         for (size_t i = 0; i < n; i++) {
@@ -161,8 +182,11 @@ static int created(struct vssctl *ctx, vss_client *client, const struct create_a
                          set_id);
                 return vssctl_fail(ctx, r, what);
         }
-        r = ctx->json ? print_json(stdout, a, set_id, warnings, snapshots, n)
-                      : print_table(stdout, a, set_id, snapshots, n);
+        _cleanup_(freep) char *atomicity = set_atomicity(client, set_id);
+        if (!atomicity)
+                return vssctl_output_done(-ENOMEM);
+        r = ctx->json ? print_json(stdout, a, set_id, atomicity, warnings, snapshots, n)
+                      : print_table(stdout, a, set_id, atomicity, snapshots, n);
         return vssctl_output_done(r);
 }
 

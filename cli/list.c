@@ -232,11 +232,6 @@ static int list_shadows(struct vssctl *ctx, vss_client *client)
 
 /* ---- snapshot sets ------------------------------------------------------------------------- */
 
-static inline void set_list_freep(vss_snapshot_set_info ***l)
-{
-        vss_snapshot_set_info_list_free(*l);
-}
-
 static int sets_print_table(vss_snapshot_set_info **sets, size_t n)
 {
         static const char *const headers[] = { "ID",         "STATE",     "CREATED",

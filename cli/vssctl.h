@@ -44,6 +44,11 @@ static inline void provider_list_freep(vss_provider_info ***l)
         vss_provider_info_list_free(*l);
 }
 
+static inline void set_list_freep(vss_snapshot_set_info ***l)
+{
+        vss_snapshot_set_info_list_free(*l);
+}
+
 /* vssctl_parse_options(): carry on with the verb. */
 #define VSSCTL_CONTINUE (-1)
 

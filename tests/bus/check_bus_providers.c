@@ -308,6 +308,14 @@ START_TEST(test_atomicity_is_the_weakest)
         ck_assert_msg(strstr(out, "ATOMICITY") && strstr(out, "  writers-only") &&
                       strstr(out, "  one-instant"), "%s", out);
         free(out);
+        /* vssctl create says it, in words and in JSON. */
+        out = expect_vssctl(0, NULL, "create /dev/fake/x");
+        ck_assert_msg(strstr(out, "\nAtomicity: writers-only\n"), "vssctl create: %s", out);
+        free(out);
+        out = expect_vssctl(0, NULL, "--json create /dev/fake/c");
+        ck_assert_msg(strstr(out, "\"atomicity\": \"one-instant\""), "vssctl --json create: %s",
+                      out);
+        free(out);
 }
 END_TEST
 
