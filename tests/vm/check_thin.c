@@ -312,6 +312,38 @@ START_TEST(test_copy_of_a_device_skips_its_zeros)
 }
 END_TEST
 
+/*
+ * A pool at or above its high-water mark (90%) takes no new snapshot: the
+ * set is refused with the pool's usage and what to do, and leaves nothing
+ * behind. Space given back (a discard) lets the next set through.
+ */
+START_TEST(test_set_refused_above_high_water)
+{
+        Volume v;
+        char ids[1][40];
+
+        pool_make("h", 64);
+        thin_volume(&v, "h", "hv", 128, NULL); /* more than the pool: over-provisioned */
+        vm_ok("dd if=/dev/urandom of=%s bs=1M count=60 oflag=direct 2>&1", v.volume);
+        ck_assert_uint_ge(pool_usage("h").used, 60 * MIB);
+        ck_assert_int_eq(vm_sh("vssctl create --no-writers %s 2>&1", v.volume), 1);
+        ck_assert_msg(strstr(vm_out(), "thin pool h is 9") && strstr(vm_out(), "high-water") &&
+                      strstr(vm_out(), "delete snapshots or grow the pool"),
+                      "refusal: %s", vm_out());
+        vm_ok("dmsetup ls | grep -c vss-tsnap- || true");
+        ck_assert_str_eq(vm_out(), "0");
+        ck_assert_int_eq(vm_sh("find " THIN_STATE "/snapshots " THIN_JOURNALS
+                               " -type f | grep -q ."), 1);
+        vm_ok("vssctl list snapshots");
+        ck_assert_msg(!strstr(vm_out(), v.volume), "list snapshots: %s", vm_out());
+
+        vm_ok("blkdiscard -o 0 -l %llu %s", 32 * MIB, v.volume);
+        ck_assert_uint_lt(pool_usage("h").used, 40 * MIB);
+        vm_create(ids, 1, "--no-writers", v.volume);
+        vm_ok("vssctl delete %s", ids[0]);
+}
+END_TEST
+
 /* A process killed inside the window of a set of VOLUME: after hold, or after commit too. */
 static void kill_in_window(const char *volume, const char *set_id, const char *snap_id,
                            bool commit)
@@ -385,6 +417,7 @@ int main(void)
                 test_restart_then_revert,
                 test_overflow_grows_then_drops_the_oldest_snapshot,
                 test_kill_mid_set_is_recovered,
+                test_set_refused_above_high_water,
                 test_copy_of_a_device_skips_its_zeros,
                 NULL,
         };
