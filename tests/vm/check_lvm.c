@@ -9,9 +9,7 @@
  * loads the provider itself (dlopen, as vssd does) in a child it kills.
  */
 #include <check.h>
-#include <dlfcn.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -290,17 +288,6 @@ END_TEST
 
 /* --- a vssd killed in the window: the provider in a child process ---------------------- */
 
-__attribute__((format(printf, 2, 3))) static void child_log(int prio, const char *fmt, ...)
-{
-        va_list ap;
-
-        fprintf(stderr, "lvm[%d]: ", prio);
-        va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
-        va_end(ap);
-        fputc('\n', stderr);
-}
-
 static const char *child_config(const char *provider, const char *key)
 {
         if (strcmp(provider, "lvm") != 0)
@@ -318,21 +305,17 @@ static void kill_in_window(const char *set_id, const char *const snap_ids[2], bo
         ck_assert_int_ge(child, 0);
         if (child == 0) {
                 static const struct vss_provider_host host = {
-                        .abi_version = VSS_PROVIDER_ABI_VERSION, .log = child_log,
+                        .abi_version = VSS_PROVIDER_ABI_VERSION, .log = vm_provider_log,
                         .config_get = child_config,
                 };
-                char path[4096];
-                snprintf(path, sizeof(path), "%s/providers/lvm.so", getenv("VSS_BUILD"));
-                void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-                const struct vss_provider *prov = handle ? dlsym(handle, VSS_PROVIDER_SYMBOL)
-                                                         : NULL;
                 struct vss_volume_request vr[2] = { { .volume = THIN1, .snapshot_id = snap_ids[0] },
                                                     { .volume = THIN2, .snapshot_id = snap_ids[1] } };
                 struct vss_set_request set = { .set_id = set_id, .n_volumes = 2, .volumes = vr };
                 struct vss_error_buf err = { "" };
-                void *state;
-                if (!prov || prov->ops->init(&host, &state) < 0 ||
-                    prov->ops->prepare(state, &set, &err) < 0 ||
+                void *state, *handle;
+                const struct vss_provider *prov = vm_provider_open("lvm", &host, &state, &handle,
+                                                                   &err);
+                if (!prov || prov->ops->prepare(state, &set, &err) < 0 ||
                     prov->ops->hold(state, set_id, &err) < 0 ||
                     (commit && prov->ops->commit(state, set_id, &err) < 0)) {
                         fprintf(stderr, "the set failed before the kill: %s\n", err.message);

@@ -16,7 +16,6 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,17 +36,6 @@ static const struct vss_provider *prov;
 static void *prov_state;
 static void *prov_handle;
 
-__attribute__((format(printf, 2, 3))) static void host_log(int prio, const char *fmt, ...)
-{
-        va_list ap;
-
-        fprintf(stderr, "dm-thin[%d]: ", prio);
-        va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
-        va_end(ap);
-        fputc('\n', stderr);
-}
-
 static const char *host_config(const char *provider, const char *key)
 {
         if (strcmp(provider, "dm-thin") != 0)
@@ -62,19 +50,15 @@ static const char *host_config(const char *provider, const char *key)
 }
 
 static const struct vss_provider_host host = {
-        .abi_version = VSS_PROVIDER_ABI_VERSION, .log = host_log, .config_get = host_config,
+        .abi_version = VSS_PROVIDER_ABI_VERSION, .log = vm_provider_log, .config_get = host_config,
 };
 
 static void prov_open(void)
 {
-        char path[4096];
+        struct vss_error_buf err = { "" };
 
-        snprintf(path, sizeof(path), "%s/providers/dm-thin.so", getenv("VSS_BUILD"));
-        prov_handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-        ck_assert_msg(prov_handle, "cannot load %s: %s", path, dlerror());
-        prov = dlsym(prov_handle, VSS_PROVIDER_SYMBOL);
-        ck_assert(prov && prov->abi_version == VSS_PROVIDER_ABI_VERSION);
-        ck_assert_int_eq(prov->ops->init(&host, &prov_state), 0);
+        prov = vm_provider_open("dm-thin", &host, &prov_state, &prov_handle, &err);
+        ck_assert_msg(prov, "%s", err.message);
 }
 
 static void setup(void)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmtest.c: see vmtest.h. */
 #include <check.h>
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -270,4 +271,44 @@ int vmtest_run_fixture(const char *name, void (*setup)(void), void (*teardown)(v
         int failed = srunner_ntests_failed(sr);
         srunner_free(sr);
         return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+const struct vss_provider *vm_provider_open(const char *name, const struct vss_provider_host *host,
+                                            void **ret_state, void **ret_handle,
+                                            struct vss_error_buf *err)
+{
+        char path[256];
+        const struct vss_provider *prov;
+        int r;
+
+        snprintf(path, sizeof(path), "%s/providers/%s.so", getenv("VSS_BUILD"), name);
+        *ret_handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+        if (!*ret_handle) {
+                snprintf(err->message, sizeof(err->message), "cannot load %s: %.200s", path,
+                         dlerror());
+                return NULL;
+        }
+        prov = dlsym(*ret_handle, VSS_PROVIDER_SYMBOL);
+        if (!prov || prov->abi_version != VSS_PROVIDER_ABI_VERSION) {
+                snprintf(err->message, sizeof(err->message), "%s has no provider of ABI %d", path,
+                         VSS_PROVIDER_ABI_VERSION);
+                return NULL;
+        }
+        if ((r = prov->ops->init(host, ret_state)) < 0) {
+                snprintf(err->message, sizeof(err->message), "%s: init failed: %s", name,
+                         strerror(-r));
+                return NULL;
+        }
+        return prov;
+}
+
+void vm_provider_log(int prio, const char *fmt, ...)
+{
+        va_list ap;
+
+        fprintf(stderr, "provider[%d]: ", prio);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputc('\n', stderr);
 }

@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <vss/provider.h>
+
 #include "tests/bus/harness.h"
 
 #define TEST_ROOT "/tmp/vmt"
@@ -35,6 +37,18 @@ extern TestBus vm_bus;
 void vmtest_start(const char *provider_config);
 /* Stop vssd and the bus; remove every dm device, loop device and mount of the test. */
 void vmtest_teardown(void);
+
+/*
+ * A provider the test loads itself, as vssd does (to play a vssd killed in
+ * the window, or to read what vssd does not show): build/providers/NAME.so,
+ * initialised with HOST; its descriptor, or NULL with why in ERR. Its state
+ * and dlopen handle are returned for fini() and dlclose().
+ */
+const struct vss_provider *vm_provider_open(const char *name, const struct vss_provider_host *host,
+                                            void **ret_state, void **ret_handle,
+                                            struct vss_error_buf *err);
+/* A provider host's log for such a provider: stderr, as "provider[PRIO]: ...". */
+void vm_provider_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Run a shell command (bus address set); its exit status; output into a static buffer. */
 int vm_sh(const char *format, ...) __attribute__((format(printf, 1, 2)));
