@@ -12,6 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <vss/provider.h>
+
 #include "tests/vm/vmtest.h"
 
 TestBus vm_bus;

@@ -18,9 +18,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include <vss/provider.h>
-
 #include "tests/bus/harness.h"
+
+/* Of <vss/provider.h>, which a requester's test (check_soak) must not include. */
+struct vss_provider;
+struct vss_provider_host;
+struct vss_error_buf;
 
 #define TEST_ROOT "/tmp/vmt"
 
