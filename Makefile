@@ -80,6 +80,7 @@ VSSD         := $(B)/vssd
 VSSCTL       := $(B)/vssctl
 LIBVSS_SO    := $(B)/libvss.so.1
 FAKE_PROV    := $(B)/tests/providers/fake.so
+FAKE_SRC     := $(wildcard tests/providers/fake/*.c)
 BAD_PROVS    := $(B)/tests/providers/wrong-abi.so $(B)/tests/providers/no-symbol.so
 # A second fake provider, "fake2", beside a link to the first: a directory of its
 # own, so that only the tests that want two providers load it.
@@ -187,16 +188,23 @@ $(B)/tests/providers/%.so: $(call pic,tests/providers/%.c)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -shared -o $@ $^ -lpthread
 
-$(B)/pic/tests/providers/fake2.o: tests/providers/fake.c $(PATHS_STAMP)
+# The fake provider (tests/providers/fake/), and the same code as "fake2".
+$(FAKE_PROV): $(call pic,$(FAKE_SRC))
+	@mkdir -p $(@D)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -shared -o $@ $^ -lpthread
+
+FAKE2_OBJS   := $(patsubst tests/providers/fake/%.c,$(B)/pic/tests/providers/fake2/%.o,$(FAKE_SRC))
+$(B)/pic/tests/providers/fake2/%.o: tests/providers/fake/%.c $(PATHS_STAMP)
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(PIC) -DFAKE_NAME='"fake2"' \
 		-DFAKE_ID='"0c3f6b4e-5a1d-4f7e-9b2a-8d6e4c1f2a93"' -c $< -o $@
 
-$(FAKE2_PROV): $(B)/pic/tests/providers/fake2.o $(FAKE_PROV)
+$(FAKE2_PROV): $(FAKE2_OBJS) $(FAKE_PROV)
 	@mkdir -p $(@D)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) -shared -o $@ $< -lpthread
+	$(Q)$(CC) $(LDFLAGS) -shared -o $@ $(FAKE2_OBJS) -lpthread
 	$(Q)ln -sf ../fake.so $(@D)/fake.so
 
 # --- writers: postgresql ---------------------------------------------------------
@@ -233,7 +241,7 @@ $(MDBW): $(call obj,$(MDBW_SRC)) $(LIBVSS_SO)
 # --- unit tests: each links only the code under test ----------------------------
 UNIT_TESTS   := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(wildcard tests/unit/check_*.c))
 check_error_OBJS := common/error.c
-check_fake_provider_OBJS := tests/providers/fake.c
+check_fake_provider_OBJS := $(FAKE_SRC)
 check_cli_output_OBJS := cli/output.c
 check_loop_OBJS := daemon/util/loop.c daemon/util/log.c
 check_config_OBJS := daemon/util/config.c
@@ -243,7 +251,7 @@ check_dispatch_OBJS := daemon/dbus/bus.c daemon/dbus/object.c daemon/dbus/intros
                        daemon/dbus/caller.c daemon/dbus/args.c \
                        daemon/util/loop.c daemon/util/log.c common/error.c
 check_access_OBJS := daemon/access.c daemon/util/log.c
-CORE_TEST_OBJS := $(CORE_SRC) common/error.c tests/providers/fake.c tests/unit/core-env.c
+CORE_TEST_OBJS := $(CORE_SRC) common/error.c $(FAKE_SRC) tests/unit/core-env.c
 check_core_OBJS := $(CORE_TEST_OBJS)
 check_core_set_OBJS := $(CORE_TEST_OBJS)
 check_core_abort_OBJS := $(CORE_TEST_OBJS)
@@ -336,7 +344,7 @@ CFLAGS       += $(SAN_FLAGS) -fsanitize=fuzzer-no-link -Wno-missing-field-initia
 endif
 # The daemon without main.c (the target plays main()), the fake provider linked in.
 FUZZ_SRC     := $(filter-out daemon/main.c,$(DAEMON_SRC)) $(DBUS_SRC) $(CORE_SRC) \
-                $(UTIL_SRC) $(COMMON_SRC) tests/providers/fake.c tests/fuzz/fuzz_dispatch.c
+                $(UTIL_SRC) $(COMMON_SRC) $(FAKE_SRC) tests/fuzz/fuzz_dispatch.c
 
 asan-build:
 	@$(MAKE) --no-print-directory B=$(ASAN_B) ASAN=1 \

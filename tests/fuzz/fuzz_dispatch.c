@@ -5,7 +5,7 @@
  * Each input runs a whole vssd without a bus process: the daemon's own loop,
  * provider thread, authorizer, coordinator, provider and lifecycle objects
  * (every daemon source but main.c, daemon/dbus, daemon/core) with the fake
- * provider (tests/providers/fake.c) linked in. vssd's connection is the accepted end
+ * provider (tests/providers/fake/) linked in. vssd's connection is the accepted end
  * of a peer-to-peer libdbus connection; this file holds the other end and
  * plays every client: the input is a sequence of records, each a method call
  * (object, member, interface and arguments chosen by the bytes) from one of
@@ -47,7 +47,7 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-extern const struct vss_provider vss_provider_v4; /* tests/providers/fake.c */
+extern const struct vss_provider vss_provider_v4; /* tests/providers/fake/ */
 
 #define SENDERS 3
 #define POOL_MAX 32

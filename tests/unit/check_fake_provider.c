@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * check_fake_provider.c: proves that the fake provider (tests/providers/fake.c,
+ * check_fake_provider.c: proves that the fake provider (tests/providers/fake/,
  * linked in directly) behaves as the bus tests rely on: it makes snapshots for
  * the normal order of calls, refuses misuse as a real provider would, logs the
  * calls in order, and injects the failures and stalls its control file asks

@@ -251,7 +251,7 @@ const CoreEnv env_template = {
 
 /* --- the fake providers ------------------------------------------------------------------- */
 
-static bool initialising_other; /* both are fake.c, which asks as "fake": tell them apart */
+static bool initialising_other; /* both are the fake provider, which asks as "fake": tell them apart */
 
 static const char *host_config_get(const char *provider, const char *key)
 {

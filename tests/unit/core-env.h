@@ -8,7 +8,7 @@
  *   - writers as scripted processes (tw_*): they answer every event at once,
  *     or fail one, or stay silent at one, or leave it to the test;
  *   - provider jobs queued and run on the test's thread by pump(), against the
- *     real fake provider (tests/providers/fake.c) whose faults are set with
+ *     real fake provider (tests/providers/fake/) whose faults are set with
  *     fault("fail hold"); a second one, "other", has its own control and log
  *     files (fault_on(), log_count()); neither has a finish op unless a test
  *     gives it one (env_give_finish());
@@ -45,7 +45,7 @@
 /* The requester every test uses unless it needs a second one. */
 #define OWNER ":1.1"
 
-/* The fake provider (tests/providers/fake.c), linked in. */
+/* The fake provider (tests/providers/fake/), linked in. */
 extern const struct vss_provider vss_provider_v4;
 
 struct test_writer {
