@@ -50,7 +50,7 @@ typedef struct HeldOrigin {
 struct HoldCrew;
 
 typedef struct HoldWindow {
-        char set_id[64];
+        char set_id[37];                 /* the set's id, a UUID: also the provider's */
         int control_fd;                  /* /dev/mapper/control from hold_arm, else -1 */
         bool locked;                     /* mlockall() from hold_arm to hold_release */
         atomic_bool released;            /* hold and commit must stop */

@@ -49,9 +49,8 @@ typedef struct SetEntry {
 } SetEntry;
 
 struct PreparedSet {
-        char id[ID_LEN + 1];
         uint32_t attributes;
-        HoldWindow hold;         /* the origins' suspension; on dm->sets */
+        HoldWindow hold;         /* its id, the origins' suspension; on dm->sets */
         bool committed;
         uint64_t created_usec;
         size_t n;
@@ -185,7 +184,8 @@ static int make_real(PreparedSet *set, SetEntry *e, struct vss_error_buf *err)
         int r = dm_table_get(e->origin.info.name, false, &t, err);
 
         if (r == 0 && intent_table_format(&t, &text) < 0)
-                r = provider_error(err, -ENOMEM, "out of memory preparing set %s", set->id);
+                r = provider_error(err, -ENOMEM, "out of memory preparing set %s",
+                                   set->hold.set_id);
         if (r == 0)
                 r = journal_append(&set->journal, err, INTENT_REAL, e->origin.info.name, text,
                                    NULL);
@@ -219,7 +219,7 @@ static int make_snapshot(DmSnap *dm, PreparedSet *set, SetEntry *e,
         int r;
 
         if ((r = origin_real_devnum(e->origin.info.name, real, sizeof(real), err)) < 0 ||
-            (r = snap_uuid_format(uuid, sizeof(uuid), set->id, e->snapshot_id,
+            (r = snap_uuid_format(uuid, sizeof(uuid), set->hold.set_id, e->snapshot_id,
                                   set->attributes)) < 0)
                 return r;
         /* Persistent stores keep their exception table on disk, so they survive a reboot. */
@@ -266,7 +266,7 @@ static int write_meta(DmSnap *dm, const PreparedSet *set, const SetEntry *e,
         SnapMeta m = { .attributes = set->attributes, .created_usec = set->created_usec };
 
         snprintf(m.snapshot_id, sizeof(m.snapshot_id), "%s", e->snapshot_id);
-        snprintf(m.set_id, sizeof(m.set_id), "%s", set->id);
+        snprintf(m.set_id, sizeof(m.set_id), "%s", set->hold.set_id);
         snprintf(m.origin, sizeof(m.origin), "%s", e->origin.info.name);
         return meta_write(e->diff_area, &m, err);
 }
@@ -306,7 +306,6 @@ static PreparedSet *set_new(const struct vss_set_request *req)
                 free(set);
                 return NULL;
         }
-        snprintf(set->id, sizeof(set->id), "%s", req->set_id);
         set->attributes = req->attributes;
         set->journal = (Journal)JOURNAL_INIT;
         set->n = req->n_volumes;
@@ -347,8 +346,8 @@ static int set_prepare(DmSnap *dm, PreparedSet *set, const struct vss_set_reques
                 return r;
         snprintf(attributes, sizeof(attributes), "%" PRIx32, set->attributes);
         snprintf(n, sizeof(n), "%zu", set->n);
-        if ((r = intent_open(dm, &set->journal, "", set->id, err)) < 0 ||
-            (r = journal_append(&set->journal, err, INTENT_SET, set->id, attributes, n,
+        if ((r = intent_open(dm, &set->journal, "", set->hold.set_id, err)) < 0 ||
+            (r = journal_append(&set->journal, err, INTENT_SET, set->hold.set_id, attributes, n,
                                 NULL)) < 0)
                 return r;
         for (size_t i = 0; i < set->n; i++)
@@ -495,8 +494,8 @@ static void set_undo(DmSnap *dm, PreparedSet *set)
                 journal_done(&set->journal);
         else if (set->journal.path[0])
                 provider_log(LOG_ERR, "set %s is not wholly undone: its journal %s stays for "
-                             "recovery (vssctl recover, or the next start of vssd)", set->id,
-                             set->journal.path);
+                             "recovery (vssctl recover, or the next start of vssd)",
+                             set->hold.set_id, set->journal.path);
 }
 
 /* A set the provider no longer tracks (vssd restarted): its snapshots by DM UUID. */

@@ -41,9 +41,8 @@ typedef struct ThinEntry {
 } ThinEntry;
 
 struct ThinSet {
-        char id[ID_LEN + 1];
         uint32_t attributes;
-        HoldWindow hold;          /* the origins' suspension; on dt->sets */
+        HoldWindow hold;          /* its id, the origins' suspension; on dt->sets */
         bool committed;
         uint64_t created_usec;
         size_t n;
@@ -87,7 +86,6 @@ static ThinSet *set_new(const struct vss_set_request *req)
                 free(set);
                 return NULL;
         }
-        snprintf(set->id, sizeof(set->id), "%s", req->set_id);
         set->attributes = req->attributes;
         set->journal = (Journal)JOURNAL_INIT;
         set->n = req->n_volumes;
@@ -107,7 +105,7 @@ static int entry_examine(DmThin *dt, ThinSet *set, ThinEntry *e,
                 return r;
         SnapRecord *s = &e->snap;
         snprintf(s->id, sizeof(s->id), "%s", v->snapshot_id);
-        snprintf(s->set_id, sizeof(s->set_id), "%s", set->id);
+        snprintf(s->set_id, sizeof(s->set_id), "%s", set->hold.set_id);
         snprintf(s->pool, sizeof(s->pool), "%s", e->vol.pool);
         snprintf(s->origin, sizeof(s->origin), "%s", e->vol.name);
         s->attributes = set->attributes;
@@ -193,8 +191,8 @@ static int set_prepare(DmThin *dt, ThinSet *set, const struct vss_set_request *r
                         return r;
         snprintf(attributes, sizeof(attributes), "%" PRIx32, set->attributes);
         snprintf(n, sizeof(n), "%zu", set->n);
-        if ((r = thin_journal_open(dt, &set->journal, "", set->id, err)) < 0 ||
-            (r = journal_append(&set->journal, err, INTENT_SET, set->id, attributes, n,
+        if ((r = thin_journal_open(dt, &set->journal, "", set->hold.set_id, err)) < 0 ||
+            (r = journal_append(&set->journal, err, INTENT_SET, set->hold.set_id, attributes, n,
                                 NULL)) < 0)
                 return r;
         for (size_t i = 0; i < set->n; i++)
@@ -346,8 +344,8 @@ static void set_undo(DmThin *dt, ThinSet *set)
                 journal_done(&set->journal);
         else if (set->journal.path[0])
                 provider_log(LOG_ERR, "set %s is not wholly undone: its journal %s stays for "
-                             "recovery (vssctl recover, or the next start of vssd)", set->id,
-                             set->journal.path);
+                             "recovery (vssctl recover, or the next start of vssd)",
+                             set->hold.set_id, set->journal.path);
 }
 
 /* A set this process no longer tracks (vssd restarted): its snapshots by record. */

@@ -56,9 +56,8 @@ typedef struct SetEntry {
 } SetEntry;
 
 struct LvmSet {
-        char id[LVM_ID_LEN + 1];
         uint32_t attributes;
-        HoldWindow hold;                /* the thin origins' suspension; on lvm->sets */
+        HoldWindow hold;                /* its id, the thin origins' suspension; on lvm->sets */
         bool committed;
         uint64_t created_usec;          /* the window's instant */
         size_t n, n_thin;
@@ -114,7 +113,6 @@ static LvmSet *set_new(const struct vss_set_request *req)
                 free(set);
                 return NULL;
         }
-        snprintf(set->id, sizeof(set->id), "%s", req->set_id);
         set->attributes = req->attributes;
         set->journal = (Journal)JOURNAL_INIT;
         set->n = req->n_volumes;
@@ -133,7 +131,7 @@ typedef struct SnapTagArgs {
 static size_t tag_args(const LvmSet *set, const SetEntry *e, uint64_t created, SnapTagArgs *t,
                        const char **args, size_t k)
 {
-        snprintf(t->set, sizeof(t->set), "vss_set=%s", set->id);
+        snprintf(t->set, sizeof(t->set), "vss_set=%s", set->hold.set_id);
         snprintf(t->snapshot, sizeof(t->snapshot), "vss_snapshot=%s", e->snapshot_id);
         snprintf(t->attributes, sizeof(t->attributes), "vss_attributes=%" PRIx32,
                  set->attributes);
@@ -296,8 +294,8 @@ static int set_prepare(Lvm *lvm, LvmSet *set, struct vss_set_request *req,
         }
         snprintf(attributes, sizeof(attributes), "%" PRIx32, set->attributes);
         snprintf(n, sizeof(n), "%zu", set->n);
-        if ((r = journal_open(&set->journal, lvm->journal_dir, set->id, err)) < 0 ||
-            (r = journal_append(&set->journal, err, INTENT_SET, set->id, attributes, n,
+        if ((r = journal_open(&set->journal, lvm->journal_dir, set->hold.set_id, err)) < 0 ||
+            (r = journal_append(&set->journal, err, INTENT_SET, set->hold.set_id, attributes, n,
                                 NULL)) < 0)
                 return r;
         if (set->n_thin && (r = set_prepare_thin(lvm, set, err)) < 0)
@@ -410,7 +408,8 @@ static int finish_thin(Lvm *lvm, LvmSet *set, struct vss_error_buf *err)
         int r;
 
         if (!args)
-                return provider_error(err, -ENOMEM, "out of memory finishing set %s", set->id);
+                return provider_error(err, -ENOMEM, "out of memory finishing set %s",
+                                      set->hold.set_id);
         args[k++] = "lvchange";
         args[k++] = "-ay";
         args[k++] = "-K";
@@ -454,7 +453,7 @@ static int make_thick(Lvm *lvm, LvmSet *set, SetEntry *e, struct vss_error_buf *
         snprintf(origin, sizeof(origin), "%s/%s", e->vol.lv.vg, e->vol.lv.name);
         args[k++] = origin;
         args[k] = NULL;
-        if ((r = journal_open(&set->journal, lvm->journal_dir, set->id, err)) < 0 ||
+        if ((r = journal_open(&set->journal, lvm->journal_dir, set->hold.set_id, err)) < 0 ||
             (r = journal_append(&set->journal, err, INTENT_THICK, e->snapshot_id, e->vol.lv.vg,
                                 e->snap_lv, NULL)) < 0)
                 return r;
@@ -514,14 +513,14 @@ static void set_undo(Lvm *lvm, LvmSet *set)
                         names[n++] = e->full;
         }
         if (n && lvm_remove_lvs(lvm, names, n, &err) < 0)
-                ok = false, provider_log(LOG_ERR, "set %s: %s", set->id, err.message);
+                ok = false, provider_log(LOG_ERR, "set %s: %s", set->hold.set_id, err.message);
         free(names);
         if (ok)
                 journal_done(&set->journal);
         else if (set->journal.path[0])
                 provider_log(LOG_ERR, "set %s is not wholly undone: its journal %s stays for "
-                             "recovery (vssctl recover, or the next start of vssd)", set->id,
-                             set->journal.path);
+                             "recovery (vssctl recover, or the next start of vssd)",
+                             set->hold.set_id, set->journal.path);
 }
 
 /* A set this process does not track (vssd restarted): its LVs, by their tags. */
